@@ -1,0 +1,192 @@
+# cprof build.  One Makefile, predictable targets:
+#   make            build build/cprof and build/libcprof.so
+#   make test       unit tests, end-to-end tests, fuzz corpus replay, checks
+#   make asan       ASan+UBSan build in build-asan/, then the same tests
+#   make fuzz       libFuzzer targets (clang) in build-fuzz/
+#   make bench      benchmarks, side by side with their anchors
+#   make install PREFIX=/usr/local
+# Packagers: `make WERROR=` turns warnings back into warnings.
+
+BUILD    ?= build
+PREFIX   ?= /usr/local
+CC       ?= cc
+CFLAGS   ?= -O2 -g
+WERROR   ?= -Werror
+SANITIZE ?=
+VERSION  := 0.1.0
+
+CSTD := -std=c11 -D_GNU_SOURCE
+WARN := -Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes -Wformat=2 \
+        -Wwrite-strings -Wvla -Wundef -Wpointer-arith -Wimplicit-fallthrough -fno-common
+ifneq ($(SANITIZE),)
+SANFLAGS := -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
+endif
+
+PKGS      := libprotobuf-c zlib libdw libelf
+# Deferred (=): pkg-config runs only after deps.sh had its chance to install.
+PKG_CFLAGS = $(shell pkg-config --cflags $(PKGS))
+PKG_LIBS   = $(shell pkg-config --libs $(PKGS)) -lpthread -ldl -lm
+
+GEN      := $(BUILD)/gen
+INCS      = -Iinclude -Isrc -I$(GEN) $(PKG_CFLAGS)
+ALL_CFLAGS = $(CSTD) $(WARN) $(WERROR) $(CFLAGS) $(SANFLAGS) -fPIC -fvisibility=hidden \
+             -DCPROF_VERSION='"$(VERSION)"' $(INCS) -MMD -MP
+LDFLAGS_ALL = $(SANFLAGS) $(LDFLAGS)
+
+DEPS_STAMP := $(BUILD)/.deps-build
+
+# Shared code: linked by both the runtime and the tool.
+SHARED_SRC := $(wildcard src/base/*.c src/model/*.c)
+RT_SRC     := $(wildcard src/rt/*.c src/rt/sig/*.c)
+TOOL_SRC   := $(filter-out src/tool/main.c,$(wildcard src/tool/*.c))
+UNIT_SRC   := $(wildcard tests/unit/*.c)
+PROTO_C    := $(GEN)/profile.pb-c.c
+
+obj = $(patsubst %.c,$(BUILD)/obj/%.o,$(1))
+SHARED_OBJ := $(call obj,$(SHARED_SRC)) $(BUILD)/obj/gen/profile.pb-c.o
+RT_OBJ     := $(call obj,$(RT_SRC))
+TOOL_OBJ   := $(call obj,$(TOOL_SRC))
+UNIT_OBJ   := $(call obj,$(UNIT_SRC))
+
+CPROF   := $(BUILD)/cprof
+LIBRT   := $(BUILD)/libcprof.so
+UNIT    := $(BUILD)/cprof_unit
+REPLAY  := $(BUILD)/fuzz_replay
+EXAMPLES := $(patsubst examples/%.c,$(BUILD)/examples/%,$(wildcard examples/*.c))
+
+.PHONY: all test unit e2e replay check asan tsan fuzz bench install uninstall clean \
+        check-headers check-symbols check-deps check-sigsafe format check-format deps
+
+all: $(CPROF) $(LIBRT) $(EXAMPLES)
+
+deps:
+	@sh scripts/deps.sh build test
+
+$(DEPS_STAMP): scripts/deps.sh
+	@mkdir -p $(@D)
+	@sh scripts/deps.sh build
+	@touch $@
+
+$(BUILD)/.deps-test: scripts/deps.sh
+	@mkdir -p $(@D)
+	@sh scripts/deps.sh test
+	@touch $@
+
+$(PROTO_C): src/model/profile.proto | $(DEPS_STAMP)
+	@mkdir -p $(@D)
+	protoc-c --proto_path=src/model --c_out=$(GEN) src/model/profile.proto
+
+# Generated code is not ours to lint: compile it without the strict set.
+$(BUILD)/obj/gen/profile.pb-c.o: $(PROTO_C)
+	@mkdir -p $(@D)
+	$(CC) $(CSTD) $(CFLAGS) $(SANFLAGS) -fPIC -fvisibility=hidden $(INCS) -c -o $@ $<
+
+$(BUILD)/obj/%.o: %.c | $(DEPS_STAMP) $(PROTO_C)
+	@mkdir -p $(@D)
+	$(CC) $(ALL_CFLAGS) -c -o $@ $<
+
+$(BUILD)/libshared.a: $(SHARED_OBJ)
+	@rm -f $@
+	ar rcs $@ $^
+
+$(BUILD)/libtool.a: $(TOOL_OBJ)
+	@rm -f $@
+	ar rcs $@ $^
+
+$(LIBRT): $(RT_OBJ) $(BUILD)/libshared.a
+	$(CC) -shared -Wl,-z,defs -Wl,--version-script=tools/rt.map -o $@ $(RT_OBJ) \
+	    $(BUILD)/libshared.a $(LDFLAGS_ALL) $(PKG_LIBS)
+
+$(CPROF): $(BUILD)/obj/src/tool/main.o $(BUILD)/libtool.a $(BUILD)/libshared.a
+	$(CC) -o $@ $^ $(LDFLAGS_ALL) $(PKG_LIBS)
+
+$(UNIT): $(UNIT_OBJ) $(BUILD)/libtool.a $(BUILD)/libshared.a
+	$(CC) -o $@ $^ $(LDFLAGS_ALL) $(PKG_LIBS)
+
+$(REPLAY): $(BUILD)/obj/fuzz/replay.o $(BUILD)/obj/fuzz/fuzz_decode.o $(BUILD)/libshared.a
+	$(CC) -o $@ $^ $(LDFLAGS_ALL) $(PKG_LIBS)
+
+# Example programs: built with frame pointers off, as users' code often is.
+$(BUILD)/examples/%: examples/%.c | $(DEPS_STAMP)
+	@mkdir -p $(@D)
+	$(CC) $(CSTD) $(WARN) $(WERROR) -O2 -g $(SANFLAGS) -o $@ $< -lpthread -lm
+
+# ---- tests -----------------------------------------------------------------
+
+test: all $(UNIT) $(REPLAY) $(BUILD)/.deps-test check
+	@BUILD=$(BUILD) sh tests/run.sh
+
+unit: $(UNIT)
+	$(UNIT)
+
+e2e: all $(BUILD)/.deps-test
+	@BUILD=$(BUILD) sh tests/e2e/run.sh $(T)
+
+replay: $(REPLAY)
+	$(REPLAY) fuzz/corpus/decode
+
+check: check-headers check-symbols check-deps check-sigsafe
+
+check-headers: | $(DEPS_STAMP)
+	@for h in include/*.h src/*/*.h; do \
+	    echo "#include \"$${h#src/}\"" | sed 's|"include/|"|' | \
+	    $(CC) $(CSTD) $(WARN) -Werror -Iinclude -Isrc -I$(GEN) -fsyntax-only -xc - || \
+	    { echo "check-headers: $$h does not stand alone" >&2; exit 1; }; done
+
+check-symbols: $(LIBRT)
+	@nm -D --defined-only $(LIBRT) | awk '$$2 ~ /[TWDBVi]/ {print $$3}' | sed 's/@.*//' | \
+	    sort -u > $(BUILD)/rt-exports.txt
+	@diff -u tools/rt-exports.txt $(BUILD)/rt-exports.txt || \
+	    { echo "check-symbols: libcprof.so exports changed; update tools/rt-exports.txt" >&2; exit 1; }
+
+check-deps:
+	@! grep -rn '#include "tool/' src/rt src/model src/base || \
+	    { echo "check-deps: runtime/shared code includes tool headers" >&2; exit 1; }
+	@! grep -rn '#include "rt/' src/tool src/model src/base || \
+	    { echo "check-deps: tool/shared code includes runtime headers" >&2; exit 1; }
+
+check-sigsafe: $(RT_OBJ)
+	@sh tools/check-sigsafe.sh $(BUILD)/obj/src/rt/sig
+
+# ---- variants --------------------------------------------------------------
+
+asan:
+	$(MAKE) BUILD=build-asan SANITIZE=1 CFLAGS="-O1 -g" test
+
+fuzz: | $(DEPS_STAMP)
+	@sh scripts/deps.sh fuzz
+	$(MAKE) BUILD=build-fuzz CC=clang CFLAGS="-O1 -g -fsanitize=fuzzer-no-link" \
+	    SANITIZE=1 build-fuzz/fuzz_decode
+
+build-fuzz/fuzz_decode: $(BUILD)/obj/fuzz/fuzz_decode.o $(BUILD)/libshared.a
+	$(CC) -fsanitize=fuzzer,address,undefined -o $@ $^ $(PKG_LIBS)
+
+bench: all
+	@sh scripts/deps.sh bench
+	@BUILD=$(BUILD) sh bench/run.sh
+
+# ---- install ---------------------------------------------------------------
+
+install: all
+	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/lib $(DESTDIR)$(PREFIX)/include \
+	    $(DESTDIR)$(PREFIX)/lib/pkgconfig
+	install -m 755 $(CPROF) $(DESTDIR)$(PREFIX)/bin/cprof
+	install -m 755 $(LIBRT) $(DESTDIR)$(PREFIX)/lib/libcprof.so
+	install -m 644 include/cprof.h $(DESTDIR)$(PREFIX)/include/cprof.h
+	sed -e 's|@PREFIX@|$(PREFIX)|g' -e 's|@VERSION@|$(VERSION)|g' tools/cprof.pc.in \
+	    > $(DESTDIR)$(PREFIX)/lib/pkgconfig/cprof.pc
+
+uninstall:
+	rm -f $(DESTDIR)$(PREFIX)/bin/cprof $(DESTDIR)$(PREFIX)/lib/libcprof.so \
+	    $(DESTDIR)$(PREFIX)/include/cprof.h $(DESTDIR)$(PREFIX)/lib/pkgconfig/cprof.pc
+
+format:
+	clang-format -i $$(git ls-files '*.c' '*.h')
+
+check-format:
+	clang-format --dry-run -Werror $$(git ls-files '*.c' '*.h')
+
+clean:
+	rm -rf build build-asan build-fuzz build-tsan
+
+-include $(shell find $(BUILD)/obj -name '*.d' 2>/dev/null)

@@ -1,0 +1,50 @@
+#!/bin/sh
+# Installs the Debian packages cprof needs, by group, when they are missing.
+#
+#   scripts/deps.sh [build|test|fuzz|bench|all]...   (default: build)
+#
+# Exits 0 when everything is present.  When something is missing and we run
+# as root, it installs it with apt-get; otherwise it prints the exact
+# apt-get line to run and exits 1.
+set -eu
+
+pkgs_build="gcc make pkg-config libc6-dev libprotobuf-c-dev protobuf-c-compiler zlib1g-dev libdw-dev libelf-dev"
+# golang-go gives `go tool pprof`, the reference the tests compare against.
+pkgs_test="$pkgs_build golang-go"
+pkgs_fuzz="$pkgs_build clang libclang-rt-14-dev"
+pkgs_bench="$pkgs_test hyperfine"
+
+want=""
+[ $# -eq 0 ] && set -- build
+for group in "$@"; do
+    case "$group" in
+    build) want="$want $pkgs_build" ;;
+    test) want="$want $pkgs_test" ;;
+    fuzz) want="$want $pkgs_fuzz" ;;
+    bench) want="$want $pkgs_bench" ;;
+    all) want="$want $pkgs_test $pkgs_fuzz $pkgs_bench" ;;
+    *)
+        echo "deps.sh: unknown group '$group' (build, test, fuzz, bench, all)" >&2
+        exit 2
+        ;;
+    esac
+done
+
+missing=""
+for p in $want; do
+    case " $missing " in *" $p "*) continue ;; esac
+    st=$(dpkg-query -W -f='${db:Status-Status}' "$p" 2>/dev/null || true)
+    [ "$st" = "installed" ] || missing="$missing $p"
+done
+[ -z "$missing" ] && exit 0
+
+if [ "$(id -u)" -ne 0 ]; then
+    echo "cprof needs these Debian packages; run as root:" >&2
+    echo "  apt-get install -y$missing" >&2
+    exit 1
+fi
+echo "deps.sh: installing:$missing" >&2
+export DEBIAN_FRONTEND=noninteractive
+apt-get update -qq >&2
+# shellcheck disable=SC2086
+apt-get install -y -qq --no-install-recommends $missing >&2

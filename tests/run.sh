@@ -1,0 +1,36 @@
+#!/bin/sh
+# Runs every test suite: unit tests, fuzz corpus replay, end-to-end tests.
+# Prints one closing line "N passed, N failed" over all suites.
+set -u
+BUILD=${BUILD:-build}
+export CPROF_SRCDIR=$(pwd)
+total_pass=0
+total_fail=0
+log=$BUILD/test-logs
+mkdir -p "$log"
+
+suite() {
+    name=$1
+    shift
+    echo "== $name"
+    "$@" >"$log/$name.out" 2>&1
+    rc=$?
+    cat "$log/$name.out"
+    line=$(grep -E '^[0-9]+ passed, [0-9]+ failed' "$log/$name.out" | tail -n 1)
+    p=$(echo "$line" | awk '{print $1}')
+    f=$(echo "$line" | awk '{print $3}')
+    [ -n "$p" ] || p=0
+    [ -n "$f" ] || f=0
+    if [ "$rc" -ne 0 ] && [ "$f" -eq 0 ]; then
+        f=1
+        echo "# suite $name exited $rc"
+    fi
+    total_pass=$((total_pass + p))
+    total_fail=$((total_fail + f))
+}
+
+suite unit "$BUILD/cprof_unit"
+suite replay "$BUILD/fuzz_replay" fuzz/corpus/decode
+suite e2e sh tests/e2e/run.sh
+echo "$total_pass passed, $total_fail failed"
+[ "$total_fail" -eq 0 ]

@@ -36,7 +36,7 @@ LDFLAGS_ALL = $(SANFLAGS) $(LDFLAGS)
 DEPS_STAMP := $(BUILD)/.deps-build
 
 # Shared code: linked by both the runtime and the tool.
-SHARED_SRC := $(wildcard src/base/*.c src/model/*.c)
+SHARED_SRC := $(wildcard src/base/*.c src/model/*.c src/sym/*.c)
 RT_SRC     := $(wildcard src/rt/*.c src/rt/sig/*.c)
 TOOL_SRC   := $(filter-out src/tool/main.c,$(wildcard src/tool/*.c))
 UNIT_SRC   := $(wildcard tests/unit/*.c)
@@ -128,7 +128,7 @@ replay: $(REPLAY)
 check: check-headers check-symbols check-deps check-sigsafe
 
 check-headers: | $(DEPS_STAMP)
-	@for h in include/*.h src/*/*.h; do \
+	@for h in include/*.h src/*/*.h src/rt/sig/*.h; do \
 	    echo "#include \"$${h#src/}\"" | sed 's|"include/|"|' | \
 	    $(CC) $(CSTD) $(WARN) -Werror -Iinclude -Isrc -I$(GEN) -fsyntax-only -xc - || \
 	    { echo "check-headers: $$h does not stand alone" >&2; exit 1; }; done

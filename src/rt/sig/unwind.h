@@ -1,0 +1,55 @@
+/*
+ * Stack unwinding for the runtime's samplers.
+ *
+ * The _sigsafe functions run inside signal handlers (and malloc hooks): no
+ * malloc, no locks, no stdio, no dynamic-loader calls, errno preserved.
+ * Everything they need (unwind tables for every loaded object, each
+ * thread's stack bounds) is prepared beforehand, outside signal context, by
+ * the other functions here.  Frame pointers are the fast path where they
+ * are valid; DWARF CFI tables built from .eh_frame cover code without them
+ * (Debian's libc).
+ */
+#ifndef CPROF_RT_SIG_UNWIND_H
+#define CPROF_RT_SIG_UNWIND_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+/*
+ * Walks the stack of the interrupted context ucontext (a ucontext_t * as
+ * passed to an SA_SIGINFO handler).  pcs[0] is the interrupted PC; pcs[i]
+ * for i > 0 are return addresses as found on the stack (not minus one).
+ * Returns the number of frames stored (at most max); *truncated is set when
+ * the walk stopped because max was reached.
+ * Context: signal handler.  Async-signal-safe; preserves errno.
+ */
+int cprof_unwind_sigsafe(const void *ucontext, uintptr_t *pcs, int max, bool *truncated);
+
+/*
+ * Same, for the calling thread at the point of the call (its caller is
+ * pcs[0]).  Context: any, including malloc hooks.  Async-signal-safe.
+ */
+int cprof_unwind_here_sigsafe(uintptr_t *pcs, int max, bool *truncated);
+
+/*
+ * Builds unwind tables for every object loaded now.  Call once, outside
+ * signal context, before any sampler is armed.  0 or -errno/CPROF_E*.
+ * Context: any thread, not a signal handler; takes the loader lock.
+ */
+int cprof_unwind_init(void);
+
+/*
+ * Rebuilds the tables after objects were loaded or unloaded (dlopen,
+ * dlclose).  Readers in signal handlers keep a consistent view.
+ * Context: not a signal handler.
+ */
+void cprof_unwind_refresh(void);
+
+/*
+ * Records the calling thread's stack bounds, used to validate every read.
+ * Call at thread start (the pthread_create wrapper) and for the main
+ * thread at init.  Context: the thread itself, not a signal handler.
+ */
+void cprof_unwind_thread_init(void);
+
+#endif /* CPROF_RT_SIG_UNWIND_H */

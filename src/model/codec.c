@@ -664,6 +664,8 @@ static int decode_message(const uint8_t *buf, size_t len, const struct cprof_lim
         err = dec_locations(&d);
     if (!err)
         err = dec_samples(&d);
+    if (!err)
+        err = cprof_profile_check(d.p, diag); /* what pprof's CheckValid also demands */
     idmap_release(&d.funcs);
     idmap_release(&d.maps);
     idmap_release(&d.locs);

@@ -80,20 +80,29 @@ struct cprof_symbolizer {
  * libstdc++, found with dlsym(RTLD_DEFAULT): any process that runs C++ code
  * has it loaded, so the runtime demangles exactly when its host is C++,
  * without a new build dependency and without loading anything into the
- * host.  The tool (a C program) asks for CPROF_SYM_LOAD_DEMANGLER, which
- * dlopens libstdc++.so.6 (present wherever g++ binaries run).  libiberty's
- * cplus_demangle was the alternative, but it is a static, GPL-side library
- * to link into both binaries for the same result.  Without a demangler,
- * names stay mangled.  The dlopen handle is deliberately never closed:
- * unloading libstdc++ from a live process is not safe.
+ * host (RTLD_NOLOAD also finds a libstdc++ that a C++ plugin brought in
+ * with RTLD_LOCAL).  The tool, a C program, asks for
+ * CPROF_SYM_LOAD_DEMANGLER, which dlopens libstdc++.so.6 (present wherever
+ * g++ binaries run).  libiberty's cplus_demangle (libiberty-dev) was the
+ * alternative: a static archive linked into both binaries for the same
+ * result.  Without a demangler, names stay mangled.  The dlopen handle is
+ * deliberately never closed: unloading libstdc++ from a live process is
+ * not safe, and a NOLOAD reference costs nothing.
  */
 static demangle_fn find_demangler(unsigned flags)
 {
     void *sym = dlsym(RTLD_DEFAULT, "__cxa_demangle");
+    void *h;
 
-    if (!sym && (flags & CPROF_SYM_LOAD_DEMANGLER)) {
-        void *h = dlopen("libstdc++.so.6", RTLD_LAZY | RTLD_LOCAL);
-
+    /*
+     * C++ code loaded with RTLD_LOCAL (a plugin) brings libstdc++ without
+     * putting it in the global scope; RTLD_NOLOAD finds it there and never
+     * loads anything.
+     */
+    if (!sym) {
+        h = dlopen("libstdc++.so.6", RTLD_LAZY | RTLD_LOCAL | RTLD_NOLOAD);
+        if (!h && (flags & CPROF_SYM_LOAD_DEMANGLER))
+            h = dlopen("libstdc++.so.6", RTLD_LAZY | RTLD_LOCAL);
         if (h)
             sym = dlsym(h, "__cxa_demangle");
     }

@@ -327,30 +327,48 @@ static const char tiny_src[] = "int cprof_t_exported(int x);\n"
                                "    return x * 7 + 1;\n"
                                "}\n";
 
-/* Builds dir/tiny.so (with -g) and dir/tiny-stripped.so; false if no compiler. */
-static bool build_tiny(const char *dir)
+/* Writes dir/name from src and builds dir/tiny.so from it with cc (with -g). */
+static bool build_so(const char *dir, const char *name, const char *src, const char *cc)
 {
     char path[300], cmd[1200];
     FILE *f;
 
-    snprintf(path, sizeof(path), "%s/tiny.c", dir);
+    snprintf(path, sizeof(path), "%s/%s", dir, name);
     f = fopen(path, "w");
     CPROF_ASSERT(f != NULL);
-    fputs(tiny_src, f);
+    fputs(src, f);
     fclose(f);
-    snprintf(cmd, sizeof(cmd),
-             "cd '%s' && cc -shared -fPIC -O2 -g -o tiny.so tiny.c 2>/dev/null && "
-             "strip --strip-all -o tiny-stripped.so tiny.so",
-             dir);
+    snprintf(cmd, sizeof(cmd), "cd '%s' && %s -shared -fPIC -O2 -g -o tiny.so %s 2>/dev/null",
+             dir, cc, name);
     return system(cmd) == 0;
 }
 
-static size_t lookup_so(const char *so, const char *sym, struct cprof_sym_frame *fr)
+/* Builds dir/tiny.so and dir/tiny-stripped.so; false if there is no compiler. */
+static bool build_tiny(const char *dir)
 {
-    struct cprof_symbolizer *s = cprof_symbolizer_new(CPROF_SYM_NO_DEBUGINFOD);
+    char cmd[400];
+
+    if (!build_so(dir, "tiny.c", tiny_src, "cc"))
+        return false;
+    snprintf(cmd, sizeof(cmd), "cd '%s' && strip --strip-all -o tiny-stripped.so tiny.so", dir);
+    return system(cmd) == 0;
+}
+
+/*
+ * dlopens so, symbolizes sym + 2 in it with a symbolizer created before
+ * the dlopen when early (so it sees only what was loaded then).
+ */
+static size_t lookup_so_with(const char *so, const char *sym, struct cprof_sym_frame *fr,
+                             bool early, unsigned flags)
+{
+    struct cprof_symbolizer *s =
+        early ? cprof_symbolizer_new(CPROF_SYM_NO_DEBUGINFOD | flags) : NULL;
     void *h = dlopen(so, RTLD_NOW | RTLD_LOCAL);
     void *fn;
     size_t n;
+
+    if (!s)
+        s = cprof_symbolizer_new(CPROF_SYM_NO_DEBUGINFOD);
 
     CPROF_ASSERT(h != NULL);
     fn = dlsym(h, sym);
@@ -358,16 +376,23 @@ static size_t lookup_so(const char *so, const char *sym, struct cprof_sym_frame 
     n = lookup_self(s, (uint64_t)(uintptr_t)fn + 2, fr, 4);
     /* Copy what we check before the symbolizer goes away. */
     if (n) {
-        static char name[64], file[256];
+        static char name[128], sys[128], file[256];
 
         snprintf(name, sizeof(name), "%s", fr[0].name);
+        snprintf(sys, sizeof(sys), "%s", fr[0].system_name);
         snprintf(file, sizeof(file), "%s", fr[0].file);
         fr[0].name = name;
+        fr[0].system_name = sys;
         fr[0].file = file;
     }
     cprof_symbolizer_free(s);
     dlclose(h);
     return n;
+}
+
+static size_t lookup_so(const char *so, const char *sym, struct cprof_sym_frame *fr)
+{
+    return lookup_so_with(so, sym, fr, false, 0);
 }
 
 CPROF_TEST(sym_stripped_uses_dynsym)
@@ -490,4 +515,66 @@ CPROF_TEST(sym_profile_partial_flags)
     cprof_maps_release(&maps);
     cprof_symbolizer_free(s);
     cprof_profile_free(p);
+}
+
+/* ---- C++ names ---------------------------------------------------------- */
+
+static const char cxx_src[] = "namespace ns {\n"
+                              "struct K {\n"
+                              "    int m(int x);\n"
+                              "};\n"
+                              "int K::m(int x)\n"
+                              "{\n"
+                              "    return x * 5 + 2;\n"
+                              "}\n"
+                              "}\n"
+                              "/* Needs libstdc++, which --as-needed keeps. */\n"
+                              "int *cprof_t_new(void);\n"
+                              "int *cprof_t_new(void) { return new int(3); }\n";
+
+CPROF_TEST(sym_cxx_demangle)
+{
+    char dir[] = "/tmp/cprof-sym-XXXXXX", so[300], cmd[400];
+    struct cprof_sym_frame fr[4];
+    size_t n;
+
+    CPROF_ASSERT(dlsym(RTLD_DEFAULT, "__cxa_demangle") == NULL);
+    CPROF_ASSERT(mkdtemp(dir) != NULL);
+    if (!build_so(dir, "tiny.cc", cxx_src, "c++")) {
+        printf("# skip: no C++ compiler\n");
+        return;
+    }
+    snprintf(so, sizeof(so), "%s/tiny.so", dir);
+    /* Created before libstdc++ is loaded: no demangler, names stay mangled. */
+    n = lookup_so_with(so, "_ZN2ns1K1mEi", fr, true, 0);
+    CPROF_ASSERT_EQ(n, 1);
+    CPROF_ASSERT_STR(fr[0].name, "_ZN2ns1K1mEi");
+    CPROF_ASSERT_STR(fr[0].system_name, "_ZN2ns1K1mEi");
+    /* The plugin brought libstdc++ in locally; RTLD_NOLOAD finds it. */
+    n = lookup_so(so, "_ZN2ns1K1mEi", fr);
+    CPROF_ASSERT_EQ(n, 1);
+    CPROF_ASSERT_STR(fr[0].name, "ns::K::m(int)");
+    CPROF_ASSERT_STR(fr[0].system_name, "_ZN2ns1K1mEi");
+    CPROF_ASSERT(ends_with(fr[0].file, "tiny.cc"));
+    snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
+    CPROF_ASSERT_EQ(system(cmd), 0);
+}
+
+CPROF_TEST(sym_cxx_load_demangler)
+{
+    char dir[] = "/tmp/cprof-sym-XXXXXX", so[300], cmd[400];
+    struct cprof_sym_frame fr[4];
+
+    CPROF_ASSERT(dlsym(RTLD_DEFAULT, "__cxa_demangle") == NULL);
+    CPROF_ASSERT(mkdtemp(dir) != NULL);
+    if (!build_so(dir, "tiny.cc", cxx_src, "c++")) {
+        printf("# skip: no C++ compiler\n");
+        return;
+    }
+    snprintf(so, sizeof(so), "%s/tiny.so", dir);
+    /* The tool's way: created before any C++ is loaded, it loads libstdc++. */
+    CPROF_ASSERT_EQ(lookup_so_with(so, "_ZN2ns1K1mEi", fr, true, CPROF_SYM_LOAD_DEMANGLER), 1);
+    CPROF_ASSERT_STR(fr[0].name, "ns::K::m(int)");
+    snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
+    CPROF_ASSERT_EQ(system(cmd), 0);
 }

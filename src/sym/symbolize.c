@@ -56,6 +56,7 @@ struct sym_file {
     Dwarf_Addr bias;                           /* dwfl address = ELF vaddr + bias */
     struct load_seg *segs;                     /* malloc'd, nsegs entries */
     size_t nsegs;
+    bool debug_only; /* a separate debug file: no file offsets in segs */
     struct sym_ent *syms; /* malloc'd, sorted by addr, built on first use */
     size_t nsyms;
     bool syms_built;
@@ -185,6 +186,9 @@ static int read_segments(struct sym_file *f)
         f->segs[f->nsegs++] = (struct load_seg){ph.p_offset, ph.p_filesz, ph.p_vaddr,
                                                 (ph.p_flags & PF_X) != 0};
     }
+    /* Code with no bytes in the file: a separate debug file. */
+    for (size_t i = 0; i < f->nsegs; i++)
+        f->debug_only |= f->segs[i].exec && f->segs[i].filesz == 0;
     return f->nsegs ? 0 : CPROF_ENOTFOUND;
 }
 
@@ -294,10 +298,39 @@ static int get_file(struct cprof_symbolizer *s, const char *path, const char *bu
     return f->err;
 }
 
-/* ELF virtual address for a file offset, through the PT_LOAD covering it. */
-static bool offset_to_vaddr(const struct sym_file *f, uint64_t off, uint64_t *vaddr)
+/*
+ * A separate debug file keeps the program headers but zeroes p_offset and
+ * p_filesz, so file offsets mean nothing there.  The kernel maps an
+ * executable segment from the page holding its start, so the mapping's
+ * start is that page of the one PF_X segment.
+ */
+static bool debug_file_vaddr(const struct sym_file *f, const struct cprof_sym_mapping *m,
+                             uint64_t addr, uint64_t *vaddr)
+{
+    const struct load_seg *x = NULL;
+
+    for (size_t i = 0; i < f->nsegs; i++) {
+        if (!f->segs[i].exec)
+            continue;
+        if (x)
+            return false; /* several: no way to tell which one m maps */
+        x = &f->segs[i];
+    }
+    if (!x)
+        return false;
+    *vaddr = addr - m->start + (x->vaddr & ~(uint64_t)0xfff);
+    return true;
+}
+
+/* ELF virtual address for an address in m, through the PT_LOAD covering its file offset. */
+static bool to_vaddr(const struct sym_file *f, const struct cprof_sym_mapping *m, uint64_t addr,
+                     uint64_t *vaddr)
 {
     const struct load_seg *best = NULL;
+    uint64_t off = addr - m->start + m->offset;
+
+    if (f->debug_only)
+        return debug_file_vaddr(f, m, addr, vaddr);
 
     for (size_t i = 0; i < f->nsegs; i++) {
         const struct load_seg *g = &f->segs[i];
@@ -615,7 +648,7 @@ int cprof_symbolizer_lookup(struct cprof_symbolizer *s, const struct cprof_sym_m
         return err;
     if (addr < m->start || (m->limit > m->start && addr >= m->limit) || max == 0)
         return 0;
-    if (!offset_to_vaddr(f, addr - m->start + m->offset, &vaddr))
+    if (!to_vaddr(f, m, addr, &vaddr))
         return 0;
     a = vaddr + f->bias;
     *nframes = dwarf_frames(s, f, a, frames, max);

@@ -578,3 +578,107 @@ CPROF_TEST(sym_cxx_load_demangler)
     snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
     CPROF_ASSERT_EQ(system(cmd), 0);
 }
+
+/* ---- addresses of another process (offline) ------------------------------ */
+
+static const char exe_src[] = "int cprof_t_exported(int x);\n"
+                              "int cprof_t_exported(int x)\n"
+                              "{\n"
+                              "    return x * 7 + 1;\n"
+                              "}\n"
+                              "int main(int argc, char **argv)\n"
+                              "{\n"
+                              "    (void)argv;\n"
+                              "    return cprof_t_exported(argc);\n"
+                              "}\n";
+
+/*
+ * The mapping the loader would create for path's executable segment at
+ * load base base, and the runtime address of symbol sym in it.
+ */
+static void synth_mapping(const char *path, uint64_t base, const char *sym,
+                          struct cprof_sym_mapping *m, uint64_t *addr)
+{
+    char cmd[600];
+    unsigned long long off, vaddr, value;
+
+    snprintf(cmd, sizeof(cmd), "readelf -lW '%s' | awk '$1 == \"LOAD\" && / E / {print $2, $3}'",
+             path);
+    CPROF_ASSERT_EQ(sscanf(sh_line(cmd), "%llx %llx", &off, &vaddr), 2);
+    snprintf(cmd, sizeof(cmd), "nm '%s' | awk '$3 == \"%s\" {print $1}'", path, sym);
+    CPROF_ASSERT_EQ(sscanf(sh_line(cmd), "%llx", &value), 1);
+    m->start = base + (vaddr & ~0xfffull);
+    m->limit = m->start + 0x100000;
+    m->offset = off & ~0xfffull;
+    *addr = base + value;
+}
+
+CPROF_TEST(sym_offline_exec_and_pie)
+{
+    char dir[] = "/tmp/cprof-sym-XXXXXX", path[300], cmd[800];
+    struct cprof_symbolizer *s;
+    struct cprof_sym_mapping m = {0};
+    struct cprof_sym_frame fr[4];
+    static const char *const kinds[] = {"-no-pie", "-pie -fPIE"};
+    size_t n;
+    uint64_t addr;
+
+    CPROF_ASSERT(mkdtemp(dir) != NULL);
+    snprintf(path, sizeof(path), "%s/exe.c", dir);
+    FILE *f = fopen(path, "w");
+    CPROF_ASSERT(f != NULL);
+    fputs(exe_src, f);
+    fclose(f);
+    for (int k = 0; k < 2; k++) {
+        snprintf(cmd, sizeof(cmd), "cd '%s' && cc %s -O2 -g -o exe exe.c 2>/dev/null", dir,
+                 kinds[k]);
+        if (system(cmd) != 0) {
+            printf("# skip: no C compiler\n");
+            return;
+        }
+        snprintf(path, sizeof(path), "%s/exe", dir);
+        /* Non-PIE loads at its link address; PIE at some base. */
+        synth_mapping(path, k == 0 ? 0 : 0x555555554000ull, "cprof_t_exported", &m, &addr);
+        m.path = path;
+        s = cprof_symbolizer_new(CPROF_SYM_NO_DEBUGINFOD);
+        CPROF_ASSERT_EQ(cprof_symbolizer_lookup(s, &m, addr + 1, fr, 4, &n), 0);
+        CPROF_ASSERT_EQ(n, 1);
+        CPROF_ASSERT_STR(fr[0].name, "cprof_t_exported");
+        CPROF_ASSERT(ends_with(fr[0].file, "exe.c"));
+        CPROF_ASSERT_EQ(fr[0].start_line, 2);
+        cprof_symbolizer_free(s);
+    }
+    snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
+    CPROF_ASSERT_EQ(system(cmd), 0);
+}
+
+CPROF_TEST(sym_debug_file_by_build_id)
+{
+    struct cprof_symbolizer *s = cprof_symbolizer_new(CPROF_SYM_NO_DEBUGINFOD);
+    void *fn = dlsym(RTLD_DEFAULT, "qsort");
+    struct cprof_maps maps;
+    struct cprof_sym_mapping m;
+    struct cprof_sym_frame fr[4];
+    char dbg[300];
+    size_t n;
+    int rc;
+
+    self_mapping(&maps, (uint64_t)(uintptr_t)fn, &m);
+    CPROF_ASSERT(strlen(m.build_id) > 2);
+    snprintf(dbg, sizeof(dbg), "/usr/lib/debug/.build-id/%.2s/%s.debug", m.build_id,
+             m.build_id + 2);
+    /* The binary is not here (a profile from elsewhere); its debug file may be. */
+    m.path = "/nonexistent/libc.so.6";
+    rc = cprof_symbolizer_lookup(s, &m, (uint64_t)(uintptr_t)fn + 1, fr, 4, &n);
+    if (access(dbg, R_OK) == 0) {
+        CPROF_ASSERT_EQ(rc, 0);
+        CPROF_ASSERT(n >= 1);
+        CPROF_ASSERT_STR(fr[n - 1].name, "qsort");
+        CPROF_ASSERT(fr[n - 1].file[0] != '\0');
+    } else {
+        CPROF_ASSERT_EQ(rc, CPROF_ENOTFOUND);
+        printf("# no debug file for libc: checked the not-found path only\n");
+    }
+    cprof_maps_release(&maps);
+    cprof_symbolizer_free(s);
+}

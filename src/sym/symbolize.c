@@ -46,6 +46,19 @@ struct sym_ent {
     int rank;         /* lower is preferred: global, weak, then local */
 };
 
+/* Code range [lo, hi) of a subprogram, in DWARF addresses. */
+struct fn_range {
+    Dwarf_Addr lo, hi;
+    Dwarf_Die die; /* the subprogram; points into the Dwfl's data */
+};
+
+/* The functions of one compilation unit, sorted by lo. */
+struct cu_index {
+    Dwarf_Off off;      /* the CU DIE's offset: the key */
+    struct fn_range *r; /* malloc'd, n entries */
+    size_t n;
+};
+
 /* A mapped file, opened once. */
 struct sym_file {
     char *path;                                /* malloc'd: path as the mapping names it */
@@ -60,6 +73,8 @@ struct sym_file {
     struct sym_ent *syms; /* malloc'd, sorted by addr, built on first use */
     size_t nsyms;
     bool syms_built;
+    struct cu_index *cus; /* malloc'd, sorted by off, built per CU on first use */
+    size_t ncus, cus_cap;
 };
 
 /* __cxa_demangle's signature (Itanium C++ ABI). */
@@ -140,6 +155,9 @@ static void file_release(struct sym_file *f)
         dwfl_end(f->dwfl);
     free(f->segs);
     free(f->syms);
+    for (size_t i = 0; i < f->ncus; i++)
+        free(f->cus[i].r);
+    free(f->cus);
     free(f->path);
 }
 
@@ -440,79 +458,266 @@ static bool is_function_scope(Dwarf_Die *die)
            tag == DW_TAG_entry_point;
 }
 
+/* Longest chain of function scopes (real function plus inlined calls) followed. */
+#define CHAIN_MAX 256
+
 /*
- * Frames from DWARF scopes at dwfl address a.  Returns how many were
- * written (0: no DWARF function covers a).
+ * Frames from a chain of function DIEs, innermost first, the last being
+ * the real function.  When max is short, the innermost max - 1 and the real
+ * function are kept.  Returns how many were written.
+ */
+static size_t emit_frames(struct cprof_symbolizer *s, struct sym_file *f, Dwarf_Addr a,
+                          Dwarf_Die *cu, Dwarf_Die *chain, size_t nchain,
+                          struct cprof_sym_frame *frames, size_t max)
+{
+    const char *file = NULL;
+    int lineno = 0;
+    Dwfl_Line *ln = dwfl_module_getsrc(f->mod, a);
+    size_t n = nchain < max ? nchain : max;
+
+    if (ln)
+        file = dwfl_lineinfo(ln, NULL, &lineno, NULL, NULL, NULL);
+    for (size_t k = 0; k < n; k++) {
+        struct cprof_sym_frame *fr = &frames[k];
+        size_t c = (k == n - 1) ? nchain - 1 : k; /* the real function stays last */
+
+        if (!die_names(s, &chain[c], fr))
+            set_names(s, fr, "??", NULL);
+        if (c == 0) {
+            fr->file = file ? file : "";
+            fr->line = lineno;
+        } else {
+            call_site(cu, &chain[c - 1], &fr->file, &fr->line);
+        }
+        fr->start_line = decl_line(&chain[c]);
+    }
+    return n;
+}
+
+/*
+ * The chain of function scopes at pc the slow way: dwarf_getscopes() walks
+ * the whole CU.  It follows an inlined subroutine to its abstract origin's
+ * scopes, so the concrete chain of callers (inlined ones, then the real
+ * function) comes from dwarf_getscopes_die() on it.  Used when the
+ * function index has no answer.
+ */
+static size_t chain_by_scopes(Dwarf_Die *cu, Dwarf_Addr pc, Dwarf_Die *chain)
+{
+    Dwarf_Die *scopes = NULL, *inner = NULL;
+    int nscopes = dwarf_getscopes(cu, pc, &scopes);
+    size_t n = 0;
+
+    for (int i = 0; i < nscopes; i++) {
+        if (!is_function_scope(&scopes[i]))
+            continue;
+        if (dwarf_tag(&scopes[i]) == DW_TAG_inlined_subroutine) {
+            int nchain = dwarf_getscopes_die(&scopes[i], &inner);
+
+            if (nchain > 0) {
+                free(scopes);
+                scopes = inner;
+                nscopes = nchain;
+            }
+        }
+        break;
+    }
+    for (int i = 0; i < nscopes && n < CHAIN_MAX; i++) {
+        if (!is_function_scope(&scopes[i]))
+            continue;
+        chain[n++] = scopes[i];
+        if (dwarf_tag(&scopes[i]) == DW_TAG_subprogram)
+            break;
+    }
+    free(scopes);
+    return n;
+}
+
+/* Adds the code ranges of a subprogram to the index. */
+static int index_ranges(struct cu_index *ci, Dwarf_Die *die, size_t *cap)
+{
+    Dwarf_Addr base, lo, hi;
+    ptrdiff_t off = 0;
+
+    while ((off = dwarf_ranges(die, off, &base, &lo, &hi)) > 0) {
+        if (hi <= lo)
+            continue;
+        if (ci->n == *cap) {
+            size_t ncap = *cap ? 2 * *cap : 64;
+            struct fn_range *r = realloc(ci->r, ncap * sizeof(*r));
+
+            if (!r)
+                return -ENOMEM;
+            ci->r = r;
+            *cap = ncap;
+        }
+        ci->r[ci->n++] = (struct fn_range){lo, hi, *die};
+    }
+    return 0;
+}
+
+/* Indexes the subprograms under parent, looking into namespaces and types. */
+static int index_scope(struct cu_index *ci, Dwarf_Die *parent, size_t *cap, int depth)
+{
+    Dwarf_Die child;
+    int err = 0;
+
+    if (depth > 32 || dwarf_child(parent, &child) != 0)
+        return 0;
+    do {
+        switch (dwarf_tag(&child)) {
+        case DW_TAG_subprogram:
+            err = index_ranges(ci, &child, cap);
+            break;
+        case DW_TAG_namespace:
+        case DW_TAG_class_type:
+        case DW_TAG_structure_type:
+        case DW_TAG_union_type:
+        case DW_TAG_module:
+            err = index_scope(ci, &child, cap, depth + 1);
+            break;
+        default:
+            break;
+        }
+    } while (!err && dwarf_siblingof(&child, &child) == 0);
+    return err;
+}
+
+static int range_cmp(const void *pa, const void *pb)
+{
+    const struct fn_range *a = pa, *b = pb;
+
+    return a->lo < b->lo ? -1 : a->lo > b->lo;
+}
+
+/*
+ * The function index of a CU, built on first use: one walk over the CU
+ * instead of one per lookup (dwarf_getscopes cost ~100 us per address in
+ * libc).  NULL on ENOMEM.
+ */
+static struct cu_index *get_cu_index(struct sym_file *f, Dwarf_Die *cu)
+{
+    Dwarf_Off off = dwarf_dieoffset(cu);
+    size_t lo = 0, hi = f->ncus, cap = 0;
+    struct cu_index *ci;
+
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+
+        if (f->cus[mid].off == off)
+            return &f->cus[mid];
+        if (f->cus[mid].off < off)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    if (f->ncus == f->cus_cap) {
+        size_t ncap = f->cus_cap ? 2 * f->cus_cap : 16;
+        struct cu_index *v = realloc(f->cus, ncap * sizeof(*v));
+
+        if (!v)
+            return NULL;
+        f->cus = v;
+        f->cus_cap = ncap;
+    }
+    memmove(&f->cus[lo + 1], &f->cus[lo], (f->ncus - lo) * sizeof(*f->cus));
+    f->ncus++;
+    ci = &f->cus[lo];
+    *ci = (struct cu_index){.off = off};
+    if (index_scope(ci, cu, &cap, 0) != 0) {
+        free(ci->r); /* keep the entry, empty: lookups fall back to scopes */
+        ci->r = NULL;
+        ci->n = 0;
+        return ci;
+    }
+    qsort(ci->r, ci->n, sizeof(*ci->r), range_cmp);
+    return ci;
+}
+
+/* The subprogram whose code holds pc, from the CU's index. */
+static bool find_function(const struct cu_index *ci, Dwarf_Addr pc, Dwarf_Die *out)
+{
+    size_t lo = 0, hi = ci->n;
+
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+
+        if (ci->r[mid].lo <= pc)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    /* Ranges rarely overlap (nested functions); look a few entries back. */
+    for (size_t k = lo; k > 0 && lo - k < 8; k--) {
+        if (pc < ci->r[k - 1].hi) {
+            *out = ci->r[k - 1].die;
+            return true;
+        }
+    }
+    return false;
+}
+
+static bool is_block_scope(int tag)
+{
+    return tag == DW_TAG_inlined_subroutine || tag == DW_TAG_lexical_block ||
+           tag == DW_TAG_try_block || tag == DW_TAG_catch_block || tag == DW_TAG_with_stmt;
+}
+
+/*
+ * From the real function fn, follows the blocks holding pc down to the
+ * innermost inlined call; writes the chain innermost first.
+ */
+static size_t chain_from_function(Dwarf_Die *fn, Dwarf_Addr pc, Dwarf_Die *chain)
+{
+    Dwarf_Die outer[CHAIN_MAX]; /* real function first */
+    Dwarf_Die cur = *fn, child;
+    size_t n = 0;
+
+    outer[n++] = cur;
+    for (int depth = 0; depth < 4 * CHAIN_MAX && n < CHAIN_MAX; depth++) {
+        bool found = false;
+
+        if (dwarf_child(&cur, &child) != 0)
+            break;
+        do {
+            int tag = dwarf_tag(&child);
+
+            if (is_block_scope(tag) && dwarf_haspc(&child, pc) == 1) {
+                if (tag == DW_TAG_inlined_subroutine)
+                    outer[n++] = child;
+                cur = child;
+                found = true;
+                break;
+            }
+        } while (dwarf_siblingof(&child, &child) == 0);
+        if (!found)
+            break;
+    }
+    for (size_t i = 0; i < n; i++)
+        chain[i] = outer[n - 1 - i];
+    return n;
+}
+
+/*
+ * Frames from DWARF at dwfl address a.  Returns how many were written
+ * (0: no DWARF function covers a).
  */
 static size_t dwarf_frames(struct cprof_symbolizer *s, struct sym_file *f, Dwarf_Addr a,
                            struct cprof_sym_frame *frames, size_t max)
 {
     Dwarf_Addr dbias;
     Dwarf_Die *cu = dwfl_module_addrdie(f->mod, a, &dbias);
-    Dwarf_Die *scopes = NULL;
-    int idx[CPROF_SYM_MAX_FRAMES];   /* scopes[] positions of the frames */
-    int inner[CPROF_SYM_MAX_FRAMES]; /* ... and of the function scope just inside each */
-    size_t nidx = 0, n = 0;
-    int nscopes, prev = -1, lineno = 0;
-    Dwfl_Line *ln;
-    const char *file = NULL;
+    Dwarf_Die chain[CHAIN_MAX], fn;
+    struct cu_index *ci;
+    size_t n = 0;
 
     if (!cu || max == 0)
         return 0;
-    nscopes = dwarf_getscopes(cu, a - dbias, &scopes);
-    /*
-     * dwarf_getscopes() follows an inlined subroutine to its abstract
-     * origin's scopes; the concrete chain of callers (inlined ones, then
-     * the real function) comes from dwarf_getscopes_die() on it.
-     */
-    for (int i = 0; i < nscopes; i++) {
-        Dwarf_Die *chain = NULL;
-        int nchain;
-
-        if (!is_function_scope(&scopes[i]))
-            continue;
-        if (dwarf_tag(&scopes[i]) != DW_TAG_inlined_subroutine)
-            break;
-        nchain = dwarf_getscopes_die(&scopes[i], &chain);
-        if (nchain > 0) {
-            free(scopes);
-            scopes = chain;
-            nscopes = nchain;
-        }
-        break;
-    }
-    /* Innermost first; the first subprogram is the real function. */
-    for (int i = 0; i < nscopes; i++) {
-        if (!is_function_scope(&scopes[i]))
-            continue;
-        if (nidx < max && nidx < CPROF_SYM_MAX_FRAMES)
-            nidx++;
-        idx[nidx - 1] = i; /* when full, the outermost replaces the last */
-        inner[nidx - 1] = prev;
-        prev = i;
-        if (dwarf_tag(&scopes[i]) == DW_TAG_subprogram)
-            break;
-    }
-    ln = dwfl_module_getsrc(f->mod, a);
-    if (ln)
-        file = dwfl_lineinfo(ln, NULL, &lineno, NULL, NULL, NULL);
-    for (size_t k = 0; k < nidx; k++) {
-        struct cprof_sym_frame *fr = &frames[n];
-        Dwarf_Die *die = &scopes[idx[k]];
-
-        if (!die_names(s, die, fr))
-            set_names(s, fr, "??", NULL);
-        if (k == 0) {
-            fr->file = file ? file : "";
-            fr->line = lineno;
-        } else {
-            call_site(cu, &scopes[inner[k]], &fr->file, &fr->line);
-        }
-        fr->start_line = decl_line(die);
-        n++;
-    }
-    free(scopes);
-    return n;
+    ci = get_cu_index(f, cu);
+    if (ci && find_function(ci, a - dbias, &fn))
+        n = chain_from_function(&fn, a - dbias, chain);
+    else
+        n = chain_by_scopes(cu, a - dbias, chain);
+    return n ? emit_frames(s, f, a, cu, chain, n, frames, max) : 0;
 }
 
 /* Ranks a symbol: global, weak, then local; fewer leading underscores first. */

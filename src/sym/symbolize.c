@@ -69,7 +69,7 @@ struct sym_file {
     Dwarf_Addr bias;                           /* dwfl address = ELF vaddr + bias */
     struct load_seg *segs;                     /* malloc'd, nsegs entries */
     size_t nsegs;
-    bool debug_only; /* a separate debug file: no file offsets in segs */
+    bool debug_only;      /* a separate debug file: no file offsets in segs */
     struct sym_ent *syms; /* malloc'd, sorted by addr, built on first use */
     size_t nsyms;
     bool syms_built;
@@ -86,9 +86,9 @@ struct cprof_symbolizer {
     char *debuginfo_path;     /* NULL: libdwfl's default search path */
     struct sym_file *files;   /* cache, nfiles entries; never evicted */
     size_t nfiles, files_cap;
-    size_t last;               /* index of the file used last (lookups come in runs) */
+    size_t last;                /* index of the file used last (lookups come in runs) */
     struct cprof_arena scratch; /* demangled names of the current lookup */
-    demangle_fn demangle;      /* NULL: names stay mangled */
+    demangle_fn demangle;       /* NULL: names stay mangled */
 };
 
 /*
@@ -138,9 +138,8 @@ struct cprof_symbolizer *cprof_symbolizer_new(unsigned flags)
      * the debug directories, then asks debuginfod when DEBUGINFOD_URLS is
      * set; the build-id lookup alone never leaves the machine.
      */
-    s->callbacks.find_debuginfo = (flags & CPROF_SYM_NO_DEBUGINFOD)
-                                      ? dwfl_build_id_find_debuginfo
-                                      : dwfl_standard_find_debuginfo;
+    s->callbacks.find_debuginfo = (flags & CPROF_SYM_NO_DEBUGINFOD) ? dwfl_build_id_find_debuginfo
+                                                                    : dwfl_standard_find_debuginfo;
     s->callbacks.section_address = dwfl_offline_section_address;
     s->callbacks.debuginfo_path = &s->debuginfo_path;
     cprof_arena_init(&s->scratch);
@@ -201,8 +200,8 @@ static int read_segments(struct sym_file *f)
 
         if (!gelf_getphdr(elf, (int)i, &ph) || ph.p_type != PT_LOAD)
             continue;
-        f->segs[f->nsegs++] = (struct load_seg){ph.p_offset, ph.p_filesz, ph.p_vaddr,
-                                                (ph.p_flags & PF_X) != 0};
+        f->segs[f->nsegs++] =
+            (struct load_seg){ph.p_offset, ph.p_filesz, ph.p_vaddr, (ph.p_flags & PF_X) != 0};
     }
     /* Code with no bytes in the file: a separate debug file. */
     for (size_t i = 0; i < f->nsegs; i++)
@@ -396,9 +395,9 @@ static bool set_names(struct cprof_symbolizer *s, struct cprof_sym_frame *fr, co
     if (linkage && linkage[0]) {
         d = demangle(s, linkage);
         fr->system_name = linkage;
-        fr->name = d ? d : (plain && plain[0] && !(linkage[0] == '_' && linkage[1] == 'Z'))
-                               ? plain
-                               : linkage;
+        fr->name = d                                                                  ? d
+                   : (plain && plain[0] && !(linkage[0] == '_' && linkage[1] == 'Z')) ? plain
+                                                                                      : linkage;
         return true;
     }
     if (plain && plain[0]) {
@@ -767,8 +766,7 @@ static int build_syms(struct sym_file *f)
         const char *name = dwfl_module_getsym_info(f->mod, i, &sym, &addr, &shndx, NULL, NULL);
         int type = GELF_ST_TYPE(sym.st_info);
 
-        if (!name || !name[0] || shndx == SHN_UNDEF ||
-            (type != STT_FUNC && type != STT_GNU_IFUNC))
+        if (!name || !name[0] || shndx == SHN_UNDEF || (type != STT_FUNC && type != STT_GNU_IFUNC))
             continue;
         f->syms[f->nsyms++] = (struct sym_ent){addr, sym.st_size, name, sym_rank(&sym, name)};
     }

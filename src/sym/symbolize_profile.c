@@ -17,9 +17,9 @@
 
 /* What happened in one mapping. */
 struct map_state {
-    bool eligible; /* its locations are to be looked up */
-    bool tried;    /* at least one location was looked up */
-    bool missing;  /* its file could not be used */
+    bool eligible;                     /* its locations are to be looked up */
+    bool tried;                        /* at least one location was looked up */
+    bool missing;                      /* its file could not be used */
     bool all_func, all_file, all_line; /* every lookup resolved this */
 };
 

@@ -269,17 +269,43 @@ static int open_file(struct cprof_symbolizer *s, struct sym_file *f)
     return open_elf(s, f, dbg, f->build_id);
 }
 
+/*
+ * Lowercase hex copy of a build id from a profile (untrusted: it also names
+ * a file under DEBUG_BUILD_ID_DIR).  Anything but an even number of hex
+ * digits, at most CPROF_BUILD_ID_MAX bytes, is taken as unknown ("").
+ */
+static void normalize_build_id(const char *in, char *out)
+{
+    size_t n = 0;
+
+    out[0] = '\0';
+    if (!in)
+        return;
+    for (; in[n]; n++) {
+        char c = in[n];
+
+        if (n >= 2 * CPROF_BUILD_ID_MAX ||
+            !((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F'))) {
+            out[0] = '\0';
+            return;
+        }
+        out[n] = (char)(c >= 'A' && c <= 'F' ? c - 'A' + 'a' : c);
+    }
+    out[n] = '\0';
+    if (n % 2)
+        out[0] = '\0';
+}
+
 /* The cache entry for (path, build id), opened on first use. */
 static int get_file(struct cprof_symbolizer *s, const char *path, const char *build_id,
                     struct sym_file **out)
 {
+    char id[2 * CPROF_BUILD_ID_MAX + 1];
     struct sym_file *f;
     size_t i;
 
-    if (!build_id)
-        build_id = "";
-    if (strlen(build_id) > 2 * CPROF_BUILD_ID_MAX)
-        return CPROF_ENOTFOUND;
+    normalize_build_id(build_id, id);
+    build_id = id;
     for (i = 0; i < s->nfiles; i++) {
         size_t k = (s->last + i) % s->nfiles;
 

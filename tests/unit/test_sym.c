@@ -6,6 +6,7 @@
  * The target functions below keep their declarations on one line, right
  * after an enum holding that line, so DW_AT_decl_line can be checked.
  */
+#include <ctype.h>
 #include <dlfcn.h>
 #include <errno.h>
 #include <stdint.h>
@@ -326,6 +327,23 @@ CPROF_TEST(sym_unknown_and_missing)
     /* Outside the mapping: nothing. */
     CPROF_ASSERT_EQ(cprof_symbolizer_lookup(s, &m, m.limit + 16, fr, 4, &n), 0);
     CPROF_ASSERT_EQ(n, 0);
+    /* Build ids compare case-insensitively; one that is not hex is unknown. */
+    {
+        char upper[2 * CPROF_BUILD_ID_MAX + 1];
+        const char *real = m.build_id;
+        uint64_t fn = (uint64_t)(uintptr_t)&sym_target_plain;
+
+        for (size_t i = 0; (upper[i] = (char)toupper((unsigned char)real[i])) != '\0'; i++)
+            ;
+        m.build_id = upper;
+        CPROF_ASSERT_EQ(cprof_symbolizer_lookup(s, &m, fn, fr, 4, &n), 0);
+        CPROF_ASSERT_EQ(n, 1);
+        m.build_id = "../../../../../etc/passwd";
+        CPROF_ASSERT_EQ(cprof_symbolizer_lookup(s, &m, fn, fr, 4, &n), 0);
+        CPROF_ASSERT_EQ(n, 1);
+        CPROF_ASSERT_STR(fr[0].name, "sym_target_plain");
+        m.build_id = real;
+    }
     /* A build id that does not match the file: not this file. */
     m.build_id = "00112233445566778899aabbccddeeff00112233";
     CPROF_ASSERT_EQ(cprof_symbolizer_lookup(s, &m, m.start, fr, 4, &n), CPROF_ENOTFOUND);

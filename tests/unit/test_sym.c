@@ -513,6 +513,18 @@ CPROF_TEST(sym_profile)
     CPROF_ASSERT_STR(line_func(p, l_static, 0), "sym_target_static");
     CPROF_ASSERT_EQ(p->functions[p->locations[l_static].lines[0].func].start_line, STATIC_DECL);
     CPROF_ASSERT(p->locations[l_plain].lines[0].line > PLAIN_DECL);
+#ifdef HERE_PC
+    {
+        uint32_t l_inl = add_loc(p, ms, sym_inl_caller(1));
+
+        CPROF_ASSERT_EQ(cprof_symbolize_profile(p, s, CPROF_SYM_FORCE, &st), 0);
+        CPROF_ASSERT_EQ(p->locations[l_inl].nlines, 2);
+        CPROF_ASSERT_STR(line_func(p, l_inl, 0), "sym_inl_callee");
+        CPROF_ASSERT_EQ(p->locations[l_inl].lines[0].line, PC_LINE_G);
+        CPROF_ASSERT_STR(line_func(p, l_inl, 1), "sym_inl_caller");
+        CPROF_ASSERT_EQ(p->locations[l_inl].lines[1].line, CALL_LINE_G);
+    }
+#endif
     CPROF_ASSERT_EQ(p->locations[l_vdso].nlines, 0);
     CPROF_ASSERT_EQ(p->locations[l_gone].nlines, 0);
     CPROF_ASSERT(p->mappings[ms].has_functions && p->mappings[ms].has_filenames &&

@@ -18,6 +18,7 @@
 #include "base/buf.h"
 #include "base/err.h"
 #include "base/file.h"
+#include "base/htab.h"
 #include "model/codec.h"
 #include "model/merge.h"
 #include "model/profile.h"
@@ -130,6 +131,29 @@ static int report(const struct cprof_profile *p)
     return rc;
 }
 
+/*
+ * pprof's applyFocus with no filter set still drops the samples that have
+ * no location (a sample is kept only when one of its locations is
+ * "focused"); -raw and -proto show that.  Such samples reference nothing,
+ * so the tables stay as they are.
+ * TODO(cli): becomes part of -focus/-ignore filtering with the report flags.
+ */
+static void drop_stackless_samples(struct cprof_profile *p)
+{
+    size_t kept = 0;
+
+    for (size_t i = 0; i < p->nsamples; i++)
+        if (p->samples[i].nlocs > 0)
+            p->samples[kept++] = p->samples[i];
+    if (kept == p->nsamples)
+        return;
+    p->nsamples = kept;
+    /* Positions moved: the builder's sample index must be rebuilt if used again. */
+    cprof_htab_release(&p->sample_idx);
+    cprof_htab_init(&p->sample_idx);
+    p->sample_indexed = 0;
+}
+
 /* Loads every profile, merges them and writes the report. */
 static int run(int n, char **paths)
 {
@@ -152,8 +176,10 @@ static int run(int n, char **paths)
     for (int i = 0; i < n; i++)
         cprof_profile_free(profs[i]);
     free(profs);
-    if (!status)
+    if (!status) {
+        drop_stackless_samples(merged);
         status = report(merged);
+    }
     cprof_profile_free(merged);
     return status;
 }

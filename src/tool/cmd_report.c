@@ -1,8 +1,9 @@
 /*
  * The report command: `cprof [flags] PROFILE...`, pprof's command line.
  * Every profile is read with a size cap, decoded with limits, and the set
- * is merged (even a single profile, as pprof does: that compacts it); then
- * the chosen output is written.  Files are written atomically, so a
+ * is merged (even a single profile, as pprof does: that compacts it) and
+ * pruned by its drop_frames (pprof's RemoveUninteresting); then the chosen
+ * output is written.  Files are written atomically, so a
  * failure leaves nothing half-written.
  */
 #include "tool/cmd.h"
@@ -23,6 +24,7 @@
 #include "model/merge.h"
 #include "model/profile.h"
 #include "tool/flags.h"
+#include "tool/prune.h"
 #include "tool/raw.h"
 #include "tool/version.h"
 
@@ -96,6 +98,31 @@ static int load(const char *path, const struct cprof_limits *lim, struct cprof_p
     return 0;
 }
 
+/*
+ * pprof's locateBinaries gives a profile without mappings (some Go
+ * runtime profiles) one zero mapping, id 1, that every location uses.
+ */
+static int add_fake_mapping(struct cprof_profile *p)
+{
+    int rc;
+
+    if (p->nmappings > 0)
+        return 0;
+    rc = cprof__grow32((void **)&p->mappings, &p->mappings_cap, 1, sizeof(*p->mappings));
+    if (rc)
+        return rc;
+    memset(&p->mappings[0], 0, sizeof(p->mappings[0]));
+    p->mappings[0].id = 1;
+    p->nmappings = 1;
+    for (uint32_t i = 0; i < p->nlocations; i++)
+        p->locations[i].mapping = 0;
+    /* Locations changed: the builder's location index is stale. */
+    cprof_htab_release(&p->loc_idx);
+    cprof_htab_init(&p->loc_idx);
+    p->loc_indexed = 0;
+    return 0;
+}
+
 /* Writes data to -output atomically, or to stdout. */
 static int emit(const void *data, size_t len, bool binary)
 {
@@ -166,8 +193,11 @@ static int run(int n, char **paths)
     profs = calloc((size_t)n, sizeof(*profs));
     if (!profs)
         return fail("out of memory");
-    for (int i = 0; i < n && !status; i++)
+    for (int i = 0; i < n && !status; i++) {
         status = load(paths[i], &lim, &profs[i]);
+        if (!status && add_fake_mapping(profs[i]) < 0)
+            status = fail("out of memory");
+    }
     if (!status) {
         rc = cprof_profile_merge(profs, (size_t)n, &merged, &diag);
         if (rc)
@@ -177,8 +207,11 @@ static int run(int n, char **paths)
         cprof_profile_free(profs[i]);
     free(profs);
     if (!status) {
+        if (cprof_profile_remove_uninteresting(merged) < 0)
+            status = fail("out of memory");
         drop_stackless_samples(merged);
-        status = report(merged);
+        if (!status)
+            status = report(merged);
     }
     cprof_profile_free(merged);
     return status;

@@ -14,6 +14,8 @@ CFLAGS   ?= -O2 -g
 WERROR   ?= -Werror
 SANITIZE ?=
 VERSION  := 0.1.0
+# `make V=1` shows full compiler command lines.
+Q        := $(if $(V),,@)
 
 CSTD := -std=c11 -D_GNU_SOURCE
 WARN := -Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes -Wformat=2 \
@@ -83,7 +85,8 @@ $(BUILD)/obj/gen/profile.pb-c.o: $(PROTO_C)
 
 $(BUILD)/obj/%.o: %.c | $(DEPS_STAMP) $(PROTO_C)
 	@mkdir -p $(@D)
-	$(CC) $(ALL_CFLAGS) -c -o $@ $<
+	@echo "  CC      $<"
+	$(Q)$(CC) $(ALL_CFLAGS) -c -o $@ $<
 
 $(BUILD)/libshared.a: $(SHARED_OBJ)
 	@rm -f $@

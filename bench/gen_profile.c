@@ -222,12 +222,18 @@ static int location(struct gen *g, uint32_t f, uint32_t s, uint32_t *out)
     return 0;
 }
 
-/* Skewed call-site choice: hot paths dominate, as in real profiles. */
-static uint32_t pick_callsite(struct gen *g)
+/*
+ * Skewed call-site choice: hot paths dominate, as in real profiles, and
+ * more so near the root (event loops and dispatchers), so stacks share
+ * long prefixes.
+ */
+static uint32_t pick_callsite(struct gen *g, uint32_t level)
 {
     uint32_t r = rng_below(&g->rng, 100);
 
-    return r < 55 ? 0 : r < 80 ? 1 : r < 93 ? 2 : 3;
+    if (level < 12)
+        return r < 90 ? 0 : r < 97 ? 1 : r < 99 ? 2 : 3;
+    return r < 65 ? 0 : r < 87 ? 1 : r < 96 ? 2 : 3;
 }
 
 static int add_sample(struct gen *g)
@@ -243,7 +249,7 @@ static int add_sample(struct gen *g)
     f = rng_below(&g->rng, 8) * 97;
     for (uint32_t i = 0; i < depth; i++) {
         chain[i] = f;
-        slots[i] = i + 1 < depth ? pick_callsite(g) : NCALLEES + rng_below(&g->rng, NLEAFSLOTS);
+        slots[i] = i + 1 < depth ? pick_callsite(g, i) : NCALLEES + rng_below(&g->rng, NLEAFSLOTS);
         if (i + 1 < depth)
             f = g->callee[f][slots[i]];
     }

@@ -25,15 +25,15 @@
 #include "model/codec.h"
 #include "model/profile.h"
 
-#define NFUNCS 20000
-#define NFILES 900
-#define NCALLEES 4   /* call sites per function, each with its fixed callee */
+#define NFUNCS     20000
+#define NFILES     900
+#define NCALLEES   4 /* call sites per function, each with its fixed callee */
 #define NLEAFSLOTS 4 /* sampled addresses per function when it is the leaf */
-#define NSLOTS (NCALLEES + NLEAFSLOTS)
-#define MIN_DEPTH 10
-#define MAX_DEPTH 60
-#define NTHREADS 16
-#define PERIOD 10000000 /* 100 Hz, in nanoseconds */
+#define NSLOTS     (NCALLEES + NLEAFSLOTS)
+#define MIN_DEPTH  10
+#define MAX_DEPTH  60
+#define NTHREADS   16
+#define PERIOD     10000000 /* 100 Hz, in nanoseconds */
 
 struct gen_mapping {
     const char *path;
@@ -53,12 +53,12 @@ static const struct gen_mapping mappings[] = {
 #define NMAPPINGS (sizeof(mappings) / sizeof(mappings[0]))
 #define FUNC_SPAN 0x400 /* bytes of code per function */
 
-static const char *const verbs[] = {"handle", "process", "parse", "encode", "decode", "lookup",
-                                    "insert", "flush", "compute", "dispatch", "serialize",
-                                    "validate", "update", "visit", "emit", "resolve"};
-static const char *const nouns[] = {"Request", "Buffer", "Header", "Frame", "Node", "Entry",
-                                    "Record", "Block", "Token", "Message", "Stream", "Index",
-                                    "Table", "Query", "Packet", "Chunk"};
+static const char *const verbs[] = {
+    "handle",  "process",  "parse",     "encode",   "decode", "lookup", "insert", "flush",
+    "compute", "dispatch", "serialize", "validate", "update", "visit",  "emit",   "resolve"};
+static const char *const nouns[] = {"Request", "Buffer", "Header", "Frame",   "Node",   "Entry",
+                                    "Record",  "Block",  "Token",  "Message", "Stream", "Index",
+                                    "Table",   "Query",  "Packet", "Chunk"};
 
 /* Deterministic PRNG: splitmix64. */
 struct rng {
@@ -85,10 +85,10 @@ struct gen {
     struct cprof_profile *p;
     struct rng rng;
     uint32_t map_pos[NMAPPINGS];
-    uint32_t func_pos[NFUNCS];    /* position in p->functions */
-    uint8_t func_map[NFUNCS];     /* mapping index */
-    uint64_t func_addr[NFUNCS];   /* entry address */
-    int64_t func_line[NFUNCS];    /* start line */
+    uint32_t func_pos[NFUNCS];  /* position in p->functions */
+    uint8_t func_map[NFUNCS];   /* mapping index */
+    uint64_t func_addr[NFUNCS]; /* entry address */
+    int64_t func_line[NFUNCS];  /* start line */
     uint32_t callee[NFUNCS][NCALLEES];
     uint32_t loc[NFUNCS][NSLOTS]; /* location position + 1, 0 = not made yet */
     uint32_t thread_label[NTHREADS];
@@ -145,8 +145,8 @@ static int add_function(struct gen *g, uint32_t f, uint32_t *next_in_map)
     uint32_t mod = rng_below(&g->rng, 40), m = mapping_of(f);
     int rc;
 
-    snprintf(name, sizeof(name), "bench::mod%u::%s%sImpl::%s%s_%u(%s const&, unsigned long)",
-             mod, noun, noun + 1, verb, noun, f, noun);
+    snprintf(name, sizeof(name), "bench::mod%u::%s%sImpl::%s%s_%u(%s const&, unsigned long)", mod,
+             noun, noun + 1, verb, noun, f, noun);
     snprintf(sysname, sizeof(sysname), "_ZN5bench5mod%u%zu%s%sImpl%zu%s%s_%uERK%zu%sm", mod,
              2 * strlen(noun) + 3, noun, noun + 1, strlen(verb) + strlen(noun) + 6, verb, noun, f,
              strlen(noun), noun);
@@ -259,15 +259,15 @@ static int add_sample(struct gen *g)
             return rc;
     }
     if (rng_below(&g->rng, 100) < 30) {
-        labels[nlabels++] = (struct cprof_label){g->key_thread,
-                                                 g->thread_label[rng_below(&g->rng, NTHREADS)], 0, 0};
+        labels[nlabels++] = (struct cprof_label){
+            g->key_thread, g->thread_label[rng_below(&g->rng, NTHREADS)], 0, 0};
         if (rng_below(&g->rng, 2))
             labels[nlabels++] = (struct cprof_label){
                 g->key_endpoint, g->endpoint_label[rng_below(&g->rng, 8)], 0, 0};
     }
     if (rng_below(&g->rng, 100) < 5)
-        labels[nlabels++] = (struct cprof_label){g->key_bytes, 0,
-                                                 64 << rng_below(&g->rng, 12), g->unit_bytes};
+        labels[nlabels++] =
+            (struct cprof_label){g->key_bytes, 0, 64 << rng_below(&g->rng, 12), g->unit_bytes};
     values[0] = 1 + (rng_below(&g->rng, 10) == 0) * rng_below(&g->rng, 4);
     values[1] = values[0] * PERIOD;
     return cprof_profile_add_sample(g->p, locs, depth, values, labels, nlabels, 0);

@@ -846,7 +846,8 @@ static size_t symtab_frame(struct cprof_symbolizer *s, struct sym_file *f, Dwarf
     if (!f->syms_built && build_syms(f) != 0)
         return 0;
     name = find_sym(f, a);
-    if (!name)
+    /* libdwfl's lookup scans the whole table: only when ours has no functions. */
+    if (!name && f->nsyms == 0)
         name = dwfl_module_addrinfo(f->mod, a, &off, &sym, NULL, NULL, NULL);
     if (!name || !set_names(s, fr, name, NULL))
         return 0;

@@ -7,6 +7,13 @@
  * own virtual addresses through the mapping (start, offset) and the
  * PT_LOAD program header covering that file offset, which is right for
  * executables, PIE executables and shared libraries alike.
+ *
+ * Inline chains: the subprogram holding an address is found in a per-CU
+ * index of function ranges (built once per CU), then its lexical blocks
+ * and inlined subroutines are followed down to the innermost one.
+ * dwarf_getscopes() gives the same chains but walks the whole CU on every
+ * call (~130 us per address in libc against ~6 us); it remains the
+ * fallback when the index has no function for an address.
  */
 #include "sym/symbolize.h"
 

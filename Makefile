@@ -14,6 +14,8 @@ CFLAGS   ?= -O2 -g
 WERROR   ?= -Werror
 SANITIZE ?=
 VERSION  := 0.1.0
+# `make V=1` shows full compiler command lines.
+Q        := $(if $(V),,@)
 
 CSTD := -std=c11 -D_GNU_SOURCE
 WARN := -Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes -Wformat=2 \
@@ -54,10 +56,17 @@ UNIT    := $(BUILD)/cprof_unit
 REPLAY  := $(BUILD)/fuzz_replay
 EXAMPLES := $(patsubst examples/%.c,$(BUILD)/examples/%,$(wildcard examples/*.c))
 
-.PHONY: all test unit e2e replay check asan tsan fuzz bench install uninstall clean \
+.PHONY: all demo test unit e2e replay check asan tsan fuzz bench install uninstall clean \
         check-headers check-symbols check-deps check-sigsafe format check-format deps
 
 all: $(CPROF) $(LIBRT) $(EXAMPLES)
+
+# The README's main job: build, then round-trip a bundled Go-written profile
+# through cprof's decoder and encoder and show its -raw dump.
+DEMO_PROFILE := examples/profiles/go-cpu.pb.gz
+demo: all
+	$(CPROF) -proto -output $(BUILD)/demo.pb.gz $(DEMO_PROFILE)
+	$(CPROF) -raw $(BUILD)/demo.pb.gz
 
 deps:
 	@sh scripts/deps.sh build test
@@ -83,7 +92,8 @@ $(BUILD)/obj/gen/profile.pb-c.o: $(PROTO_C)
 
 $(BUILD)/obj/%.o: %.c | $(DEPS_STAMP) $(PROTO_C)
 	@mkdir -p $(@D)
-	$(CC) $(ALL_CFLAGS) -c -o $@ $<
+	@echo "  CC      $<"
+	$(Q)$(CC) $(ALL_CFLAGS) -c -o $@ $<
 
 $(BUILD)/libshared.a: $(SHARED_OBJ)
 	@rm -f $@
@@ -94,7 +104,8 @@ $(BUILD)/libtool.a: $(TOOL_OBJ)
 	ar rcs $@ $^
 
 $(LIBRT): $(RT_OBJ) $(BUILD)/libshared.a
-	$(CC) -shared -Wl,-z,defs -Wl,--version-script=tools/rt.map -o $@ $(RT_OBJ) \
+	$(CC) -shared -Wl,-z,defs -Wl,--version-script=tools/rt.map -Wl,-u,cprof_strerror \
+	    -o $@ $(RT_OBJ) \
 	    $(BUILD)/libshared.a $(LDFLAGS_ALL) $(PKG_LIBS)
 
 $(CPROF): $(BUILD)/obj/src/tool/main.o $(BUILD)/libtool.a $(BUILD)/libshared.a

@@ -77,7 +77,9 @@ void cprof_cpu_handler_sigsafe(int sig, siginfo_t *si, void *uc)
     uint64_t ns = 0;
 
     (void)sig;
-    if (!atomic_load_explicit(&s->active, memory_order_acquire))
+    /* seq_cst pairs with stop: it clears active, then waits for inflight == 0. */
+    atomic_fetch_add(&s->inflight, 1);
+    if (!atomic_load(&s->active))
         goto out;
     switch (s->mode) {
     case CPROF_CPU_PERF: {
@@ -118,5 +120,6 @@ void cprof_cpu_handler_sigsafe(int sig, siginfo_t *si, void *uc)
     if (ns > 0 && atomic_load_explicit(&t->state, memory_order_acquire) == CPROF_THR_LIVE)
         record_sigsafe(s, t, uc, ns);
 out:
+    atomic_fetch_sub(&s->inflight, 1);
     errno = saved_errno;
 }

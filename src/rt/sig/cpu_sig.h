@@ -74,6 +74,7 @@ struct cprof_thr {
  */
 struct cprof_cpu_sig {
     _Atomic int active;        /* nonzero while samples are wanted */
+    _Atomic int inflight;      /* handlers running now (stop waits for 0) */
     int mode;                  /* enum cprof_cpu_mode */
     int signo;                 /* signal delivered by the mechanism */
     int depth;                 /* max pcs per record */

@@ -8,6 +8,7 @@
 #include "base/err.h"
 #include "model/codec.h"
 #include "model/profile.h"
+#include "pbc_ref.h"
 #include "unit.h"
 
 /* A small profile using every field the format has. */
@@ -246,9 +247,13 @@ CPROF_TEST(codec_checks_every_reference)
     p->nfunctions = 1; /* location 1's second line calls function 2 */
     expect_bad(p, "unknown function id 2");
 
-    p = sample_profile();
-    p->nlocations = 1; /* sample 0 also holds location 2 */
-    expect_bad(p, "unknown location id 2");
+    {
+        /* Hand-made wire bytes: a sample on location id 5, which does not exist. */
+        static const uint8_t wire[] = {0x32, 0x00, 0x0a, 0x00, 0x12, 0x06, 0x0a,
+                                       0x01, 0x05, 0x12, 0x01, 0x01};
+        struct cprof_diag d = decode_bad(wire, sizeof(wire), CPROF_ECORRUPT);
+        CPROF_ASSERT(strstr(d.msg, "unknown location id 5") != NULL);
+    }
 
     p = sample_profile();
     p->functions[1].id = p->functions[0].id;
@@ -326,4 +331,57 @@ CPROF_TEST(codec_gzip_roundtrip_large)
     cprof_buf_release(&in);
     cprof_buf_release(&gz);
     cprof_buf_release(&out);
+}
+
+/* The hand-written writer must give exactly protobuf-c's bytes. */
+static void expect_same_as_protobuf_c(const struct cprof_profile *p)
+{
+    struct cprof_buf ours, ref;
+
+    cprof_buf_init(&ours, 0);
+    cprof_buf_init(&ref, 0);
+    CPROF_ASSERT_EQ(cprof_profile_encode(p, false, &ours), 0);
+    CPROF_ASSERT_EQ(pbc_ref_encode(p, &ref), 0);
+    CPROF_ASSERT_EQ(ours.len, ref.len);
+    CPROF_ASSERT(memcmp(ours.data, ref.data, ours.len) == 0);
+    cprof_buf_release(&ours);
+    cprof_buf_release(&ref);
+}
+
+CPROF_TEST(codec_writer_matches_protobuf_c)
+{
+    struct cprof_profile *p = sample_profile();
+    uint64_t x = 88172645463325252ULL;
+
+    expect_same_as_protobuf_c(p);
+    /* Grow it with pseudo-random content: large ids, negative values, empty fields. */
+    for (int i = 0; i < 3000; i++) {
+        struct cprof_function f = {0};
+        struct cprof_line ln = {0};
+        uint32_t fp, lp, stack[3];
+        int64_t v[2];
+        char name[40];
+
+        x ^= x << 13;
+        x ^= x >> 7;
+        x ^= x << 17;
+        snprintf(name, sizeof(name), "f%llu", (unsigned long long)(x % 500));
+        CPROF_ASSERT_EQ(cprof_profile_intern_cstr(p, name, &f.name), 0);
+        f.start_line = (int64_t)(x % 3) - 1;
+        CPROF_ASSERT_EQ(cprof_profile_add_function(p, &f, &fp), 0);
+        ln.func = fp;
+        ln.line = (int64_t)(x >> 40);
+        CPROF_ASSERT_EQ(cprof_profile_add_location(p, x % 2 ? 0 : CPROF_NONE, x, &ln, x % 2, false,
+                                                   &lp), 0);
+        stack[0] = lp;
+        stack[1] = 0;
+        stack[2] = lp;
+        v[0] = (int64_t)(x % 1000) - 500;
+        v[1] = (int64_t)x;
+        CPROF_ASSERT_EQ(cprof_profile_add_sample(p, stack, (uint32_t)(x % 4), v, NULL, 0, 0), 0);
+    }
+    p->period = -1;
+    p->time_nanos = 0;
+    expect_same_as_protobuf_c(p);
+    cprof_profile_free(p);
 }

@@ -19,13 +19,6 @@ static double thread_cpu(void)
     return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
-__attribute__((noinline)) static unsigned long spin(unsigned long x, unsigned long n)
-{
-    for (unsigned long i = 0; i < n; i++)
-        x = x * 6364136223846793005UL + 1442695040888963407UL;
-    return x;
-}
-
 struct job {
     const char *name;
     double secs; /* CPU seconds to burn */
@@ -39,8 +32,8 @@ __attribute__((noinline)) static void *work_a(void *p)
     double t0 = thread_cpu();
 
     while (thread_cpu() - t0 < j->secs)
-        for (int k = 0; k < 100; k++)
-            j->sink += spin(j->sink, 1000);
+        for (int k = 0; k < 100000; k++) /* the work itself, no callee: flat time here */
+            j->sink = j->sink * 6364136223846793005UL + 1442695040888963407UL;
     j->used = thread_cpu() - t0;
     return NULL;
 }
@@ -51,8 +44,8 @@ __attribute__((noinline)) static void *work_b(void *p)
     double t0 = thread_cpu();
 
     while (thread_cpu() - t0 < j->secs)
-        for (int k = 0; k < 100; k++)
-            j->sink ^= spin(j->sink + 1, 1000);
+        for (int k = 0; k < 100000; k++)
+            j->sink ^= (j->sink << 13) + (j->sink >> 7) + 1;
     j->used = thread_cpu() - t0;
     return NULL;
 }

@@ -456,12 +456,9 @@ static int finish_profile(struct cprof_profile *p)
              (unsigned long long)G.cpu.threads, (unsigned long long)atomic_load(&S.unknown));
     if (!err)
         err = cprof_profile_add_comment(p, text);
+    /* Mappings, then symbolization (src/rt/maps.c): the file is useful elsewhere. */
     if (!err)
         err = cprof__add_self_mappings(p);
-    /*
-     * Symbolize here (src/sym, when it lands): until then the profile carries
-     * addresses and mappings, and pprof symbolizes it with the local binaries.
-     */
     return err;
 }
 

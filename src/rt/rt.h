@@ -100,9 +100,10 @@ int cprof__real_pthread_create(pthread_t *t, const pthread_attr_t *a, void *(*fn
                                void *arg);
 
 /*
- * Adds the executable mappings of /proc/self/maps to p and points every
- * location without a mapping at the mapping that holds its address
- * (src/rt/maps.c).  0 or -errno/-ENOMEM.
+ * Adds the executable mappings of /proc/self/maps to p, points every
+ * location without a mapping at the mapping that holds its address, and
+ * symbolizes the locations (src/rt/maps.c).  0 or -errno/-ENOMEM.
+ * Context: not a signal handler; uses malloc and opens files.
  */
 int cprof__add_self_mappings(struct cprof_profile *p);
 

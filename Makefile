@@ -97,25 +97,31 @@ $(BUILD)/obj/%.o: %.c | $(DEPS_STAMP) $(PROTO_C)
 
 $(BUILD)/libshared.a: $(SHARED_OBJ)
 	@rm -f $@
-	ar rcs $@ $^
+	@echo "  AR      $@"
+	$(Q)ar rcs $@ $^
 
 $(BUILD)/libtool.a: $(TOOL_OBJ)
 	@rm -f $@
-	ar rcs $@ $^
+	@echo "  AR      $@"
+	$(Q)ar rcs $@ $^
 
 $(LIBRT): $(RT_OBJ) $(BUILD)/libshared.a
-	$(CC) -shared -Wl,-z,defs -Wl,--version-script=tools/rt.map -Wl,-u,cprof_strerror \
+	@echo "  LD      $@"
+	$(Q)$(CC) -shared -Wl,-z,defs -Wl,--version-script=tools/rt.map -Wl,-u,cprof_strerror \
 	    -o $@ $(RT_OBJ) \
 	    $(BUILD)/libshared.a $(LDFLAGS_ALL) $(PKG_LIBS)
 
 $(CPROF): $(BUILD)/obj/src/tool/main.o $(BUILD)/libtool.a $(BUILD)/libshared.a
-	$(CC) -o $@ $^ $(LDFLAGS_ALL) $(PKG_LIBS)
+	@echo "  LD      $@"
+	$(Q)$(CC) -o $@ $^ $(LDFLAGS_ALL) $(PKG_LIBS)
 
 $(UNIT): $(UNIT_OBJ) $(BUILD)/libtool.a $(BUILD)/libshared.a
-	$(CC) -o $@ $^ $(LDFLAGS_ALL) $(PKG_LIBS)
+	@echo "  LD      $@"
+	$(Q)$(CC) -o $@ $^ $(LDFLAGS_ALL) $(PKG_LIBS)
 
 $(REPLAY): $(BUILD)/obj/fuzz/replay.o $(BUILD)/obj/fuzz/fuzz_decode.o $(BUILD)/libshared.a
-	$(CC) -o $@ $^ $(LDFLAGS_ALL) $(PKG_LIBS)
+	@echo "  LD      $@"
+	$(Q)$(CC) -o $@ $^ $(LDFLAGS_ALL) $(PKG_LIBS)
 
 # Example programs: built with frame pointers off, as users' code often is.
 $(BUILD)/examples/%: examples/%.c | $(DEPS_STAMP)
@@ -172,7 +178,15 @@ fuzz: | $(DEPS_STAMP)
 build-fuzz/fuzz_decode: $(BUILD)/obj/fuzz/fuzz_decode.o $(BUILD)/libshared.a
 	$(CC) -fsanitize=fuzzer,address,undefined -o $@ $^ $(PKG_LIBS)
 
-bench: all
+# Benchmark programs link the shared code only: nothing under bench/ goes
+# into the runtime or the tool.
+BENCH_GEN := $(BUILD)/bench/gen_profile
+
+$(BENCH_GEN): $(BUILD)/obj/bench/gen_profile.o $(BUILD)/libshared.a
+	@mkdir -p $(@D)
+	$(CC) -o $@ $^ $(LDFLAGS_ALL) $(PKG_LIBS)
+
+bench: all $(BENCH_GEN)
 	@sh scripts/deps.sh bench
 	@BUILD=$(BUILD) sh bench/run.sh
 

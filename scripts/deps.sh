@@ -12,7 +12,8 @@ pkgs_build="gcc make pkg-config libc6-dev libprotobuf-c-dev protobuf-c-compiler 
 # golang-go gives `go tool pprof`, the reference the tests compare against.
 pkgs_test="$pkgs_build golang-go"
 pkgs_fuzz="$pkgs_build clang libclang-rt-14-dev"
-pkgs_bench="$pkgs_test hyperfine"
+# time: GNU /usr/bin/time, for peak RSS.
+pkgs_bench="$pkgs_test hyperfine time"
 
 want=""
 [ $# -eq 0 ] && set -- build

@@ -247,7 +247,7 @@ static struct top_entry *entry_for(const struct cprof_profile *p, struct top_ent
         const char *b = strrchr(f, '/') ? strrchr(f, '/') + 1 : f;
         e = &tab[p->nstrings + l->mapping];
         if (!e->name[0])
-            snprintf(e->name, sizeof(e->name), "[%s]", b);
+            snprintf(e->name, sizeof(e->name), b[0] == '[' ? "%s" : "[%s]", b);
     } else {
         e = &tab[p->nstrings + p->nmappings];
         if (!e->name[0])
@@ -278,6 +278,8 @@ static void fmt_value(char *out, size_t n, int64_t v, const char *unit)
 void cprof_run_print_top(const struct cprof_profile *p, int n)
 {
     uint32_t vi = cprof_profile_sample_index(p, "cpu");
+    uint32_t ci = cprof_profile_sample_index(p, "samples");
+    int64_t count = 0;
     size_t nent = (size_t)p->nstrings + p->nmappings + 1, nused = 0;
     struct top_entry *tab, **order;
     int64_t total = 0, sum = 0;
@@ -295,6 +297,7 @@ void cprof_run_print_top(const struct cprof_profile *p, int n)
         const struct cprof_sample *sm = &p->samples[s];
         int64_t v = sm->values[vi];
         total += v;
+        count += ci != CPROF_NONE ? sm->values[ci] : 1;
         for (uint32_t k = 0; k < sm->nlocs; k++) {
             const struct cprof_location *l = &p->locations[sm->locs[k]];
             uint32_t nl = l->nlines ? l->nlines : 1;
@@ -315,8 +318,8 @@ void cprof_run_print_top(const struct cprof_profile *p, int n)
     qsort(order, nused, sizeof(*order), by_flat);
     const char *unit = cprof_profile_str(p, p->sample_types[vi].unit);
     fmt_value(a, sizeof(a), total, unit);
-    fprintf(stderr, "cprof: %s %s total in %zu samples; top %d of %zu functions:\n",
-            a, cprof_profile_str(p, p->sample_types[vi].type), p->nsamples,
+    fprintf(stderr, "cprof: %s %s total in %lld samples; top %d of %zu functions:\n",
+            a, cprof_profile_str(p, p->sample_types[vi].type), (long long)count,
             (int)((size_t)n < nused ? (size_t)n : nused), nused);
     fprintf(stderr, "%10s %6s %6s %10s %6s\n", "flat", "flat%", "sum%", "cum", "cum%");
     for (size_t i = 0; i < nused && i < (size_t)n; i++) {

@@ -4,7 +4,7 @@
 # exec'd children write FILE.<pid>.
 . "$CPROF_SRCDIR/tests/e2e/lib_cpu.sh"
 cd "$WORK"
-for p in fork exec child own_sigprof block_signals; do build_prog $p; done
+for p in fork exec child own_sigprof block_signals many_threads; do build_prog $p; done
 run() {
     name=$1
     shift
@@ -20,10 +20,13 @@ run exec "$WORK/exec" "$WORK/child"
 [ "$(ls exec.pb.gz.* 2>/dev/null | wc -l)" -eq 2 ] || fail "want two exec'd child profiles: $(ls)"
 run own_sigprof "$WORK/own_sigprof"
 run block_signals "$WORK/block_signals"
+run many_threads "$WORK/many_threads"
 for t in posix itimer; do
     CPROF_CPU_TIMER=$t "$CPROF" run -cpu b.pb.gz -- "$WORK/block_signals" >/dev/null 2>&1 ||
         fail "block_signals under $t"
     CPROF_CPU_TIMER=$t "$CPROF" run -cpu e.pb.gz -- "$WORK/exec" "$WORK/child" >/dev/null 2>&1 ||
         fail "exec under $t"
+    CPROF_CPU_TIMER=$t "$CPROF" run -cpu m.pb.gz -hz 4000 -- "$WORK/many_threads" >/dev/null 2>&1 ||
+        fail "many_threads under $t"
 done
 echo ok

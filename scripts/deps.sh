@@ -13,7 +13,8 @@ pkgs_build="gcc make pkg-config libc6-dev libprotobuf-c-dev protobuf-c-compiler 
 pkgs_test="$pkgs_build golang-go"
 pkgs_fuzz="$pkgs_build clang libclang-rt-14-dev"
 # time: GNU /usr/bin/time, for peak RSS.
-pkgs_bench="$pkgs_test hyperfine time"
+# libgoogle-perftools-dev: gperftools' libprofiler.so, the anchor of bench/cpu.sh.
+pkgs_bench="$pkgs_test hyperfine time libgoogle-perftools-dev"
 
 want=""
 [ $# -eq 0 ] && set -- build

@@ -6,22 +6,14 @@
 #include <string.h>
 
 #include "tool/cmd.h"
-
-/* Placeholder until `cprof run` lands: replace with its entry point. */
-static int cmd_run_missing(int argc, char **argv)
-{
-    (void)argc;
-    (void)argv;
-    fprintf(stderr, "cprof: run: not implemented yet\n");
-    return 2;
-}
+#include "tool/cmd_run.h"
 
 /* Subcommands, chosen by argv[1]; each gets argv from its own name on. */
 static const struct {
     const char *name;
     int (*fn)(int argc, char **argv);
 } commands[] = {
-    {"run", cmd_run_missing},
+    {"run", cprof_cmd_run},
 };
 
 int main(int argc, char **argv)

@@ -114,18 +114,42 @@ static int find_runtime(char *out, size_t n)
     return CPROF_ENOTFOUND;
 }
 
+#if defined(__SANITIZE_ADDRESS__)
+#include <dlfcn.h>
+void __asan_init(void);
+
+/*
+ * A sanitizer build of libcprof.so needs the sanitizer's runtime loaded
+ * before it (development builds only: `make asan`).
+ */
+static const char *sanitizer_runtime(void)
+{
+    Dl_info di;
+
+    setenv("ASAN_OPTIONS", "detect_leaks=0:verify_asan_link_order=0", 0);
+    return dladdr((void *)__asan_init, &di) && di.dli_fname ? di.dli_fname : NULL;
+}
+#else
+static const char *sanitizer_runtime(void)
+{
+    return NULL;
+}
+#endif
+
 static void child_exec(const struct run_opts *o, const char *lib, const char *path)
 {
     char abs[2 * PATH_MAX + 2], cwd[PATH_MAX], hz[16], *preload;
-    const char *old = getenv("LD_PRELOAD");
+    const char *old = getenv("LD_PRELOAD"), *san;
 
     if (path[0] != '/' && getcwd(cwd, sizeof(cwd)))
         snprintf(abs, sizeof(abs), "%s/%s", cwd, path);
     else
         snprintf(abs, sizeof(abs), "%s", path);
-    preload = malloc(strlen(lib) + (old ? strlen(old) : 0) + 2);
+    san = sanitizer_runtime();
+    preload = malloc((san ? strlen(san) + 1 : 0) + strlen(lib) + (old ? strlen(old) : 0) + 2);
     if (preload) {
-        sprintf(preload, "%s%s%s", lib, old && *old ? ":" : "", old ? old : "");
+        sprintf(preload, "%s%s%s%s%s", san ? san : "", san ? ":" : "", lib,
+                old && *old ? ":" : "", old ? old : "");
         setenv("LD_PRELOAD", preload, 1);
     }
     setenv("CPROF_CPU", abs, 1);

@@ -21,7 +21,7 @@ check() {
     cmp -s "$WORK/a.err" "$WORK/b.err" || { echo "stderr differs for '$*'"; diff "$WORK/a.err" "$WORK/b.err" | head; exit 1; }
 }
 check sh -c 'echo out; echo err >&2; exit 3'
-check ls -la /
+check ls -la "$CPROF_SRCDIR/src" /usr/include/linux
 check sort -n "$CPROF_SRCDIR/README.md"
 check sh -c 'ls /nonexistent-dir'
 echo ok

@@ -89,6 +89,12 @@ $(BUILD)/libshared.a: $(SHARED_OBJ)
 	@rm -f $@
 	ar rcs $@ $^
 
+# Runtime objects as an archive, for tests that call runtime internals: a
+# test pulls in only the objects it references (never the interposers).
+$(BUILD)/librt.a: $(RT_OBJ)
+	@rm -f $@
+	ar rcs $@ $^
+
 $(BUILD)/libtool.a: $(TOOL_OBJ)
 	@rm -f $@
 	ar rcs $@ $^
@@ -100,7 +106,7 @@ $(LIBRT): $(RT_OBJ) $(BUILD)/libshared.a
 $(CPROF): $(BUILD)/obj/src/tool/main.o $(BUILD)/libtool.a $(BUILD)/libshared.a
 	$(CC) -o $@ $^ $(LDFLAGS_ALL) $(PKG_LIBS)
 
-$(UNIT): $(UNIT_OBJ) $(BUILD)/libtool.a $(BUILD)/libshared.a
+$(UNIT): $(UNIT_OBJ) $(BUILD)/libtool.a $(BUILD)/librt.a $(BUILD)/libshared.a
 	$(CC) -o $@ $^ $(LDFLAGS_ALL) $(PKG_LIBS)
 
 $(REPLAY): $(BUILD)/obj/fuzz/replay.o $(BUILD)/obj/fuzz/fuzz_decode.o $(BUILD)/libshared.a

@@ -32,6 +32,14 @@ int cprof_unwind_sigsafe(const void *ucontext, uintptr_t *pcs, int max, bool *tr
 int cprof_unwind_here_sigsafe(uintptr_t *pcs, int max, bool *truncated);
 
 /*
+ * True when the published tables have a CFI row for pc (an address in a
+ * loaded object's code).  A sampler may count PCs that are not covered and
+ * ask for cprof_unwind_refresh() from outside signal context.
+ * Context: any, including signal handlers.  Async-signal-safe.
+ */
+bool cprof_unwind_covers_sigsafe(uintptr_t pc);
+
+/*
  * Builds unwind tables for every object loaded now.  Call once, outside
  * signal context, before any sampler is armed.  0 or -errno/CPROF_E*.
  * Context: any thread, not a signal handler; takes the loader lock.

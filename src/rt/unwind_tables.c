@@ -360,7 +360,7 @@ struct cfa_state {
     uint64_t cfa_reg; /* CFA_SP/CFA_FP before mapping: the DWARF register */
     int64_t cfa_off;
     uint8_t aux;
-    struct rule fp, ra;
+    struct rule fp, bx, ra;
 };
 
 #define STATE_STACK 16
@@ -376,6 +376,8 @@ static struct rule *reg_rule(struct cfa_state *s, uint64_t reg)
 {
     if (reg == CPROF_UNW_DW_FP)
         return &s->fp;
+    if (reg == CPROF_UNW_DW_BX)
+        return &s->bx;
     if (reg == CPROF_UNW_DW_RA)
         return &s->ra;
     return NULL;
@@ -435,6 +437,7 @@ static void def_cfa(struct cfa_state *s, uint64_t reg, int64_t off)
     s->cfa_off = off;
     s->cfa_rule = reg == CPROF_UNW_DW_SP   ? CPROF_UNW_CFA_SP
                   : reg == CPROF_UNW_DW_FP ? CPROF_UNW_CFA_FP
+                  : reg == CPROF_UNW_DW_BX ? CPROF_UNW_CFA_BX
                                            : CPROF_UNW_CFA_UNKNOWN;
 }
 
@@ -608,6 +611,18 @@ static bool fits16(int64_t v)
     return v >= INT16_MIN && v <= INT16_MAX;
 }
 
+static uint8_t saved_rule(const struct rule *r, int16_t *off)
+{
+    *off = (int16_t)(fits16(r->off) ? r->off : 0);
+    if (r->kind == RULE_SAME)
+        return CPROF_UNW_FP_SAME;
+    if (r->kind == RULE_OFFSET && fits16(r->off))
+        return CPROF_UNW_FP_CFA;
+    if (r->kind == RULE_EXPR_SP && fits16(r->off))
+        return CPROF_UNW_FP_SP;
+    return CPROF_UNW_FP_UNKNOWN;
+}
+
 static void to_row(const struct cfa_state *s, struct cprof__unw_row *row)
 {
     memset(row, 0, sizeof(*row));
@@ -621,11 +636,8 @@ static void to_row(const struct cfa_state *s, struct cprof__unw_row *row)
                    : s->ra.kind == RULE_UNDEF                        ? CPROF_UNW_RA_UNDEF
                                                                      : CPROF_UNW_RA_UNKNOWN;
     row->ra_off = (int16_t)(fits16(s->ra.off) ? s->ra.off : 0);
-    row->fp_rule = s->fp.kind == RULE_SAME                            ? CPROF_UNW_FP_SAME
-                   : s->fp.kind == RULE_OFFSET && fits16(s->fp.off)   ? CPROF_UNW_FP_CFA
-                   : s->fp.kind == RULE_EXPR_SP && fits16(s->fp.off)  ? CPROF_UNW_FP_SP
-                                                                      : CPROF_UNW_FP_UNKNOWN;
-    row->fp_off = (int16_t)(fits16(s->fp.off) ? s->fp.off : 0);
+    row->fp_rule = saved_rule(&s->fp, &row->fp_off);
+    row->bx_rule = saved_rule(&s->bx, &row->bx_off);
 }
 
 /* Appends a row for [loc, ...) to the current object, keeping rows sorted and minimal. */

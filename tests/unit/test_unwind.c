@@ -234,6 +234,67 @@ CPROF_TEST(unwind_qsort_callback_timer)
     CPROF_ASSERT(with_cb > 0);
 }
 
+/* ---- every instruction: single-step qsort with the trap flag ---------- */
+
+#if defined(__x86_64__)
+/* Set and clear the trap flag, with CFI so every stepped instruction is described. */
+void cprof_test_tf_on(void);
+void cprof_test_tf_off(void);
+__asm__(".text\n"
+        ".globl cprof_test_tf_on\n.type cprof_test_tf_on,@function\ncprof_test_tf_on:\n"
+        ".cfi_startproc\npushfq\n.cfi_adjust_cfa_offset 8\norq $0x100,(%rsp)\npopfq\n"
+        ".cfi_adjust_cfa_offset -8\nret\n.cfi_endproc\n.size cprof_test_tf_on,.-cprof_test_tf_on\n"
+        ".globl cprof_test_tf_off\n.type cprof_test_tf_off,@function\ncprof_test_tf_off:\n"
+        ".cfi_startproc\npushfq\n.cfi_adjust_cfa_offset 8\nandq $~0x100,(%rsp)\npopfq\n"
+        ".cfi_adjust_cfa_offset -8\nret\n.cfi_endproc\n.size cprof_test_tf_off,.-cprof_test_tf_off\n");
+
+static uintptr_t step_ref[MAXF], step_bad[MAXF];
+static int step_nref, step_nbad;
+static volatile long steps, step_fails;
+static volatile int step_verscmp;
+static const char *volatile step_a = "a";
+
+/* Correct when the walk ends with the reference frames (the test's callers). */
+static void on_sigtrap(int sig, siginfo_t *si, void *uc)
+{
+    uintptr_t pcs[MAXF];
+    bool trunc;
+    int n = cprof_unwind_sigsafe(uc, pcs, MAXF, &trunc);
+    bool ok = n >= step_nref;
+
+    (void)sig;
+    (void)si;
+    for (int i = 1; ok && i < step_nref; i++)
+        ok = pcs[n - step_nref + i] == step_ref[i];
+    steps++;
+    if (!ok && step_fails++ == 0) {
+        memcpy(step_bad, pcs, sizeof(pcs));
+        step_nbad = n;
+    }
+}
+
+CPROF_TEST(unwind_every_instruction_of_qsort)
+{
+    bool trunc;
+
+    CPROF_ASSERT_EQ(cprof_unwind_init(), 0);
+    install(SIGTRAP, on_sigtrap, 0);
+    step_nref = cprof_unwind_here_sigsafe(step_ref, MAXF, &trunc);
+    CPROF_ASSERT(step_nref >= 3);
+    cmp_calls = 100; /* cmp_raise: no raise */
+    cprof_test_tf_on();
+    sort_caller(cmp_raise);
+    /* A first call: the lazy PLT stub and the dynamic linker's resolver. */
+    step_verscmp = strverscmp(step_a, "b");
+    cprof_test_tf_off();
+    if (step_fails)
+        dump("first failing step", step_bad, step_nbad);
+    fprintf(stderr, "# %ld instructions stepped, %ld bad walks\n", steps, step_fails);
+    CPROF_ASSERT(steps > 1000);
+    CPROF_ASSERT_EQ(step_fails, 0);
+}
+#endif
+
 /* ---- against glibc backtrace(): recursion mixing FP and no-FP code ---- */
 
 static uintptr_t ours[MAXF];

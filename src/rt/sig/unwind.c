@@ -126,6 +126,7 @@ static enum step_result step_fp(struct mem *m, const struct cprof__unw_regs *r,
     if (!mem_read(m, r->fp + CPROF_UNW_FP_RA_OFF, &next->pc) ||
         !mem_read(m, r->fp + CPROF_UNW_FP_NEXT_OFF, &next->fp))
         return STEP_STOP;
+    next->bx = r->bx; /* callee-saved: right unless this frame saved it, then unused */
     next->sp = r->fp + CPROF_UNW_FP_SP_OFF;
     return STEP_OK;
 }
@@ -144,11 +145,40 @@ static bool row_cfa(struct mem *m, const struct cprof__unw_row *row, const struc
         return mem_read(m, r->sp + (uintptr_t)(intptr_t)row->cfa_off, cfa);
     case CPROF_UNW_CFA_DEREF_FP:
         return mem_read(m, r->fp + (uintptr_t)(intptr_t)row->cfa_off, cfa);
+    case CPROF_UNW_CFA_BX:
+        *cfa = r->bx + (uintptr_t)(intptr_t)row->cfa_off;
+        return r->bx != 0;
     case CPROF_UNW_CFA_PLT:
         *cfa = r->sp + (uintptr_t)(intptr_t)row->cfa_off + ((r->pc & 15) >= row->aux ? 8 : 0);
         return true;
     default:
         return false;
+    }
+}
+
+/* The caller's value of a tracked callee-saved register; 0 when unknown. */
+static uintptr_t restore_reg(struct mem *m, uint8_t rule, int16_t off, uintptr_t cfa, uintptr_t sp,
+                             uintptr_t cur)
+{
+    uintptr_t slot, v;
+
+    switch (rule) {
+    case CPROF_UNW_FP_SAME:
+        return cur;
+    case CPROF_UNW_FP_CFA:
+        slot = cfa + (uintptr_t)(intptr_t)off;
+        /*
+         * Epilogues pop registers before the CFI says so (glibc emits no
+         * DW_CFA_restore): a slot below sp was popped already, and may be
+         * overwritten by the signal frame, so the register holds the value.
+         */
+        if (slot < sp)
+            return cur;
+        return mem_read(m, slot, &v) ? v : 0;
+    case CPROF_UNW_FP_SP:
+        return mem_read(m, sp + (uintptr_t)(intptr_t)off, &v) ? v : 0;
+    default:
+        return 0;
     }
 }
 
@@ -179,22 +209,8 @@ static enum step_result step(const struct cprof__unw_table *t, struct mem *m,
     default:
         return STEP_STOP;
     }
-    switch (row->fp_rule) {
-    case CPROF_UNW_FP_SAME:
-        next->fp = r->fp;
-        break;
-    case CPROF_UNW_FP_CFA:
-        if (!mem_read(m, cfa + (uintptr_t)(intptr_t)row->fp_off, &next->fp))
-            return STEP_STOP;
-        break;
-    case CPROF_UNW_FP_SP:
-        if (!mem_read(m, r->sp + (uintptr_t)(intptr_t)row->fp_off, &next->fp))
-            return STEP_STOP;
-        break;
-    default:
-        next->fp = 0; /* unknown: a later FP fallback will fail validation */
-        break;
-    }
+    next->fp = restore_reg(m, row->fp_rule, row->fp_off, cfa, r->sp, r->fp);
+    next->bx = restore_reg(m, row->bx_rule, row->bx_off, cfa, r->sp, r->bx);
     next->sp = cfa;
     return row->ra_rule == CPROF_UNW_RA_SP ? STEP_SIGFRAME : STEP_OK;
 }

@@ -17,11 +17,13 @@ struct cprof__unw_regs {
     uintptr_t pc; /* instruction pointer (frame 0) or return address */
     uintptr_t sp; /* stack pointer: the CFA of the callee frame */
     uintptr_t fp; /* frame pointer register, if the frame keeps one */
+    uintptr_t bx; /* second tracked callee-saved register (x86-64 rbx); 0 if unknown */
 };
 
 #if defined(__x86_64__)
 
-#define CPROF_UNW_DW_FP 6  /* DWARF number of rbp */
+#define CPROF_UNW_DW_BX 3  /* DWARF number of rbx */
+#define CPROF_UNW_DW_FP 6  /* rbp */
 #define CPROF_UNW_DW_SP 7  /* rsp */
 #define CPROF_UNW_DW_RA 16 /* the return-address column (rip) */
 
@@ -37,12 +39,14 @@ struct cprof__unw_regs {
         (r)->pc = (uintptr_t)uc_->uc_mcontext.gregs[REG_RIP];                                    \
         (r)->sp = (uintptr_t)uc_->uc_mcontext.gregs[REG_RSP];                                    \
         (r)->fp = (uintptr_t)uc_->uc_mcontext.gregs[REG_RBP];                                    \
+        (r)->bx = (uintptr_t)uc_->uc_mcontext.gregs[REG_RBX];                                    \
     } while (0)
 
 /*
  * Registers of the caller of the current function, from its frame record.
  * __builtin_frame_address(0) makes gcc and clang set up rbp in the function
- * that uses it, so [fa] and [fa + 8] are always its frame record.
+ * that uses it, so [fa] and [fa + 8] are always its frame record.  The
+ * caller's rbx is not known (only the resolver's CFA rule needs it).
  */
 #define CPROF_UNW_REGS_CALLER(r)                                                                 \
     do {                                                                                         \
@@ -50,6 +54,7 @@ struct cprof__unw_regs {
         (r)->pc = fa_[1];                                                                        \
         (r)->sp = (uintptr_t)(fa_ + 2);                                                          \
         (r)->fp = fa_[0];                                                                        \
+        (r)->bx = 0;                                                                             \
     } while (0)
 
 #else

@@ -20,6 +20,7 @@ enum cprof__unw_cfa {
     CPROF_UNW_CFA_DEREF_SP, /* CFA = *(sp + cfa_off) (signal trampolines) */
     CPROF_UNW_CFA_DEREF_FP, /* CFA = *(fp + cfa_off) (stack-realigning prologues) */
     CPROF_UNW_CFA_PLT,      /* CFA = sp + cfa_off + (((pc & 15) >= aux) << 3) (lazy PLT) */
+    CPROF_UNW_CFA_BX,       /* CFA = bx + cfa_off (x86-64 rbx: the dynamic linker's resolver) */
     CPROF_UNW_CFA_UNKNOWN,  /* an FDE exists but its rule is not supported: FP fallback */
 };
 
@@ -31,27 +32,32 @@ enum cprof__unw_ra {
     CPROF_UNW_RA_UNKNOWN, /* unsupported rule: stop */
 };
 
-/* Where the caller's frame pointer is. */
+/* Where the caller's value of a tracked callee-saved register (fp, bx) is. */
 enum cprof__unw_fp {
     CPROF_UNW_FP_SAME = 0, /* unchanged by this frame */
-    CPROF_UNW_FP_CFA,      /* saved at CFA + fp_off */
-    CPROF_UNW_FP_SP,       /* saved at sp + fp_off (signal frame) */
-    CPROF_UNW_FP_UNKNOWN,  /* clobbered in a way we do not follow: caller's fp unknown */
+    CPROF_UNW_FP_CFA,      /* saved at CFA + off */
+    CPROF_UNW_FP_SP,       /* saved at sp + off (signal frame) */
+    CPROF_UNW_FP_UNKNOWN,  /* clobbered in a way we do not follow: caller's value unknown */
 };
 
 /*
- * One row: the rule from pc (inclusive) to the next row's pc.  16 bytes; a
- * row with cfa_rule NONE ends the coverage of the preceding FDE.
+ * One row: the rule from pc (inclusive) to the next row's pc.  20 bytes; a
+ * row with cfa_rule NONE ends the coverage of the preceding FDE.  Two
+ * callee-saved registers are tracked: the frame pointer (fp) and the one
+ * the dynamic linker's resolver keeps its CFA in (bx).
  */
 struct cprof__unw_row {
     uint32_t pc;      /* first covered address, as an offset from the object's lo */
     int32_t cfa_off;  /* see enum cprof__unw_cfa */
     int16_t ra_off;   /* see enum cprof__unw_ra */
     int16_t fp_off;   /* see enum cprof__unw_fp */
+    int16_t bx_off;   /* see enum cprof__unw_fp */
     uint8_t cfa_rule; /* enum cprof__unw_cfa */
     uint8_t ra_rule;  /* enum cprof__unw_ra */
     uint8_t fp_rule;  /* enum cprof__unw_fp */
+    uint8_t bx_rule;  /* enum cprof__unw_fp */
     uint8_t aux;      /* CFA_PLT: the threshold on (pc & 15) */
+    uint8_t pad;      /* zero */
 };
 
 /* One loaded object with FDEs: its rows are rows[first, first + n). */

@@ -600,6 +600,7 @@ struct builder {
     struct vec rows;  /* struct cprof__unw_row, all objects */
     struct vec objs;  /* struct cprof__unw_object */
     struct vec fdes;  /* struct fde, scratch for the current object */
+    struct vec pages; /* uint32_t, the page index of all objects */
     size_t obj_first; /* first row of the current object */
     uintptr_t obj_lo; /* current object's lo */
     uintptr_t fde_hi; /* end of the FDE being emitted */
@@ -771,6 +772,25 @@ static bool collect_fdes(struct builder *b, const struct obj *o)
     return true;
 }
 
+/* Appends the object's page index (see CPROF_UNW_PAGE_SHIFT). */
+static bool add_pages(struct builder *b, struct cprof__unw_object *ob)
+{
+    const struct cprof__unw_row *rows = (const struct cprof__unw_row *)b->rows.p + ob->first;
+    size_t npages = ((ob->hi - ob->lo) >> CPROF_UNW_PAGE_SHIFT) + 2, r = 0;
+
+    ob->page0 = b->pages.len;
+    for (size_t k = 0; k < npages; k++) {
+        uint32_t *e = vec_push(&b->pages);
+        uint64_t start = (uint64_t)k << CPROF_UNW_PAGE_SHIFT;
+        if (!e)
+            return false;
+        while (r + 1 < ob->n && rows[r + 1].pc <= start)
+            r++;
+        *e = (uint32_t)r;
+    }
+    return true;
+}
+
 static int add_object(struct dl_phdr_info *info, size_t size, void *ctx)
 {
     struct builder *b = ctx;
@@ -822,6 +842,10 @@ static int add_object(struct dl_phdr_info *info, size_t size, void *ctx)
     ob->first = b->obj_first;
     ob->n = b->rows.len - b->obj_first;
     ob->hi = b->obj_lo + ((struct cprof__unw_row *)b->rows.p)[b->rows.len - 1].pc;
+    if (!add_pages(b, ob)) {
+        b->nomem = true;
+        return 1;
+    }
     return 0;
 }
 
@@ -849,6 +873,7 @@ static int build_table(struct cprof__unw_table **out)
     b.rows.esz = sizeof(struct cprof__unw_row);
     b.objs.esz = sizeof(struct cprof__unw_object);
     b.fdes.esz = sizeof(struct fde);
+    b.pages.esz = sizeof(uint32_t);
     dl_iterate_phdr(add_object, &b);
     vec_release(&b.fdes);
     if (b.nomem)
@@ -866,9 +891,23 @@ static int build_table(struct cprof__unw_table **out)
     t->map_lens[0] = b.objs.p ? vec_bytes(&b.objs) : 0;
     t->maps[1] = b.rows.p;
     t->map_lens[1] = b.rows.p ? vec_bytes(&b.rows) : 0;
+    t->pages = b.pages.p;
+    t->npages = b.pages.len;
+    t->maps[2] = b.pages.p;
+    t->map_lens[2] = b.pages.p ? vec_bytes(&b.pages) : 0;
+    t->map_lens[3] = CPROF_UNW_CACHE_SIZE * sizeof(*t->cache);
+    t->maps[3] = mmap(NULL, t->map_lens[3], PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS,
+                      -1, 0);
+    if (t->maps[3] == MAP_FAILED) {
+        munmap(t, sizeof(*t));
+        goto fail;
+    }
+    /* Zero-filled: all entries empty.  Row indexes must fit the entry. */
+    t->cache = t->nrows < CPROF_UNW_CACHE_NOROW ? t->maps[3] : NULL;
     *out = t;
     return 0;
 fail:
+    vec_release(&b.pages);
     vec_release(&b.rows);
     vec_release(&b.objs);
     return -ENOMEM;
@@ -876,7 +915,7 @@ fail:
 
 static void free_table(struct cprof__unw_table *t)
 {
-    for (int i = 0; i < 2; i++)
+    for (int i = 0; i < 4; i++)
         if (t->maps[i])
             munmap(t->maps[i], t->map_lens[i]);
     munmap(t, sizeof(*t));

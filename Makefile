@@ -14,6 +14,8 @@ CFLAGS   ?= -O2 -g
 WERROR   ?= -Werror
 SANITIZE ?=
 VERSION  := 0.1.0
+# `make V=1` shows full compiler command lines.
+Q        := $(if $(V),,@)
 
 CSTD := -std=c11 -D_GNU_SOURCE
 WARN := -Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes -Wformat=2 \
@@ -22,7 +24,7 @@ ifneq ($(SANITIZE),)
 SANFLAGS := -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
 endif
 
-PKGS      := libprotobuf-c zlib libdw libelf
+PKGS      := libprotobuf-c libdeflate libdw libelf
 # Deferred (=): pkg-config runs only after deps.sh had its chance to install.
 PKG_CFLAGS = $(shell pkg-config --cflags $(PKGS))
 PKG_LIBS   = $(shell pkg-config --libs $(PKGS)) -lpthread -ldl -lm
@@ -54,10 +56,17 @@ UNIT    := $(BUILD)/cprof_unit
 REPLAY  := $(BUILD)/fuzz_replay
 EXAMPLES := $(patsubst examples/%.c,$(BUILD)/examples/%,$(wildcard examples/*.c))
 
-.PHONY: all test unit e2e replay check asan tsan fuzz bench install uninstall clean \
+.PHONY: all demo test unit e2e replay check asan tsan fuzz bench install uninstall clean \
         check-headers check-symbols check-deps check-sigsafe format check-format deps
 
 all: $(CPROF) $(LIBRT) $(EXAMPLES)
+
+# The README's main job: build, then round-trip a bundled Go-written profile
+# through cprof's decoder and encoder and show its -raw dump.
+DEMO_PROFILE := examples/profiles/go-cpu.pb.gz
+demo: all
+	$(CPROF) -proto -output $(BUILD)/demo.pb.gz $(DEMO_PROFILE)
+	$(CPROF) -raw $(BUILD)/demo.pb.gz
 
 deps:
 	@sh scripts/deps.sh build test
@@ -83,34 +92,43 @@ $(BUILD)/obj/gen/profile.pb-c.o: $(PROTO_C)
 
 $(BUILD)/obj/%.o: %.c | $(DEPS_STAMP) $(PROTO_C)
 	@mkdir -p $(@D)
-	$(CC) $(ALL_CFLAGS) -c -o $@ $<
+	@echo "  CC      $<"
+	$(Q)$(CC) $(ALL_CFLAGS) -c -o $@ $<
 
 $(BUILD)/libshared.a: $(SHARED_OBJ)
 	@rm -f $@
-	ar rcs $@ $^
+	@echo "  AR      $@"
+	$(Q)ar rcs $@ $^
 
 # Runtime objects as an archive, for tests that call runtime internals: a
 # test pulls in only the objects it references (never the interposers).
 $(BUILD)/librt.a: $(RT_OBJ)
 	@rm -f $@
-	ar rcs $@ $^
+	@echo "  AR      $@"
+	$(Q)ar rcs $@ $^
 
 $(BUILD)/libtool.a: $(TOOL_OBJ)
 	@rm -f $@
-	ar rcs $@ $^
+	@echo "  AR      $@"
+	$(Q)ar rcs $@ $^
 
 $(LIBRT): $(RT_OBJ) $(BUILD)/libshared.a
-	$(CC) -shared -Wl,-z,defs -Wl,--version-script=tools/rt.map -o $@ $(RT_OBJ) \
+	@echo "  LD      $@"
+	$(Q)$(CC) -shared -Wl,-z,defs -Wl,--version-script=tools/rt.map -Wl,-u,cprof_strerror \
+	    -o $@ $(RT_OBJ) \
 	    $(BUILD)/libshared.a $(LDFLAGS_ALL) $(PKG_LIBS)
 
 $(CPROF): $(BUILD)/obj/src/tool/main.o $(BUILD)/libtool.a $(BUILD)/libshared.a
-	$(CC) -o $@ $^ $(LDFLAGS_ALL) $(PKG_LIBS)
+	@echo "  LD      $@"
+	$(Q)$(CC) -o $@ $^ $(LDFLAGS_ALL) $(PKG_LIBS)
 
 $(UNIT): $(UNIT_OBJ) $(BUILD)/libtool.a $(BUILD)/librt.a $(BUILD)/libshared.a
-	$(CC) -o $@ $^ $(LDFLAGS_ALL) $(PKG_LIBS)
+	@echo "  LD      $@"
+	$(Q)$(CC) -o $@ $^ $(LDFLAGS_ALL) $(PKG_LIBS)
 
 $(REPLAY): $(BUILD)/obj/fuzz/replay.o $(BUILD)/obj/fuzz/fuzz_decode.o $(BUILD)/libshared.a
-	$(CC) -o $@ $^ $(LDFLAGS_ALL) $(PKG_LIBS)
+	@echo "  LD      $@"
+	$(Q)$(CC) -o $@ $^ $(LDFLAGS_ALL) $(PKG_LIBS)
 
 # Example programs: built with frame pointers off, as users' code often is.
 $(BUILD)/examples/%: examples/%.c | $(DEPS_STAMP)
@@ -167,9 +185,18 @@ fuzz: | $(DEPS_STAMP)
 build-fuzz/fuzz_decode: $(BUILD)/obj/fuzz/fuzz_decode.o $(BUILD)/libshared.a
 	$(CC) -fsanitize=fuzzer,address,undefined -o $@ $^ $(PKG_LIBS)
 
-bench: all
+# Benchmark programs link the shared code only: nothing under bench/ goes
+# into the runtime or the tool.
+BENCH_GEN := $(BUILD)/bench/gen_profile
+
+$(BENCH_GEN): $(BUILD)/obj/bench/gen_profile.o $(BUILD)/libshared.a
+	@mkdir -p $(@D)
+	$(CC) -o $@ $^ $(LDFLAGS_ALL) $(PKG_LIBS)
+
+bench: all $(BENCH_GEN)
 	@sh scripts/deps.sh bench
 	@BUILD=$(BUILD) sh bench/run.sh
+	@BUILD=$(BUILD) sh bench/cpu.sh
 
 # ---- install ---------------------------------------------------------------
 

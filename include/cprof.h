@@ -33,6 +33,26 @@ const char *cprof_strerror(int err);
 /* The runtime's version, "MAJOR.MINOR.PATCH". */
 const char *cprof_version(void);
 
+/*
+ * Starts profiling the CPU time of every thread of the process, hz samples
+ * per CPU second of each thread (100 is a good default; up to 100000 is
+ * accepted, and rates well above the kernel tick are honoured where perf
+ * events are allowed).  Like Go's pprof.StartCPUProfile: the profile
+ * (gzipped pprof protobuf) is written to fd by cprof_cpu_stop(); fd is not
+ * closed.  Returns 0, CPROF_EBUSY when a CPU profile is already running
+ * (including one started by CPROF_CPU), CPROF_EUSAGE for a bad fd or hz,
+ * or -errno.
+ * Context: any thread, not a signal handler.
+ */
+int cprof_cpu_start(int fd, int hz);
+
+/*
+ * Stops the CPU profile and writes it.  Returns 0, CPROF_EUSAGE when no
+ * profile is running, or the error of writing it (-errno).
+ * Context: any thread, not a signal handler.
+ */
+int cprof_cpu_stop(void);
+
 #ifdef __cplusplus
 }
 #endif

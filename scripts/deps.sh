@@ -8,11 +8,13 @@
 # apt-get line to run and exits 1.
 set -eu
 
-pkgs_build="gcc make pkg-config libc6-dev libprotobuf-c-dev protobuf-c-compiler zlib1g-dev libdw-dev libelf-dev"
+pkgs_build="gcc make pkg-config libc6-dev libprotobuf-c-dev protobuf-c-compiler libdeflate-dev libdw-dev libelf-dev"
 # golang-go gives `go tool pprof`, the reference the tests compare against.
 pkgs_test="$pkgs_build golang-go"
 pkgs_fuzz="$pkgs_build clang libclang-rt-14-dev"
-pkgs_bench="$pkgs_test hyperfine"
+# time: GNU /usr/bin/time, for peak RSS.
+# libgoogle-perftools-dev: gperftools' libprofiler.so, the anchor of bench/cpu.sh.
+pkgs_bench="$pkgs_test hyperfine time libgoogle-perftools-dev"
 
 want=""
 [ $# -eq 0 ] && set -- build

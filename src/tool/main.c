@@ -1,12 +1,27 @@
 /*
- * cprof command-line entry point.
+ * cprof command-line entry point: dispatches to a subcommand by the first
+ * argument, else runs the pprof-style report command.
  */
 #include <stdio.h>
+#include <string.h>
+
+#include "tool/cmd.h"
+#include "tool/cmd_run.h"
+
+/* Subcommands, chosen by argv[1]; each gets argv from its own name on. */
+static const struct {
+    const char *name;
+    int (*fn)(int argc, char **argv);
+} commands[] = {
+    {"run", cprof_cmd_run},
+};
 
 int main(int argc, char **argv)
 {
-    (void)argc;
-    (void)argv;
-    fprintf(stderr, "cprof: not yet\n");
-    return 2;
+    if (argc > 1) {
+        for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
+            if (strcmp(argv[1], commands[i].name) == 0)
+                return commands[i].fn(argc - 1, argv + 1);
+    }
+    return cprof_cmd_report(argc, argv);
 }

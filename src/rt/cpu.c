@@ -1,0 +1,777 @@
+/*
+ * The CPU profiler: starts and stops sampling, gives every thread of the
+ * process a CPU-time timer whose signal goes to that thread, folds the
+ * handler's records into a profile in a background thread, and writes the
+ * profile (gzipped pprof) at stop.
+ *
+ * Mechanisms, best first (CPROF_CPU_TIMER forces one): a perf task-clock
+ * event per thread (rates well above the kernel tick; each sample weighs the
+ * exact CPU time read from the event), a POSIX timer on each thread's CPU
+ * clock (weighted by 1 + si_overrun), process-wide setitimer(ITIMER_PROF).
+ * Threads alive at start and threads the program creates without our
+ * pthread_create wrapper are found by scanning /proc/self/task every writer
+ * tick; threads created through the wrapper register themselves and
+ * unregister in a thread-key destructor.
+ */
+#include "rt/rt.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/perf_event.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/mman.h>
+#include <sys/syscall.h>
+#include <sys/time.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "base/buf.h"
+#include "base/file.h"
+#include "cprof.h"
+#include "model/codec.h"
+#include "model/profile.h"
+#include "rt/sig/unwind.h"
+
+#define MAX_THREADS 4096     /* slots in the thread table */
+#define MAX_FDS 65536        /* perf event fds we can map back to a slot */
+#define WRITER_TICK_MS 100   /* how often the writer folds and rescans */
+#define MAX_HZ 100000
+
+#ifndef sigev_notify_thread_id
+#define sigev_notify_thread_id _sigev_un._tid
+#endif
+
+enum {
+    WARN_PERF = 1 << 0,
+    WARN_POSIX = 1 << 1,
+    WARN_FOLD = 1 << 2,
+    WARN_SLOTS = 1 << 3,
+    WARN_ARM = 1 << 4,
+};
+
+/* The singleton (state.c) and the handler's part of it. */
+#define G (*cprof__rt)
+#define S (cprof__rt->sig)
+
+static int64_t now_ns(clockid_t c)
+{
+    struct timespec ts;
+
+    clock_gettime(c, &ts);
+    return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+}
+
+/* ---- tables (allocated once, never freed: a late signal must find them) ---- */
+
+static int tables_init(void)
+{
+    if (S.slots)
+        return 0;
+    void *m = mmap(NULL, sizeof(struct cprof_thr) * MAX_THREADS, PROT_READ | PROT_WRITE,
+                   MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    if (m == MAP_FAILED)
+        return -errno;
+    void *f = mmap(NULL, sizeof(int32_t) * MAX_FDS, PROT_READ | PROT_WRITE,
+                   MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    if (f == MAP_FAILED) {
+        munmap(m, sizeof(struct cprof_thr) * MAX_THREADS);
+        return -errno;
+    }
+    memset(f, 0xff, sizeof(int32_t) * MAX_FDS); /* -1: no slot */
+    S.slots = m;
+    S.nslots = MAX_THREADS;
+    for (uint32_t i = 0; i < S.nslots; i++)
+        S.slots[i].perf_fd = -1;
+    S.fd2slot = f;
+    S.nfd2slot = MAX_FDS;
+    return 0;
+}
+
+/* Makes t's ring big enough for the session; an old ring is never unmapped. */
+static int ring_prepare(struct cprof_ring *r, int hz, int depth)
+{
+    uint32_t words = CPROF_REC_HDR_WORDS + (uint32_t)depth;
+    uint32_t cap = 32;
+
+    /* A quarter second of samples at the full rate: the writer drains every 100 ms. */
+    while (cap < (uint32_t)hz / 4)
+        cap <<= 1;
+    uint64_t head = atomic_load(&r->head);
+    atomic_store(&r->tail, head);
+    atomic_store(&r->dropped, 0);
+    atomic_store(&r->dropped_ns, 0);
+    if (r->mem && r->rec_words >= words && r->cap >= cap)
+        return 0;
+    void *m = mmap(NULL, (size_t)cap * words * sizeof(uint64_t), PROT_READ | PROT_WRITE,
+                   MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    if (m == MAP_FAILED)
+        return -errno;
+    r->mem = m;
+    r->cap = cap;
+    r->rec_words = words;
+    return 0;
+}
+
+static struct cprof_thr *slot_find_live(pid_t tid)
+{
+    uint32_t n = atomic_load(&S.nused);
+
+    for (uint32_t i = 0; i < n; i++) {
+        struct cprof_thr *t = &S.slots[i];
+        if (atomic_load(&t->state) == CPROF_THR_LIVE && atomic_load(&t->tid) == tid)
+            return t;
+    }
+    return NULL;
+}
+
+static struct cprof_thr *slot_claim(pid_t tid)
+{
+    for (uint32_t i = 0; i < S.nslots; i++) {
+        struct cprof_thr *t = &S.slots[i];
+        if (atomic_load(&t->state) != CPROF_THR_FREE)
+            continue;
+        if (ring_prepare(&t->ring, G.cpu.hz, S.depth))
+            return NULL;
+        atomic_store(&t->tid, tid);
+        t->perf_fd = -1;
+        t->has_timer = false;
+        t->last_count = 0;
+        t->seen = G.cpu.scan_gen;
+        if (i + 1 > atomic_load(&S.nused))
+            atomic_store(&S.nused, i + 1);
+        return t;
+    }
+    cprof__warn_once(WARN_SLOTS, "more than %d threads: new threads are not sampled", MAX_THREADS);
+    return NULL;
+}
+
+/* ---- mechanisms ---- */
+
+static int perf_open(pid_t tid)
+{
+    struct perf_event_attr a;
+    int fd;
+
+    memset(&a, 0, sizeof(a));
+    a.type = PERF_TYPE_SOFTWARE;
+    a.size = sizeof(a);
+    a.config = PERF_COUNT_SW_TASK_CLOCK;
+    a.sample_period = S.period_ns;
+    a.disabled = 1;
+    a.exclude_kernel = G.cpu.exclude_kernel;
+    a.exclude_hv = 1;
+    fd = (int)syscall(SYS_perf_event_open, &a, tid, -1, -1, PERF_FLAG_FD_CLOEXEC);
+    if (fd < 0 && (errno == EACCES || errno == EPERM) && !G.cpu.exclude_kernel) {
+        /* perf_event_paranoid >= 2: user-mode-only events are still allowed. */
+        a.exclude_kernel = 1;
+        fd = (int)syscall(SYS_perf_event_open, &a, tid, -1, -1, PERF_FLAG_FD_CLOEXEC);
+        if (fd >= 0)
+            G.cpu.exclude_kernel = true;
+    }
+    return fd < 0 ? -errno : fd;
+}
+
+static int arm_perf(struct cprof_thr *t, pid_t tid)
+{
+    struct f_owner_ex owner = {.type = F_OWNER_TID, .pid = tid};
+    int fd = perf_open(tid);
+
+    if (fd < 0)
+        return fd;
+    if (fd >= S.nfd2slot || fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_ASYNC) < 0 ||
+        fcntl(fd, F_SETOWN_EX, &owner) < 0 || fcntl(fd, F_SETSIG, S.signo) < 0) {
+        int err = fd >= S.nfd2slot ? -EMFILE : -errno;
+        close(fd);
+        return err;
+    }
+    t->perf_fd = fd;
+    t->last_count = 0;
+    atomic_store(&S.fd2slot[fd], (int32_t)(t - S.slots));
+    atomic_store(&t->state, CPROF_THR_LIVE);
+    if (ioctl(fd, PERF_EVENT_IOC_REFRESH, 1) < 0)
+        return -errno;
+    return 0;
+}
+
+/* The kernel's CPU clock id of thread tid (MAKE_THREAD_CPUCLOCK(tid, CPUCLOCK_SCHED)). */
+static clockid_t thread_cpu_clock(pid_t tid)
+{
+    return (clockid_t)((~(unsigned)tid << 3) | 6);
+}
+
+static int arm_posix(struct cprof_thr *t, pid_t tid)
+{
+    struct sigevent sev;
+    struct itimerspec its;
+    uint64_t first;
+
+    memset(&sev, 0, sizeof(sev));
+    sev.sigev_notify = SIGEV_THREAD_ID;
+    sev.sigev_signo = S.signo;
+    sev.sigev_value.sival_int = (int)(t - S.slots);
+    sev.sigev_notify_thread_id = tid;
+    if (timer_create(thread_cpu_clock(tid), &sev, &t->timer) < 0)
+        return -errno;
+    t->has_timer = true;
+    atomic_store(&t->state, CPROF_THR_LIVE);
+    /* A random first expiry, so short-lived threads are not all missed. */
+    first = 1 + (uint64_t)rand() % S.period_ns;
+    its.it_value.tv_sec = (time_t)(first / 1000000000);
+    its.it_value.tv_nsec = (long)(first % 1000000000);
+    its.it_interval.tv_sec = (time_t)(S.period_ns / 1000000000);
+    its.it_interval.tv_nsec = (long)(S.period_ns % 1000000000);
+    if (timer_settime(t->timer, 0, &its, NULL) < 0)
+        return -errno;
+    return 0;
+}
+
+/* Stops t's timer; the slot stays until its ring is drained.  Lock held. */
+static void disarm(struct cprof_thr *t)
+{
+    if (t->perf_fd >= 0) {
+        atomic_store(&S.fd2slot[t->perf_fd], -1);
+        ioctl(t->perf_fd, PERF_EVENT_IOC_DISABLE, 0);
+        close(t->perf_fd);
+        t->perf_fd = -1;
+    }
+    if (t->has_timer) {
+        timer_delete(t->timer);
+        t->has_timer = false;
+    }
+    atomic_store(&t->state, CPROF_THR_DEAD);
+}
+
+/* Starts sampling thread tid.  Lock held. */
+static void register_tid(pid_t tid)
+{
+    struct cprof_thr *t = slot_claim(tid);
+    int err = 0;
+
+    if (!t)
+        return;
+    switch (S.mode) {
+    case CPROF_CPU_PERF:
+        err = arm_perf(t, tid);
+        break;
+    case CPROF_CPU_POSIX:
+        err = arm_posix(t, tid);
+        break;
+    default:
+        atomic_store(&t->state, CPROF_THR_LIVE);
+        break;
+    }
+    if (err) {
+        if (err != -ESRCH) { /* ESRCH: the thread exited meanwhile */
+            G.cpu.arm_failures++;
+            cprof__warn_once(WARN_ARM, "cannot sample thread %d: %s", (int)tid, cprof_strerror(err));
+        }
+        disarm(t);
+        return;
+    }
+    G.cpu.threads++;
+}
+
+/* ---- folding ---- */
+
+static void fold_add(const uint64_t *pcs, uint32_t n, int64_t ns)
+{
+    uint32_t locs[1024 + 1];
+    int64_t values[2] = {1, ns};
+    int err = 0;
+
+    for (uint32_t i = 0; i < n && !err; i++) {
+        /* Callers: the return address minus one lies inside the call instruction. */
+        uint64_t addr = i == 0 ? pcs[i] : pcs[i] - 1;
+        err = cprof_profile_add_location(G.cpu.fold, CPROF_NONE, addr, NULL, 0, false, &locs[i]);
+    }
+    if (!err)
+        err = cprof_profile_add_sample(G.cpu.fold, locs, n, values, NULL, 0, CPROF_ADD_MERGE);
+    if (err && !G.cpu.fold_err) {
+        G.cpu.fold_err = err;
+        cprof__warn_once(WARN_FOLD, "cannot record samples: %s", cprof_strerror(err));
+    }
+}
+
+/* Moves every record of t's ring into the fold profile.  Lock held. */
+static void drain(struct cprof_thr *t)
+{
+    struct cprof_ring *r = &t->ring;
+    uint64_t head = atomic_load_explicit(&r->head, memory_order_acquire);
+    uint64_t tail = atomic_load_explicit(&r->tail, memory_order_relaxed);
+
+    for (; tail != head; tail++) {
+        const uint64_t *rec = r->mem + (size_t)(tail & (r->cap - 1)) * r->rec_words;
+        uint32_t n = (uint32_t)(rec[1] & 0xffff);
+        if (n > r->rec_words - CPROF_REC_HDR_WORDS)
+            n = r->rec_words - CPROF_REC_HDR_WORDS;
+        if (n == 0) {
+            atomic_fetch_add(&r->dropped, 1);
+            atomic_fetch_add(&r->dropped_ns, rec[0]);
+            continue;
+        }
+        G.cpu.records++;
+        if ((rec[1] >> 16) & CPROF_REC_TRUNCATED)
+            G.cpu.truncated++;
+        fold_add(rec + CPROF_REC_HDR_WORDS, n, (int64_t)rec[0]);
+    }
+    atomic_store_explicit(&r->tail, tail, memory_order_release);
+}
+
+static uint64_t g_dropped, g_dropped_ns; /* lock held; totals of drained slots */
+
+static void drain_all(void)
+{
+    uint32_t n = atomic_load(&S.nused);
+
+    for (uint32_t i = 0; i < n; i++) {
+        struct cprof_thr *t = &S.slots[i];
+        int st = atomic_load(&t->state);
+        if (st == CPROF_THR_FREE)
+            continue;
+        drain(t);
+        g_dropped += atomic_exchange(&t->ring.dropped, 0);
+        g_dropped_ns += atomic_exchange(&t->ring.dropped_ns, 0);
+        if (st == CPROF_THR_DEAD) {
+            atomic_store(&t->tid, 0);
+            atomic_store(&t->state, CPROF_THR_FREE);
+        }
+    }
+}
+
+/* Samples threads that appeared, forgets threads that are gone.  Lock held. */
+static void scan_threads(void)
+{
+    uint32_t gen = ++G.cpu.scan_gen;
+    DIR *d = opendir("/proc/self/task");
+    struct dirent *e;
+
+    if (!d)
+        return;
+    while ((e = readdir(d)) != NULL) {
+        pid_t tid = (pid_t)atoi(e->d_name);
+        if (tid <= 0 || tid == G.cpu.writer_tid)
+            continue;
+        struct cprof_thr *t = slot_find_live(tid);
+        if (t)
+            t->seen = gen;
+        else
+            register_tid(tid);
+    }
+    closedir(d);
+    uint32_t n = atomic_load(&S.nused);
+    for (uint32_t i = 0; i < n; i++) {
+        struct cprof_thr *t = &S.slots[i];
+        if (atomic_load(&t->state) == CPROF_THR_LIVE && t->seen != gen)
+            disarm(t); /* gone: no handler can run on it any more */
+    }
+}
+
+static void *writer_main(void *arg)
+{
+    (void)arg;
+    pthread_mutex_lock(&G.lock);
+    G.cpu.writer_tid = gettid();
+    while (!G.cpu.writer_stop) {
+        struct timespec ts;
+        clock_gettime(CLOCK_REALTIME, &ts);
+        ts.tv_nsec += WRITER_TICK_MS * 1000000L;
+        if (ts.tv_nsec >= 1000000000L) {
+            ts.tv_sec++;
+            ts.tv_nsec -= 1000000000L;
+        }
+        pthread_cond_timedwait(&G.wake, &G.lock, &ts);
+        if (G.cpu.writer_stop)
+            break;
+        drain_all();
+        scan_threads();
+    }
+    pthread_mutex_unlock(&G.lock);
+    return NULL;
+}
+
+/* ---- the profile ---- */
+
+static const char *mode_name(int mode)
+{
+    switch (mode) {
+    case CPROF_CPU_PERF:
+        return "perf-task-clock";
+    case CPROF_CPU_POSIX:
+        return "posix-thread-cputime";
+    default:
+        return "itimer-prof";
+    }
+}
+
+/* Samples lost to full rings still count: one sample on a "(dropped)" frame. */
+static int add_dropped_sample(struct cprof_profile *p)
+{
+    struct cprof_function f = {0};
+    struct cprof_line line = {0};
+    uint32_t loc;
+    int64_t values[2] = {(int64_t)g_dropped, (int64_t)g_dropped_ns};
+    int err;
+
+    if (!g_dropped)
+        return 0;
+    err = cprof_profile_intern_cstr(p, "(dropped samples)", &f.name);
+    if (!err) {
+        f.system_name = f.name;
+        err = cprof_profile_add_function(p, &f, &line.func);
+    }
+    if (!err)
+        err = cprof_profile_add_location(p, CPROF_NONE, 0, &line, 1, false, &loc);
+    if (!err)
+        err = cprof_profile_add_sample(p, &loc, 1, values, NULL, 0, 0);
+    return err;
+}
+
+static int finish_profile(struct cprof_profile *p)
+{
+    char text[256];
+    int err;
+
+    p->time_nanos = G.cpu.start_ns;
+    p->duration_nanos = now_ns(CLOCK_MONOTONIC) - G.cpu.start_mono_ns;
+    p->period = (int64_t)S.period_ns;
+    err = cprof_profile_intern_cstr(p, "cpu", &p->period_type.type);
+    if (!err)
+        err = cprof_profile_intern_cstr(p, "nanoseconds", &p->period_type.unit);
+    if (!err)
+        err = add_dropped_sample(p);
+    snprintf(text, sizeof(text), "cprof: sampler=%s hz=%d signal=%d%s", mode_name(S.mode),
+             G.cpu.hz, S.signo, G.cpu.exclude_kernel ? " user-only" : "");
+    if (!err)
+        err = cprof_profile_add_comment(p, text);
+    snprintf(text, sizeof(text),
+             "cprof: samples=%llu dropped=%llu dropped_ns=%llu truncated=%llu depth=%d "
+             "threads=%llu unknown_signals=%llu",
+             (unsigned long long)G.cpu.records, (unsigned long long)g_dropped,
+             (unsigned long long)g_dropped_ns, (unsigned long long)G.cpu.truncated, S.depth,
+             (unsigned long long)G.cpu.threads, (unsigned long long)atomic_load(&S.unknown));
+    if (!err)
+        err = cprof_profile_add_comment(p, text);
+    /* Mappings, then symbolization (src/rt/maps.c): the file is useful elsewhere. */
+    if (!err)
+        err = cprof__add_self_mappings(p);
+    return err;
+}
+
+static int write_profile(void)
+{
+    struct cprof_buf buf;
+    int err;
+
+    cprof_buf_init(&buf, 0);
+    err = G.cpu.fold_err ? G.cpu.fold_err : finish_profile(G.cpu.fold);
+    if (!err)
+        err = cprof_profile_encode(G.cpu.fold, true, &buf);
+    if (!err) {
+        if (G.cpu.out_fd >= 0)
+            err = cprof_fd_write_all(G.cpu.out_fd, buf.data, buf.len);
+        else
+            err = cprof_file_write_atomic(G.cpu.out_path, buf.data, buf.len);
+    }
+    if (err)
+        cprof__warn("cannot write CPU profile%s%s: %s", G.cpu.out_fd >= 0 ? "" : " ",
+                    G.cpu.out_fd >= 0 ? "" : G.cpu.out_path, cprof_strerror(err));
+    cprof_buf_release(&buf);
+    return err;
+}
+
+/* ---- start / stop ---- */
+
+static void install_handler(int signo)
+{
+    struct sigaction sa;
+
+    memset(&sa, 0, sizeof(sa));
+    sa.sa_sigaction = cprof_cpu_handler_sigsafe;
+    sa.sa_flags = SA_SIGINFO | SA_RESTART | SA_ONSTACK;
+    sigemptyset(&sa.sa_mask);
+    sigaction(signo, &sa, NULL);
+}
+
+static bool is_ours(const struct sigaction *sa)
+{
+    return (sa->sa_flags & SA_SIGINFO) && sa->sa_sigaction == cprof_cpu_handler_sigsafe;
+}
+
+/* A real-time signal nobody handles (or ours from an earlier session); 0 if none. */
+static int pick_signal(void)
+{
+    struct sigaction old;
+
+    if (G.cfg.signo)
+        return G.cfg.signo;
+    for (int s = SIGRTMIN + 6; s < SIGRTMAX - 2; s++) {
+        if (sigaction(s, NULL, &old) < 0)
+            continue;
+        if (is_ours(&old) || (!(old.sa_flags & SA_SIGINFO) && old.sa_handler == SIG_DFL))
+            return s;
+    }
+    return 0;
+}
+
+/* Decides the mechanism: the forced or best one, falling back when refused. */
+static int choose_mode(void)
+{
+    int mode = G.cfg.timer ? G.cfg.timer : CPROF_CPU_PERF;
+    int err;
+
+    if (mode == CPROF_CPU_PERF) {
+        err = perf_open(gettid());
+        if (err >= 0) {
+            close(err);
+            return mode;
+        }
+        cprof__warn_once(WARN_PERF, "perf events refused (%s): using POSIX CPU timers",
+                         cprof_strerror(err));
+        mode = CPROF_CPU_POSIX;
+    }
+    if (mode == CPROF_CPU_POSIX) {
+        timer_t t;
+        struct sigevent sev = {.sigev_notify = SIGEV_NONE};
+        if (timer_create(CLOCK_THREAD_CPUTIME_ID, &sev, &t) == 0) {
+            timer_delete(t);
+            return mode;
+        }
+        cprof__warn_once(WARN_POSIX, "POSIX CPU timers refused (%s): using setitimer",
+                         strerror(errno));
+    }
+    return CPROF_CPU_ITIMER;
+}
+
+static int new_fold_profile(void)
+{
+    struct cprof_profile *p = cprof_profile_new();
+    int err;
+
+    if (!p)
+        return -ENOMEM;
+    err = cprof_profile_add_sample_type(p, "samples", "count");
+    if (!err)
+        err = cprof_profile_add_sample_type(p, "cpu", "nanoseconds");
+    if (err) {
+        cprof_profile_free(p);
+        return err;
+    }
+    G.cpu.fold = p;
+    return 0;
+}
+
+static int start_writer(void)
+{
+    sigset_t all, old;
+    int err;
+
+    /* The writer never takes a sampling signal: block them all before it exists. */
+    sigfillset(&all);
+    pthread_sigmask(SIG_SETMASK, &all, &old);
+    G.cpu.writer_stop = false;
+    err = -cprof__real_pthread_create(&G.cpu.writer, NULL, writer_main, NULL);
+    pthread_sigmask(SIG_SETMASK, &old, NULL);
+    G.cpu.writer_started = err == 0;
+    return err;
+}
+
+int cprof__cpu_start_locked(int out_fd, const char *path, int hz)
+{
+    int err;
+
+    if (G.cpu.running)
+        return CPROF_EBUSY;
+    if (hz <= 0 || hz > MAX_HZ || (out_fd < 0 && (!path || !*path)))
+        return CPROF_EUSAGE;
+    if (getpid() != G.pid)
+        return CPROF_EBUSY;
+    err = tables_init();
+    if (err)
+        return err;
+    memset(&G.cpu, 0, sizeof(G.cpu));
+    G.cpu.out_fd = out_fd;
+    if (out_fd < 0)
+        snprintf(G.cpu.out_path, sizeof(G.cpu.out_path), "%s", path);
+    G.cpu.hz = hz;
+    g_dropped = g_dropped_ns = 0;
+    S.period_ns = 1000000000ull / (uint64_t)hz;
+    S.depth = G.cfg.depth ? G.cfg.depth : 128;
+    S.mode = choose_mode();
+    if (S.mode == CPROF_CPU_ITIMER) {
+        struct sigaction old;
+        sigaction(SIGPROF, NULL, &old);
+        if (!is_ours(&old) && ((old.sa_flags & SA_SIGINFO) || old.sa_handler != SIG_DFL))
+            return CPROF_EBUSY; /* the program owns SIGPROF */
+        S.signo = SIGPROF;
+    } else {
+        S.signo = pick_signal();
+        if (!S.signo)
+            return CPROF_EBUSY;
+    }
+    err = new_fold_profile();
+    if (err)
+        return err;
+    install_handler(S.signo);
+    atomic_store(&S.unknown, 0);
+    atomic_store(&S.signals, 0);
+    G.cpu.start_ns = now_ns(CLOCK_REALTIME);
+    G.cpu.start_mono_ns = now_ns(CLOCK_MONOTONIC);
+    G.cpu.running = true;
+    G.cpu.writer_tid = -1;
+    atomic_store(&S.active, 1);
+    scan_threads();
+    if (S.mode == CPROF_CPU_ITIMER) {
+        struct itimerval it = {{0, 0}, {0, 0}};
+        it.it_interval.tv_sec = (time_t)(S.period_ns / 1000000000);
+        it.it_interval.tv_usec = (suseconds_t)(S.period_ns % 1000000000 / 1000);
+        if (!it.it_interval.tv_sec && !it.it_interval.tv_usec)
+            it.it_interval.tv_usec = 1;
+        it.it_value = it.it_interval;
+        setitimer(ITIMER_PROF, &it, NULL);
+    }
+    err = start_writer();
+    if (err)
+        cprof__warn("cannot start the profile writer thread: %s; folding at stop only",
+                    cprof_strerror(err));
+    return 0;
+}
+
+int cprof__cpu_stop_locked(void)
+{
+    int err;
+
+    if (!G.cpu.running || G.cpu.writer_stop)
+        return G.cpu.running ? CPROF_EBUSY : CPROF_EUSAGE;
+    G.cpu.writer_stop = true;
+    if (G.cpu.writer_started) {
+        pthread_cond_broadcast(&G.wake);
+        pthread_mutex_unlock(&G.lock);
+        pthread_join(G.cpu.writer, NULL);
+        pthread_mutex_lock(&G.lock);
+        G.cpu.writer_started = false;
+    }
+    if (S.mode == CPROF_CPU_ITIMER) {
+        struct itimerval off = {{0, 0}, {0, 0}};
+        setitimer(ITIMER_PROF, &off, NULL);
+    }
+    atomic_store(&S.active, 0);
+    while (atomic_load(&S.inflight) > 0)
+        sched_yield();
+    uint32_t n = atomic_load(&S.nused);
+    for (uint32_t i = 0; i < n; i++)
+        if (atomic_load(&S.slots[i].state) == CPROF_THR_LIVE)
+            disarm(&S.slots[i]);
+    drain_all();
+    err = write_profile();
+    cprof_profile_free(G.cpu.fold);
+    G.cpu.fold = NULL;
+    G.cpu.running = false;
+    G.cpu.writer_stop = false;
+    return err;
+}
+
+/* ---- threads created through the pthread_create wrapper ---- */
+
+void cprof__thread_begin(void)
+{
+    cprof_unwind_thread_init();
+    if (G.thr_key_ok)
+        pthread_setspecific(G.thr_key, (void *)1);
+    if (getpid() != G.pid)
+        return;
+    pthread_mutex_lock(&G.lock);
+    if (G.cpu.running && !G.cpu.writer_stop && !slot_find_live(gettid()))
+        register_tid(gettid());
+    pthread_mutex_unlock(&G.lock);
+}
+
+void cprof__thread_end(void *unused)
+{
+    (void)unused;
+    if (getpid() != G.pid)
+        return;
+    pthread_mutex_lock(&G.lock);
+    struct cprof_thr *t = slot_find_live(gettid());
+    /* Its samples stay in the ring until the writer drains the DEAD slot. */
+    if (t)
+        disarm(t);
+    pthread_mutex_unlock(&G.lock);
+}
+
+/* ---- fork ---- */
+
+void cprof__fork_prepare(void)
+{
+    pthread_mutex_lock(&G.lock);
+}
+
+void cprof__fork_parent(void)
+{
+    pthread_mutex_unlock(&G.lock);
+}
+
+/*
+ * The child stops profiling: its timers were not inherited, its writer
+ * thread does not exist, and the samples so far are the parent's to write.
+ */
+void cprof__fork_child(void)
+{
+    atomic_store(&S.active, 0);
+    G.pid = getpid();
+    if (G.cpu.running) {
+        uint32_t n = atomic_load(&S.nused);
+        for (uint32_t i = 0; i < n; i++) {
+            struct cprof_thr *t = &S.slots[i];
+            if (t->perf_fd >= 0) {
+                atomic_store(&S.fd2slot[t->perf_fd], -1);
+                close(t->perf_fd); /* the parent's event; closing our copy only */
+                t->perf_fd = -1;
+            }
+            t->has_timer = false; /* POSIX timers are not inherited */
+            atomic_store(&t->tid, 0);
+            atomic_store(&t->state, CPROF_THR_FREE);
+        }
+        if (S.mode == CPROF_CPU_ITIMER) {
+            struct itimerval off = {{0, 0}, {0, 0}};
+            setitimer(ITIMER_PROF, &off, NULL);
+        }
+        cprof_profile_free(G.cpu.fold);
+        G.cpu.fold = NULL;
+        G.cpu.running = false;
+        G.cpu.writer_started = false;
+        G.cpu.writer_stop = false;
+    }
+    pthread_mutex_init(&G.lock, NULL);
+    pthread_cond_init(&G.wake, NULL);
+}
+
+/* ---- public API ---- */
+
+CPROF_EXPORT int cprof_cpu_start(int fd, int hz)
+{
+    int err;
+
+    if (fd < 0)
+        return CPROF_EUSAGE;
+    cprof__rt_ensure_init();
+    pthread_mutex_lock(&G.lock);
+    err = cprof__cpu_start_locked(fd, NULL, hz);
+    pthread_mutex_unlock(&G.lock);
+    return err;
+}
+
+CPROF_EXPORT int cprof_cpu_stop(void)
+{
+    int err;
+
+    cprof__rt_ensure_init();
+    pthread_mutex_lock(&G.lock);
+    err = cprof__cpu_stop_locked();
+    pthread_mutex_unlock(&G.lock);
+    return err;
+}

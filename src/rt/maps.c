@@ -1,0 +1,124 @@
+/*
+ * Mappings and symbols of the running process for the profiles the
+ * runtime writes: executable mappings from /proc/self/maps, then every
+ * location symbolized in place (function, file, line, inlined frames).
+ *
+ * Uses the shared symbolizer (src/sym) when it is part of the build; until
+ * then a minimal maps parser without build ids, and no symbolization
+ * (pprof symbolizes such profiles with the local binaries).
+ */
+#include "rt/rt.h"
+
+#include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "model/profile.h"
+
+#if __has_include("sym/symbolize.h")
+#define HAVE_SYM 1
+#include "sym/maps.h"
+#include "sym/symbolize.h"
+#else
+#define HAVE_SYM 0
+#endif
+
+static uint32_t find_mapping(const struct cprof_profile *p, uint64_t addr)
+{
+    for (uint32_t i = 0; i < p->nmappings; i++)
+        if (addr >= p->mappings[i].start && addr < p->mappings[i].limit)
+            return i;
+    return CPROF_NONE;
+}
+
+static int add_mapping(struct cprof_profile *p, uint64_t start, uint64_t limit, uint64_t off,
+                       const char *path, const char *build_id)
+{
+    struct cprof_mapping m = {.start = start, .limit = limit, .offset = off};
+    uint32_t pos;
+    int err = cprof_profile_intern_cstr(p, path, &m.filename);
+
+    if (!err && build_id && *build_id)
+        err = cprof_profile_intern_cstr(p, build_id, &m.build_id);
+    if (!err)
+        err = cprof_profile_add_mapping(p, &m, &pos);
+    return err;
+}
+
+#if HAVE_SYM
+static int read_mappings(struct cprof_profile *p)
+{
+    struct cprof_maps maps;
+    int err;
+
+    cprof_maps_init(&maps);
+    err = cprof_maps_read(&maps, 0, CPROF_MAPS_BUILD_IDS);
+    for (size_t i = 0; i < maps.n && !err; i++)
+        err = add_mapping(p, maps.v[i].start, maps.v[i].limit, maps.v[i].offset, maps.v[i].path,
+                          maps.v[i].build_id);
+    cprof_maps_release(&maps);
+    return err;
+}
+
+static int symbolize(struct cprof_profile *p)
+{
+    /* No debuginfod from inside the host program: local files only. */
+    struct cprof_symbolizer *s = cprof_symbolizer_new(CPROF_SYM_NO_DEBUGINFOD);
+    int err;
+
+    if (!s)
+        return -ENOMEM;
+    err = cprof_symbolize_profile(p, s, 0, NULL);
+    cprof_symbolizer_free(s);
+    return err;
+}
+#else
+static int add_line(struct cprof_profile *p, const char *line)
+{
+    uint64_t start, end, off;
+    char perms[8], path[4096];
+    int n;
+
+    path[0] = 0;
+    n = sscanf(line, "%" SCNx64 "-%" SCNx64 " %7s %" SCNx64 " %*s %*s %4095[^\n]", &start, &end,
+               perms, &off, path);
+    if (n < 4 || perms[2] != 'x')
+        return 0;
+    if (path[0] != '/' && strcmp(path, "[vdso]") != 0)
+        return 0;
+    return add_mapping(p, start, end, off, path, NULL);
+}
+
+static int read_mappings(struct cprof_profile *p)
+{
+    FILE *f = fopen("/proc/self/maps", "re");
+    char line[4352];
+    int err = 0;
+
+    if (!f)
+        return -errno;
+    while (!err && fgets(line, sizeof(line), f))
+        err = add_line(p, line);
+    fclose(f);
+    return err;
+}
+
+static int symbolize(struct cprof_profile *p)
+{
+    (void)p;
+    return 0;
+}
+#endif
+
+int cprof__add_self_mappings(struct cprof_profile *p)
+{
+    int err = read_mappings(p);
+
+    for (uint32_t i = 0; i < p->nlocations && !err; i++)
+        if (p->locations[i].mapping == CPROF_NONE && p->locations[i].nlines == 0)
+            p->locations[i].mapping = find_mapping(p, p->locations[i].address);
+    if (!err)
+        err = symbolize(p);
+    return err;
+}

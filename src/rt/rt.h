@@ -1,0 +1,110 @@
+/*
+ * The runtime's internal interface: the singleton state (src/rt/state.c),
+ * the CPU profiler (src/rt/cpu.c), the interposed functions
+ * (src/rt/interpose.c) and small helpers shared between them.
+ *
+ * Threading contract: see the comment on g_rt in state.c.  In short, every
+ * field is guarded by `lock` except `sig`, whose handler-side fields follow
+ * the rules in rt/sig/cpu_sig.h, and `pid`/`inited`, written once by the
+ * constructor (and by the fork child handler).
+ */
+#ifndef CPROF_RT_RT_H
+#define CPROF_RT_RT_H
+
+#include <pthread.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "rt/sig/cpu_sig.h"
+
+#define CPROF_EXPORT __attribute__((visibility("default")))
+
+struct cprof_profile;
+
+/* Configuration read from the environment once, by the constructor. */
+struct cprof_rt_cfg {
+    char cpu_file[4096]; /* CPROF_CPU: output path ("" = no profile at start) */
+    int hz;              /* CPROF_HZ: samples per CPU second, default 100 */
+    int depth;           /* CPROF_DEPTH: max frames per sample, default 128 */
+    int timer;           /* CPROF_CPU_TIMER: forced mechanism, 0 = best available */
+    int signo;           /* CPROF_SIGNAL: forced signal number, 0 = pick a free one */
+};
+
+/* One CPU profiling session, from start to stop. */
+struct cprof_cpu_session {
+    bool running;            /* between a successful start and stop */
+    int out_fd;              /* API start: profile written here at stop; else -1 */
+    char out_path[4200];     /* env start: profile written atomically here at stop */
+    int hz;                  /* asked rate */
+    int64_t start_ns;        /* CLOCK_REALTIME at start, ns since the epoch */
+    int64_t start_mono_ns;   /* CLOCK_MONOTONIC at start */
+    struct cprof_profile *fold; /* samples folded so far (unsymbolized) */
+    pthread_t writer;        /* background folding thread */
+    bool writer_started;     /* writer is joinable */
+    bool writer_stop;        /* asks the writer to exit */
+    pid_t writer_tid;        /* never sampled */
+    uint32_t scan_gen;       /* generation of the last /proc/self/task scan */
+    uint64_t records;        /* records folded */
+    uint64_t truncated;      /* ... of which with a truncated stack */
+    uint64_t threads;        /* threads ever sampled */
+    uint64_t arm_failures;   /* threads whose timer could not be set up */
+    int fold_err;            /* first folding error (ENOMEM); later samples lost */
+    bool exclude_kernel;     /* perf: events had to exclude kernel mode */
+};
+
+struct cprof_rt {
+    pthread_mutex_t lock;  /* guards everything below except sig (see above) */
+    pthread_cond_t wake;   /* wakes the writer early (stop) */
+    bool inited;           /* constructor ran */
+    pid_t pid;             /* process these fields belong to */
+    pthread_key_t thr_key; /* its destructor unregisters exiting threads */
+    bool thr_key_ok;       /* thr_key was created */
+    struct cprof_rt_cfg cfg;
+    struct cprof_cpu_session cpu;
+    struct cprof_cpu_sig sig; /* the signal handler's view */
+    uint32_t warned;          /* bit per once-only warning already printed */
+};
+
+/* The singleton (src/rt/state.c). */
+extern struct cprof_rt *const cprof__rt;
+
+/* Prints "cprof: <message>" on stderr.  Context: not a signal handler. */
+void cprof__warn(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+/* Same, at most once per bit in g_rt.warned.  Context: lock not required. */
+void cprof__warn_once(uint32_t bit, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+/* Runs the constructor work if it has not run yet (API calls before it). */
+void cprof__rt_ensure_init(void);
+
+/*
+ * CPU profiler (src/rt/cpu.c).  _locked functions need g_rt.lock held.
+ * Start: out_fd >= 0 writes there at stop, else path.  0, CPROF_EBUSY,
+ * CPROF_EUSAGE or -errno.
+ */
+int cprof__cpu_start_locked(int out_fd, const char *path, int hz);
+int cprof__cpu_stop_locked(void);
+
+/* A thread created through our pthread_create starts and ends here. */
+void cprof__thread_begin(void);
+void cprof__thread_end(void *unused);
+
+/* Fork handlers (pthread_atfork). */
+void cprof__fork_prepare(void);
+void cprof__fork_parent(void);
+void cprof__fork_child(void);
+
+/* The real pthread_create, resolved lazily (src/rt/interpose.c). */
+int cprof__real_pthread_create(pthread_t *t, const pthread_attr_t *a, void *(*fn)(void *),
+                               void *arg);
+
+/*
+ * Adds the executable mappings of /proc/self/maps to p, points every
+ * location without a mapping at the mapping that holds its address, and
+ * symbolizes the locations (src/rt/maps.c).  0 or -errno/-ENOMEM.
+ * Context: not a signal handler; uses malloc and opens files.
+ */
+int cprof__add_self_mappings(struct cprof_profile *p);
+
+#endif /* CPROF_RT_RT_H */

@@ -1,0 +1,125 @@
+/*
+ * The CPU sampler's signal handler.  It only records: find the thread's
+ * slot, weigh the sample, unwind into the slot's ring, re-arm.  Nothing here
+ * allocates, locks or touches dynamic TLS; see cpu_sig.h for the ring.
+ */
+#include "rt/sig/cpu_sig.h"
+
+#include <errno.h>
+#include <linux/perf_event.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include "rt/sig/unwind.h"
+
+static struct cprof_thr *slot_by_fd(struct cprof_cpu_sig *s, int fd)
+{
+    if (fd < 0 || fd >= s->nfd2slot || !s->fd2slot)
+        return NULL;
+    int32_t i = atomic_load_explicit(&s->fd2slot[fd], memory_order_acquire);
+    if (i < 0 || (uint32_t)i >= s->nslots)
+        return NULL;
+    return &s->slots[i];
+}
+
+static struct cprof_thr *slot_by_index(struct cprof_cpu_sig *s, int i)
+{
+    if (i < 0 || (uint32_t)i >= s->nslots)
+        return NULL;
+    return &s->slots[i];
+}
+
+/* Process-wide timers land on any thread: look the thread up by its id. */
+static struct cprof_thr *slot_by_tid(struct cprof_cpu_sig *s)
+{
+    pid_t tid = gettid();
+    uint32_t n = atomic_load_explicit(&s->nused, memory_order_acquire);
+
+    for (uint32_t i = 0; i < n && i < s->nslots; i++) {
+        struct cprof_thr *t = &s->slots[i];
+        if (atomic_load_explicit(&t->tid, memory_order_relaxed) == tid &&
+            atomic_load_explicit(&t->state, memory_order_acquire) == CPROF_THR_LIVE)
+            return t;
+    }
+    return NULL;
+}
+
+/* Appends one sample of weight ns to t's ring, or counts a drop. */
+static void record_sigsafe(struct cprof_cpu_sig *s, struct cprof_thr *t, void *uc, uint64_t ns)
+{
+    struct cprof_ring *r = &t->ring;
+    uint64_t head = atomic_load_explicit(&r->head, memory_order_relaxed);
+    uint64_t tail = atomic_load_explicit(&r->tail, memory_order_acquire);
+
+    if (!r->mem || head - tail >= r->cap) {
+        atomic_fetch_add_explicit(&r->dropped, 1, memory_order_relaxed);
+        atomic_fetch_add_explicit(&r->dropped_ns, ns, memory_order_relaxed);
+        return;
+    }
+    uint64_t *rec = r->mem + (size_t)(head & (r->cap - 1)) * r->rec_words;
+    int max = (int)r->rec_words - CPROF_REC_HDR_WORDS;
+    if (max > s->depth)
+        max = s->depth;
+    bool truncated = false;
+    int n = cprof_unwind_sigsafe(uc, (uintptr_t *)(rec + CPROF_REC_HDR_WORDS), max, &truncated);
+    if (n < 0)
+        n = 0;
+    rec[0] = ns;
+    rec[1] = (uint64_t)n | (uint64_t)(truncated ? CPROF_REC_TRUNCATED : 0) << 16;
+    atomic_store_explicit(&r->head, head + 1, memory_order_release);
+}
+
+void cprof_cpu_handler_sigsafe(int sig, siginfo_t *si, void *uc)
+{
+    int saved_errno = errno;
+    struct cprof_cpu_sig *s = cprof__cpu_sig;
+    struct cprof_thr *t = NULL;
+    uint64_t ns = 0;
+
+    (void)sig;
+    /* seq_cst pairs with stop: it clears active, then waits for inflight == 0. */
+    atomic_fetch_add(&s->inflight, 1);
+    if (!atomic_load(&s->active))
+        goto out;
+    switch (s->mode) {
+    case CPROF_CPU_PERF: {
+        uint64_t count = 0;
+        t = slot_by_fd(s, si->si_fd);
+        if (!t || t->perf_fd != si->si_fd)
+            break;
+        /* The count is the thread's exact CPU time: lost signals cost nothing. */
+        if (read(si->si_fd, &count, sizeof(count)) == (ssize_t)sizeof(count)) {
+            if (count > t->last_count)
+                ns = count - t->last_count;
+            t->last_count = count;
+        }
+        syscall(SYS_ioctl, si->si_fd, PERF_EVENT_IOC_REFRESH, 1);
+        break;
+    }
+    case CPROF_CPU_POSIX:
+        if (si->si_code != SI_TIMER)
+            break;
+        t = slot_by_index(s, si->si_value.sival_int);
+        /* Each missed expiration is one more period of CPU time. */
+        ns = s->period_ns * (1 + (uint64_t)(si->si_overrun > 0 ? si->si_overrun : 0));
+        break;
+    case CPROF_CPU_ITIMER:
+        if (si->si_code != SI_KERNEL)
+            break;
+        t = slot_by_tid(s);
+        ns = s->period_ns;
+        break;
+    default:
+        break;
+    }
+    if (!t) {
+        atomic_fetch_add_explicit(&s->unknown, 1, memory_order_relaxed);
+        goto out;
+    }
+    atomic_fetch_add_explicit(&s->signals, 1, memory_order_relaxed);
+    if (ns > 0 && atomic_load_explicit(&t->state, memory_order_acquire) == CPROF_THR_LIVE)
+        record_sigsafe(s, t, uc, ns);
+out:
+    atomic_fetch_sub(&s->inflight, 1);
+    errno = saved_errno;
+}

@@ -1,0 +1,119 @@
+/*
+ * The symbolizer: turns an absolute address inside a mapped ELF file into
+ * source frames (function, linkage name, file, line, function start line),
+ * innermost inlined frame first, using elfutils (libdwfl/libdw).
+ *
+ * Each mapped file is opened once, offline (one Dwfl per ELF, keyed by
+ * path and build id), so the same code serves the runtime (its own
+ * addresses) and the tool (addresses of a profile taken elsewhere, given
+ * the binaries).  DWARF is used when present, in the file or in a separate
+ * debug file found by build id (/usr/lib/debug/.build-id); otherwise the
+ * ELF symbol table, .symtab or, for stripped files, .dynsym.
+ *
+ * A symbolizer is single-owner: not thread-safe, never usable from a signal
+ * handler.  It uses malloc and may open and mmap files.
+ */
+#ifndef CPROF_SYM_SYMBOLIZE_H
+#define CPROF_SYM_SYMBOLIZE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+struct cprof_profile;
+struct cprof_symbolizer;
+
+enum cprof_sym_flags {
+    /*
+     * Never ask a debuginfod server for debug files (only local files by
+     * build id).  The runtime sets it: no network from inside the host.
+     */
+    CPROF_SYM_NO_DEBUGINFOD = 1 << 0,
+    /*
+     * When the process has no C++ demangler loaded, dlopen libstdc++ for
+     * one.  For the tool; the runtime uses only what the host has loaded.
+     */
+    CPROF_SYM_LOAD_DEMANGLER = 1 << 1,
+    /*
+     * cprof_symbolize_profile(): also redo mappings already marked as
+     * symbolized and locations that already have lines.
+     */
+    CPROF_SYM_FORCE = 1 << 2,
+};
+
+/* A mapping of a file into a process, as /proc/<pid>/maps lists it. */
+struct cprof_sym_mapping {
+    uint64_t start;       /* first address of the range */
+    uint64_t limit;       /* end of the range, exclusive */
+    uint64_t offset;      /* file offset mapped at start */
+    const char *path;     /* file path */
+    const char *build_id; /* lowercase hex GNU build id; NULL or "" = unknown */
+};
+
+/* One logical frame at an address. */
+struct cprof_sym_frame {
+    const char *name;        /* demangled function name; never NULL */
+    const char *system_name; /* linkage (mangled) name; never NULL */
+    const char *file;        /* source file; "" when unknown */
+    int64_t line;            /* source line; 0 when unknown */
+    int64_t start_line;      /* first line of the function; 0 when unknown */
+};
+
+/* Innermost-to-outermost frames reported at most per address. */
+#define CPROF_SYM_MAX_FRAMES 64
+
+/*
+ * Creates a symbolizer with no files opened yet; flags are
+ * enum cprof_sym_flags.  Caller owns the result; free with
+ * cprof_symbolizer_free().  NULL on ENOMEM.
+ * Context: any thread but a signal handler.
+ */
+struct cprof_symbolizer *cprof_symbolizer_new(unsigned flags);
+
+/* Closes every file and frees s.  NULL is a no-op. */
+void cprof_symbolizer_free(struct cprof_symbolizer *s);
+
+/*
+ * Symbolizes the absolute address addr, which lies in mapping m.
+ * Writes up to max frames to frames[], innermost (inlined callee) first,
+ * the outermost being the real function, and their count to *nframes.
+ * The frames' strings belong to s and stay valid until the next call on s
+ * or cprof_symbolizer_free().
+ *
+ * Returns 0 with *nframes = 0 when the file is fine but nothing is known at
+ * addr; CPROF_ENOTFOUND when m's file cannot be opened as ELF or its build
+ * id differs from m->build_id and no file with that build id is found
+ * (remembered: the file is not tried again); -ENOMEM.
+ * Context: the owner's thread, never a signal handler.
+ */
+int cprof_symbolizer_lookup(struct cprof_symbolizer *s, const struct cprof_sym_mapping *m,
+                            uint64_t addr, struct cprof_sym_frame *frames /* OUT */, size_t max,
+                            size_t *nframes /* OUT */);
+
+/* What cprof_symbolize_profile() did; every field is a count. */
+struct cprof_sym_stats {
+    uint32_t locations;     /* locations symbolized (looked up) */
+    uint32_t resolved;      /* ... that got at least one frame */
+    uint32_t missing_files; /* mappings whose file could not be used */
+};
+
+/*
+ * Symbolizes p in place: every location in a mapping whose has_functions
+ * is false, and which has no lines yet, gets its lines (innermost first)
+ * from s; functions are added with cprof_profile_add_function() and the
+ * lines are allocated in p->arena.  Mappings that cannot be symbolized in
+ * principle (pprof's rule: base name starting with "[" or "linux-vdso",
+ * files under /dev/dri/, an empty name) and locations without a mapping
+ * are left alone.  A mapping gets has_functions (has_filenames,
+ * has_line_numbers, has_inline_frames) only when every location looked up
+ * in it resolved a function (a file, a line, DWARF inline information), as
+ * Go's runtime does.  CPROF_SYM_FORCE redoes everything.
+ *
+ * Returns 0 also when files are missing (counted in stats, which may be
+ * NULL); -ENOMEM or CPROF_ETOOBIG from the profile builder, in which case p
+ * is consistent but partly symbolized.
+ * Context: the owner's thread of both p and s, never a signal handler.
+ */
+int cprof_symbolize_profile(struct cprof_profile *p, struct cprof_symbolizer *s, unsigned flags,
+                            struct cprof_sym_stats *stats /* OUT, may be NULL */);
+
+#endif /* CPROF_SYM_SYMBOLIZE_H */

@@ -1,0 +1,336 @@
+/*
+ * `cprof run [-cpu FILE] [-hz N] -- PROGRAM ARGS...`: starts PROGRAM with
+ * libcprof.so preloaded (found next to the cprof binary, or in ../lib) and
+ * CPROF_CPU / CPROF_HZ set, waits for it, then prints the profile's file
+ * name and a top-10 summary on stderr and exits with the program's status.
+ * Children the program forks and execs write FILE.<pid> (see src/rt/state.c).
+ */
+#include "tool/cmd_run.h"
+
+#include <errno.h>
+#include <limits.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "base/buf.h"
+#include "base/err.h"
+#include "base/file.h"
+#include "model/codec.h"
+#include "model/profile.h"
+
+#define MAX_PROFILE_BYTES (1u << 30)
+
+struct run_opts {
+    const char *cpu;  /* -cpu FILE, or NULL for the default name */
+    int hz;           /* -hz N, 0 = the runtime's default */
+    char **argv;      /* the program and its arguments */
+};
+
+static int usage(void)
+{
+    fprintf(stderr, "usage: cprof run [-cpu FILE] [-hz N] -- PROGRAM [ARGS...]\n");
+    return 2;
+}
+
+/* Accepts -flag VALUE, -flag=VALUE and the same with two dashes. */
+static const char *flag_value(char **argv, int *i, int argc, const char *name)
+{
+    const char *a = argv[*i];
+    size_t n = strlen(name);
+
+    a += a[1] == '-' ? 2 : 1;
+    if (strncmp(a, name, n) != 0)
+        return NULL;
+    if (a[n] == '=')
+        return a + n + 1;
+    if (a[n] != 0 || *i + 1 >= argc)
+        return NULL;
+    return argv[++*i];
+}
+
+static int parse(int argc, char **argv, struct run_opts *o)
+{
+    int i;
+    const char *v;
+
+    memset(o, 0, sizeof(*o));
+    for (i = 1; i < argc; i++) {
+        if (!strcmp(argv[i], "--")) {
+            i++;
+            break;
+        }
+        if (argv[i][0] != '-')
+            break;
+        if ((v = flag_value(argv, &i, argc, "cpu")) != NULL) {
+            o->cpu = v;
+        } else if ((v = flag_value(argv, &i, argc, "hz")) != NULL) {
+            char *end;
+            long hz = strtol(v, &end, 10);
+            if (*end || hz < 1 || hz > 100000) {
+                fprintf(stderr, "cprof run: bad -hz '%s': want 1..100000\n", v);
+                return -1;
+            }
+            o->hz = (int)hz;
+        } else {
+            fprintf(stderr, "cprof run: unknown flag '%s'\n", argv[i]);
+            return -1;
+        }
+    }
+    if (i >= argc)
+        return -1;
+    o->argv = argv + i;
+    return 0;
+}
+
+/* libcprof.so beside the running cprof binary, or in ../lib; NULL if absent. */
+static int find_runtime(char *out, size_t n)
+{
+    const char *env = getenv("CPROF_LIB");
+    char exe[PATH_MAX];
+    ssize_t len;
+
+    if (env && *env && access(env, R_OK) == 0) {
+        snprintf(out, n, "%s", env);
+        return 0;
+    }
+    len = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
+    if (len <= 0)
+        return -errno;
+    exe[len] = 0;
+    char *slash = strrchr(exe, '/');
+    if (!slash)
+        return CPROF_ENOTFOUND;
+    *slash = 0;
+    snprintf(out, n, "%s/libcprof.so", exe);
+    if (access(out, R_OK) == 0)
+        return 0;
+    snprintf(out, n, "%s/../lib/libcprof.so", exe);
+    if (access(out, R_OK) == 0)
+        return 0;
+    return CPROF_ENOTFOUND;
+}
+
+static void child_exec(const struct run_opts *o, const char *lib, const char *path)
+{
+    char abs[2 * PATH_MAX + 2], cwd[PATH_MAX], hz[16], *preload;
+    const char *old = getenv("LD_PRELOAD");
+
+    if (path[0] != '/' && getcwd(cwd, sizeof(cwd)))
+        snprintf(abs, sizeof(abs), "%s/%s", cwd, path);
+    else
+        snprintf(abs, sizeof(abs), "%s", path);
+    preload = malloc(strlen(lib) + (old ? strlen(old) : 0) + 2);
+    if (preload) {
+        sprintf(preload, "%s%s%s", lib, old && *old ? ":" : "", old ? old : "");
+        setenv("LD_PRELOAD", preload, 1);
+    }
+    setenv("CPROF_CPU", abs, 1);
+    unsetenv("CPROF_CPU_PID"); /* the program is the profile's owner */
+    if (o->hz) {
+        snprintf(hz, sizeof(hz), "%d", o->hz);
+        setenv("CPROF_HZ", hz, 1);
+    }
+    signal(SIGINT, SIG_DFL);
+    signal(SIGQUIT, SIG_DFL);
+    execvp(o->argv[0], o->argv);
+    fprintf(stderr, "cprof run: cannot run '%s': %s\n", o->argv[0], strerror(errno));
+    _exit(127);
+}
+
+static int wait_child(pid_t pid)
+{
+    int st;
+
+    while (waitpid(pid, &st, 0) < 0)
+        if (errno != EINTR)
+            return 127;
+    if (WIFEXITED(st))
+        return WEXITSTATUS(st);
+    if (WIFSIGNALED(st))
+        return 128 + WTERMSIG(st);
+    return 127;
+}
+
+static void summarize(const char *path)
+{
+    struct cprof_buf buf;
+    struct cprof_profile *p = NULL;
+    struct cprof_diag diag = {0};
+    int err;
+
+    cprof_buf_init(&buf, MAX_PROFILE_BYTES);
+    err = cprof_file_read(path, &buf);
+    if (err) {
+        fprintf(stderr, "cprof: no profile in '%s': %s (static binary, or killed?)\n", path,
+                cprof_strerror(err));
+        goto out;
+    }
+    err = cprof_profile_decode(buf.data, buf.len, NULL, &p, &diag);
+    if (err) {
+        fprintf(stderr, "cprof: cannot read '%s': %s\n", path, diag.msg);
+        goto out;
+    }
+    fprintf(stderr, "cprof: CPU profile written to %s\n", path);
+    cprof_run_print_top(p, 10);
+out:
+    cprof_profile_free(p);
+    cprof_buf_release(&buf);
+}
+
+int cprof_cmd_run(int argc, char **argv)
+{
+    struct run_opts o;
+    char lib[PATH_MAX + 32], path[PATH_MAX];
+    const char *base;
+    struct sigaction ign = {.sa_handler = SIG_IGN}, old_int, old_quit;
+    pid_t pid;
+    int err, status;
+
+    if (parse(argc, argv, &o) < 0)
+        return usage();
+    err = find_runtime(lib, sizeof(lib));
+    if (err) {
+        fprintf(stderr, "cprof run: cannot find libcprof.so next to cprof: %s\n",
+                cprof_strerror(err));
+        return 127;
+    }
+    base = strrchr(o.argv[0], '/') ? strrchr(o.argv[0], '/') + 1 : o.argv[0];
+    /* Like system(): the terminal's ^C goes to the program; we stay to summarize. */
+    sigaction(SIGINT, &ign, &old_int);
+    sigaction(SIGQUIT, &ign, &old_quit);
+    fflush(NULL);
+    pid = fork();
+    if (pid < 0) {
+        fprintf(stderr, "cprof run: fork: %s\n", strerror(errno));
+        return 127;
+    }
+    if (o.cpu)
+        snprintf(path, sizeof(path), "%s", o.cpu);
+    else
+        snprintf(path, sizeof(path), "cprof.%s.%ld.cpu.pb.gz", base, (long)(pid ? pid : getpid()));
+    if (pid == 0)
+        child_exec(&o, lib, path);
+    status = wait_child(pid);
+    sigaction(SIGINT, &old_int, NULL);
+    sigaction(SIGQUIT, &old_quit, NULL);
+    if (status == 127 && access(path, F_OK) != 0)
+        return status;
+    summarize(path);
+    return status;
+}
+
+/* ---- the summary: a simple pprof-style top ---- */
+
+struct top_entry {
+    int64_t flat, cum;
+    size_t last;      /* last sample counted in cum, + 1 */
+    char name[256];
+};
+
+/* Entry of a frame: slots [0, nstrings) by function name, then by mapping, then "unknown". */
+static struct top_entry *entry_for(const struct cprof_profile *p, struct top_entry *tab,
+                                   const struct cprof_location *l, uint32_t line)
+{
+    struct top_entry *e;
+
+    if (line < l->nlines) {
+        uint32_t name = p->functions[l->lines[line].func].name;
+        e = &tab[name];
+        if (!e->name[0])
+            snprintf(e->name, sizeof(e->name), "%s", cprof_profile_str(p, name));
+    } else if (l->mapping != CPROF_NONE) {
+        const char *f = cprof_profile_str(p, p->mappings[l->mapping].filename);
+        const char *b = strrchr(f, '/') ? strrchr(f, '/') + 1 : f;
+        e = &tab[p->nstrings + l->mapping];
+        if (!e->name[0])
+            snprintf(e->name, sizeof(e->name), b[0] == '[' ? "%s" : "[%s]", b);
+    } else {
+        e = &tab[p->nstrings + p->nmappings];
+        if (!e->name[0])
+            snprintf(e->name, sizeof(e->name), "[unknown]");
+    }
+    return e;
+}
+
+static int by_flat(const void *a, const void *b)
+{
+    const struct top_entry *x = *(struct top_entry *const *)a, *y = *(struct top_entry *const *)b;
+
+    if (x->flat != y->flat)
+        return x->flat < y->flat ? 1 : -1;
+    if (x->cum != y->cum)
+        return x->cum < y->cum ? 1 : -1;
+    return strcmp(x->name, y->name);
+}
+
+static void fmt_value(char *out, size_t n, int64_t v, const char *unit)
+{
+    if (!strcmp(unit, "nanoseconds"))
+        snprintf(out, n, "%.2fs", (double)v / 1e9);
+    else
+        snprintf(out, n, "%lld", (long long)v);
+}
+
+void cprof_run_print_top(const struct cprof_profile *p, int n)
+{
+    uint32_t vi = cprof_profile_sample_index(p, "cpu");
+    uint32_t ci = cprof_profile_sample_index(p, "samples");
+    int64_t count = 0;
+    size_t nent = (size_t)p->nstrings + p->nmappings + 1, nused = 0;
+    struct top_entry *tab, **order;
+    int64_t total = 0, sum = 0;
+    char a[32], b[32];
+
+    if (vi == CPROF_NONE)
+        vi = cprof_profile_sample_index(p, NULL);
+    if (vi == CPROF_NONE)
+        return;
+    tab = calloc(nent, sizeof(*tab));
+    order = calloc(nent, sizeof(*order));
+    if (!tab || !order)
+        goto out;
+    for (size_t s = 0; s < p->nsamples; s++) {
+        const struct cprof_sample *sm = &p->samples[s];
+        int64_t v = sm->values[vi];
+        total += v;
+        count += ci != CPROF_NONE ? sm->values[ci] : 1;
+        for (uint32_t k = 0; k < sm->nlocs; k++) {
+            const struct cprof_location *l = &p->locations[sm->locs[k]];
+            uint32_t nl = l->nlines ? l->nlines : 1;
+            for (uint32_t j = 0; j < nl; j++) {
+                struct top_entry *e = entry_for(p, tab, l, j);
+                if (k == 0 && j == 0)
+                    e->flat += v;
+                if (e->last != s + 1) {
+                    e->cum += v;
+                    e->last = s + 1;
+                }
+            }
+        }
+    }
+    for (size_t i = 0; i < nent; i++)
+        if (tab[i].name[0])
+            order[nused++] = &tab[i];
+    qsort(order, nused, sizeof(*order), by_flat);
+    const char *unit = cprof_profile_str(p, p->sample_types[vi].unit);
+    fmt_value(a, sizeof(a), total, unit);
+    fprintf(stderr, "cprof: %s %s total in %lld samples; top %d of %zu functions:\n",
+            a, cprof_profile_str(p, p->sample_types[vi].type), (long long)count,
+            (int)((size_t)n < nused ? (size_t)n : nused), nused);
+    fprintf(stderr, "%10s %6s %6s %10s %6s\n", "flat", "flat%", "sum%", "cum", "cum%");
+    for (size_t i = 0; i < nused && i < (size_t)n; i++) {
+        double d = total ? (double)total : 1;
+        sum += order[i]->flat;
+        fmt_value(a, sizeof(a), order[i]->flat, unit);
+        fmt_value(b, sizeof(b), order[i]->cum, unit);
+        fprintf(stderr, "%10s %5.1f%% %5.1f%% %10s %5.1f%%  %s\n", a, 100.0 * (double)order[i]->flat / d,
+                100.0 * (double)sum / d, b, 100.0 * (double)order[i]->cum / d, order[i]->name);
+    }
+out:
+    free(order);
+    free(tab);
+}

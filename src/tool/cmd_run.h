@@ -1,0 +1,24 @@
+/*
+ * `cprof run`: runs a program with the runtime preloaded and profiling on,
+ * then summarizes the profile it wrote.
+ */
+#ifndef CPROF_TOOL_CMD_RUN_H
+#define CPROF_TOOL_CMD_RUN_H
+
+struct cprof_profile;
+
+/*
+ * cprof run [-cpu FILE] [-hz N] [--] PROGRAM ARGS...
+ * argv[0] is "run".  Returns the program's exit status (128 + signal when
+ * it was killed), 127 when it could not be started, 2 for usage errors.
+ * Writes only to stderr; stdout belongs to the program.
+ */
+int cprof_cmd_run(int argc, char **argv);
+
+/*
+ * Prints a top-n summary of p (flat and cumulative, by function, on its
+ * "cpu" sample type or its default one) to stderr.
+ */
+void cprof_run_print_top(const struct cprof_profile *p, int n);
+
+#endif /* CPROF_TOOL_CMD_RUN_H */

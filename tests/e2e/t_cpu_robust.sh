@@ -1,0 +1,32 @@
+#!/bin/sh
+# Programs that fork, exec, posix_spawn, own SIGPROF or block every signal
+# run to a normal exit under the profiler.  Forked children write nothing;
+# exec'd children write FILE.<pid>.
+. "$CPROF_SRCDIR/tests/e2e/lib_cpu.sh"
+cd "$WORK"
+for p in fork exec child own_sigprof block_signals many_threads; do build_prog $p; done
+run() {
+    name=$1
+    shift
+    "$CPROF" run -cpu "$name.pb.gz" -hz 1000 -- "$@" >"$name.out" 2>"$name.err" ||
+        { cat "$name.err"; fail "$name exited $?"; }
+    grep -q "$name ok" "$name.out" || fail "$name did not finish"
+    [ -s "$name.pb.gz" ] || fail "$name wrote no profile"
+    ! grep -v '^cprof: \|^ \|^$' "$name.err" | grep -q . || { cat "$name.err"; fail "$name: stray stderr"; }
+}
+run fork "$WORK/fork"
+[ "$(ls fork.pb.gz.* 2>/dev/null | wc -l)" -eq 0 ] || fail "a forked child wrote a profile"
+run exec "$WORK/exec" "$WORK/child"
+[ "$(ls exec.pb.gz.* 2>/dev/null | wc -l)" -eq 2 ] || fail "want two exec'd child profiles: $(ls)"
+run own_sigprof "$WORK/own_sigprof"
+run block_signals "$WORK/block_signals"
+run many_threads "$WORK/many_threads"
+for t in posix itimer; do
+    CPROF_CPU_TIMER=$t "$CPROF" run -cpu b.pb.gz -- "$WORK/block_signals" >/dev/null 2>&1 ||
+        fail "block_signals under $t"
+    CPROF_CPU_TIMER=$t "$CPROF" run -cpu e.pb.gz -- "$WORK/exec" "$WORK/child" >/dev/null 2>&1 ||
+        fail "exec under $t"
+    CPROF_CPU_TIMER=$t "$CPROF" run -cpu m.pb.gz -hz 4000 -- "$WORK/many_threads" >/dev/null 2>&1 ||
+        fail "many_threads under $t"
+done
+echo ok

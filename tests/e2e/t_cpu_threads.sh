@@ -1,0 +1,26 @@
+#!/bin/sh
+# Two threads spend CPU time in two known functions; the profile's shares
+# match the program's own thread-CPU-clock measurements within 3 points.
+. "$CPROF_SRCDIR/tests/e2e/lib_cpu.sh"
+need_go
+cd "$WORK"
+check_shares() {
+    pprof_top th.pb.gz >top
+    cat top
+    awk -v tol=3 '
+        NR == FNR { own[$1] = $2; next }
+        { name = $2; sub(/\..*/, "", name); prof[name] += $1 }
+        END {
+            ot = own["work_a"] + own["work_b"]; pt = prof["work_a"] + prof["work_b"]
+            if (ot <= 0 || pt <= 0) { print "no data"; exit 1 }
+            da = 100 * own["work_a"] / ot - 100 * prof["work_a"] / pt
+            printf "work_a share: program %.1f%%, profile %.1f%% (diff %.1f)\n",
+                100 * own["work_a"] / ot, 100 * prof["work_a"] / pt, da
+            if (da > tol || da < -tol) exit 1
+        }' own top
+}
+for hz in 100 1000; do
+    "$CPROF" run -cpu th.pb.gz -hz $hz -- "$EX/threads" 0.5 0.25 >own 2>prog.err || fail "run exited $?"
+    check_shares || fail "shares differ at $hz Hz"
+done
+echo ok

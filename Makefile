@@ -100,6 +100,13 @@ $(BUILD)/libshared.a: $(SHARED_OBJ)
 	@echo "  AR      $@"
 	$(Q)ar rcs $@ $^
 
+# Runtime objects as an archive, for tests that call runtime internals: a
+# test pulls in only the objects it references (never the interposers).
+$(BUILD)/librt.a: $(RT_OBJ)
+	@rm -f $@
+	@echo "  AR      $@"
+	$(Q)ar rcs $@ $^
+
 $(BUILD)/libtool.a: $(TOOL_OBJ)
 	@rm -f $@
 	@echo "  AR      $@"
@@ -115,7 +122,7 @@ $(CPROF): $(BUILD)/obj/src/tool/main.o $(BUILD)/libtool.a $(BUILD)/libshared.a
 	@echo "  LD      $@"
 	$(Q)$(CC) -o $@ $^ $(LDFLAGS_ALL) $(PKG_LIBS)
 
-$(UNIT): $(UNIT_OBJ) $(BUILD)/libtool.a $(BUILD)/libshared.a
+$(UNIT): $(UNIT_OBJ) $(BUILD)/libtool.a $(BUILD)/librt.a $(BUILD)/libshared.a
 	@echo "  LD      $@"
 	$(Q)$(CC) -o $@ $^ $(LDFLAGS_ALL) $(PKG_LIBS)
 

@@ -152,3 +152,8 @@ cat >"$json" <<EOF
 }
 EOF
 echo "wrote $json"
+
+# Unwinder: ns per 30- and 60-frame stack, cprof against glibc backtrace().
+echo
+echo "unwind: warm ns per stack inside qsort's callback, cprof vs glibc backtrace() (same run)"
+BUILD="$BUILD" sh "$(dirname "$0")/unwind.sh"

@@ -32,6 +32,14 @@ int cprof_unwind_sigsafe(const void *ucontext, uintptr_t *pcs, int max, bool *tr
 int cprof_unwind_here_sigsafe(uintptr_t *pcs, int max, bool *truncated);
 
 /*
+ * True when the published tables have a CFI row for pc (an address in a
+ * loaded object's code).  A sampler may count PCs that are not covered and
+ * ask for cprof_unwind_refresh() from outside signal context.
+ * Context: any, including signal handlers.  Async-signal-safe.
+ */
+bool cprof_unwind_covers_sigsafe(uintptr_t pc);
+
+/*
  * Builds unwind tables for every object loaded now.  Call once, outside
  * signal context, before any sampler is armed.  0 or -errno/CPROF_E*.
  * Context: any thread, not a signal handler; takes the loader lock.
@@ -40,8 +48,12 @@ int cprof_unwind_init(void);
 
 /*
  * Rebuilds the tables after objects were loaded or unloaded (dlopen,
- * dlclose).  Readers in signal handlers keep a consistent view.
- * Context: not a signal handler.
+ * dlclose).  Readers in signal handlers keep a consistent view: the new
+ * table is published atomically, and a replaced one is unmapped only after
+ * a moment with no walk in progress (up to ~50 ms of polling; otherwise it
+ * is kept until a later refresh).  Building costs ~2 ms for a small
+ * program (libc: ~30k rows, 600 KiB).
+ * Context: not a signal handler; serialised by an internal mutex.
  */
 void cprof_unwind_refresh(void);
 

@@ -1,0 +1,335 @@
+/*
+ * The signal-safe stack walk.  Per frame: look the PC up in the published
+ * CFI table (binary search over objects, then rows); if a row covers it,
+ * compute the CFA and read the return address and the saved frame pointer;
+ * otherwise follow the frame-pointer chain.  Every read is validated first:
+ * against the thread's stack bounds when the walk starts on the thread's
+ * stack, else (unknown thread, alternate signal stack) by asking the kernel
+ * (process_vm_readv) whether the page is readable, so a bad frame ends the
+ * walk instead of faulting.  Tables are built outside signal context by
+ * rt/unwind_tables.c.
+ */
+#include "rt/sig/unwind.h"
+
+#include <errno.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <sys/syscall.h>
+#include <sys/uio.h>
+#include <unistd.h>
+
+#include "rt/sig/unwind_arch.h"
+#include "rt/sig/unwind_int.h"
+
+_Atomic(struct cprof__unw_table *) cprof__unw_current;
+atomic_uint cprof__unw_readers;
+__thread struct cprof__unw_stack cprof__unw_stack __attribute__((tls_model("initial-exec")));
+
+#define PAGE_MASK_  (~(uintptr_t)4095)
+#define PROBE_CACHE 8
+
+/* The memory a walk may read. */
+struct mem {
+    uintptr_t lo, hi;                /* strict mode: reads must lie in [lo, hi) */
+    uintptr_t span;                  /* strict mode: hi - lo - 8, the largest valid addr - lo */
+    bool probe;                      /* probe mode: validate pages with a syscall */
+    pid_t pid;                       /* probe mode: our pid, 0 until needed */
+    uintptr_t pages[PROBE_CACHE];    /* probe mode: pages known readable */
+    unsigned npages;                 /* entries used in pages (round robin past the end) */
+};
+
+static void mem_init(struct mem *m, uintptr_t sp)
+{
+    uintptr_t lo = cprof__unw_stack.lo, hi = cprof__unw_stack.hi;
+
+    /* Nothing a walk needs lies below the interrupted sp. */
+    m->probe = !(lo < hi && sp >= lo && sp < hi);
+    m->lo = sp;
+    m->hi = hi;
+    if (!m->probe && hi - sp < sizeof(uintptr_t))
+        m->probe = true;
+    m->span = m->probe ? 0 : hi - sp - sizeof(uintptr_t);
+    m->pid = 0;
+    m->npages = 0;
+}
+
+/*
+ * The walk reads other functions' frames by design; ASan's redzones there
+ * are not our bugs, and every read is validated first.
+ */
+#define NO_ASAN __attribute__((no_sanitize("address")))
+
+NO_ASAN static bool probe_read(struct mem *m, uintptr_t addr, uintptr_t *out)
+{
+    uintptr_t page = addr & PAGE_MASK_;
+    struct iovec local = {out, sizeof(*out)}, remote = {(void *)addr, sizeof(*out)};
+
+    for (unsigned i = 0; i < m->npages && i < PROBE_CACHE; i++)
+        if (m->pages[i] == page) {
+            *out = *(const volatile uintptr_t *)addr;
+            return true;
+        }
+    if (!m->pid)
+        m->pid = (pid_t)syscall(SYS_getpid);
+    /* Reads through the kernel: an unmapped or PROT_NONE page gives EFAULT. */
+    if (syscall(SYS_process_vm_readv, m->pid, &local, 1UL, &remote, 1UL, 0UL) !=
+        (long)sizeof(*out))
+        return false;
+    m->pages[m->npages++ % PROBE_CACHE] = page;
+    return true;
+}
+
+/* Reads the stack slot at addr into *out; false when addr is not valid. */
+NO_ASAN static inline bool mem_read(struct mem *m, uintptr_t addr, uintptr_t *out)
+{
+    if (addr & (sizeof(uintptr_t) - 1))
+        return false;
+    if (m->probe)
+        return addr != 0 && probe_read(m, addr, out);
+    if (addr - m->lo > m->span) /* one compare: below lo wraps around */
+        return false;
+    *out = *(const uintptr_t *)addr;
+    return true;
+}
+
+/* The row covering pc, or NULL when no FDE covers it: the search proper. */
+static const struct cprof__unw_row *search(const struct cprof__unw_table *t, uintptr_t pc)
+{
+    size_t lo = 0, hi = t->nobjs;
+
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        if (t->objs[mid].lo <= pc)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    if (lo == 0)
+        return NULL;
+    const struct cprof__unw_object *o = &t->objs[lo - 1];
+    if (pc >= o->hi || o->first >= t->nrows || o->n > t->nrows - o->first)
+        return NULL;
+    const struct cprof__unw_row *rows = t->rows + o->first;
+    uint32_t off = (uint32_t)(pc - o->lo);
+    size_t page = o->page0 + (off >> CPROF_UNW_PAGE_SHIFT);
+    if (page + 1 >= t->npages)
+        return NULL;
+    lo = t->pages[page];
+    hi = (size_t)t->pages[page + 1] + 1;
+    if (hi > o->n || lo >= hi)
+        return NULL;
+    /* The answer is in [lo, hi): find the first row past off, then step back. */
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        if (rows[mid].pc <= off)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    if (lo == 0 || rows[lo - 1].cfa_rule == CPROF_UNW_CFA_NONE)
+        return NULL;
+    return &rows[lo - 1];
+}
+
+/* The row covering pc, or NULL, through the table's lookup cache. */
+static inline const struct cprof__unw_row *lookup(const struct cprof__unw_table *t, uintptr_t pc)
+{
+    _Atomic uint64_t *slot = &t->cache[pc & (CPROF_UNW_CACHE_SIZE - 1)];
+    uint64_t tag = (uint64_t)(pc >> 12), e;
+    const struct cprof__unw_row *row;
+
+    /* User-space PCs are below 2^47: the tag fits its 35 bits. */
+    if (pc >> 47 || !t->cache)
+        return search(t, pc);
+    e = atomic_load_explicit(slot, memory_order_relaxed);
+    if (e && e >> CPROF_UNW_CACHE_ROWBITS == tag) {
+        uint32_t idx = (uint32_t)(e & CPROF_UNW_CACHE_NOROW);
+        return idx < t->nrows ? &t->rows[idx] : NULL;
+    }
+    row = search(t, pc);
+    e = tag << CPROF_UNW_CACHE_ROWBITS | (row ? (uint64_t)(row - t->rows) : CPROF_UNW_CACHE_NOROW);
+    atomic_store_explicit(slot, e, memory_order_relaxed);
+    return row;
+}
+
+enum step_result { STEP_OK, STEP_SIGFRAME, STEP_STOP };
+
+/* The frame-pointer rule, for code no table covers. */
+static enum step_result step_fp(struct mem *m, const struct cprof__unw_regs *r,
+                                struct cprof__unw_regs *next)
+{
+    if (r->fp < r->sp)
+        return STEP_STOP;
+    if (!mem_read(m, r->fp + CPROF_UNW_FP_RA_OFF, &next->pc) ||
+        !mem_read(m, r->fp + CPROF_UNW_FP_NEXT_OFF, &next->fp))
+        return STEP_STOP;
+    next->bx = r->bx; /* callee-saved: right unless this frame saved it, then unused */
+    next->sp = r->fp + CPROF_UNW_FP_SP_OFF;
+    return STEP_OK;
+}
+
+static bool row_cfa(struct mem *m, const struct cprof__unw_row *row, const struct cprof__unw_regs *r,
+                    uintptr_t *cfa)
+{
+    switch (row->cfa_rule) {
+    case CPROF_UNW_CFA_SP:
+        *cfa = r->sp + (uintptr_t)(intptr_t)row->cfa_off;
+        return true;
+    case CPROF_UNW_CFA_FP:
+        *cfa = r->fp + (uintptr_t)(intptr_t)row->cfa_off;
+        return true;
+    case CPROF_UNW_CFA_DEREF_SP:
+        return mem_read(m, r->sp + (uintptr_t)(intptr_t)row->cfa_off, cfa);
+    case CPROF_UNW_CFA_DEREF_FP:
+        return mem_read(m, r->fp + (uintptr_t)(intptr_t)row->cfa_off, cfa);
+    case CPROF_UNW_CFA_BX:
+        *cfa = r->bx + (uintptr_t)(intptr_t)row->cfa_off;
+        return r->bx != 0;
+    case CPROF_UNW_CFA_PLT:
+        *cfa = r->sp + (uintptr_t)(intptr_t)row->cfa_off + ((r->pc & 15) >= row->aux ? 8 : 0);
+        return true;
+    default:
+        return false;
+    }
+}
+
+/* The caller's value of a tracked callee-saved register; 0 when unknown. */
+static inline __attribute__((always_inline)) uintptr_t restore_reg(struct mem *m, uint8_t rule, int16_t off, uintptr_t cfa, uintptr_t sp,
+                             uintptr_t cur)
+{
+    uintptr_t slot, v;
+
+    switch (rule) {
+    case CPROF_UNW_FP_SAME:
+        return cur;
+    case CPROF_UNW_FP_CFA:
+        slot = cfa + (uintptr_t)(intptr_t)off;
+        /*
+         * Epilogues pop registers before the CFI says so (glibc emits no
+         * DW_CFA_restore): a slot below sp was popped already, and may be
+         * overwritten by the signal frame, so the register holds the value.
+         */
+        if (slot < sp)
+            return cur;
+        return mem_read(m, slot, &v) ? v : 0;
+    case CPROF_UNW_FP_SP:
+        return mem_read(m, sp + (uintptr_t)(intptr_t)off, &v) ? v : 0;
+    default:
+        return 0;
+    }
+}
+
+/*
+ * Computes the caller's registers.  lookup_pc is the address whose row
+ * applies (pc, or pc - 1 for a return address).
+ */
+static enum step_result step(const struct cprof__unw_table *t, struct mem *m,
+                             const struct cprof__unw_regs *r, uintptr_t lookup_pc,
+                             struct cprof__unw_regs *next)
+{
+    const struct cprof__unw_row *row = t ? lookup(t, lookup_pc) : NULL;
+    uintptr_t cfa;
+
+    if (!row || row->cfa_rule == CPROF_UNW_CFA_UNKNOWN)
+        return step_fp(m, r, next);
+    if (!row_cfa(m, row, r, &cfa))
+        return STEP_STOP;
+    switch (row->ra_rule) {
+    case CPROF_UNW_RA_CFA:
+        if (!mem_read(m, cfa + (uintptr_t)(intptr_t)row->ra_off, &next->pc))
+            return STEP_STOP;
+        break;
+    case CPROF_UNW_RA_SP:
+        if (!mem_read(m, r->sp + (uintptr_t)(intptr_t)row->ra_off, &next->pc))
+            return STEP_STOP;
+        break;
+    default:
+        return STEP_STOP;
+    }
+    next->fp = restore_reg(m, row->fp_rule, row->fp_off, cfa, r->sp, r->fp);
+    next->bx = restore_reg(m, row->bx_rule, row->bx_off, cfa, r->sp, r->bx);
+    next->sp = cfa;
+    return row->ra_rule == CPROF_UNW_RA_SP ? STEP_SIGFRAME : STEP_OK;
+}
+
+/*
+ * The walk proper.  exact: r->pc is an interrupted PC (frame 0 of a
+ * signal), not a return address.
+ */
+static int walk(const struct cprof__unw_table *t, struct cprof__unw_regs r, bool exact,
+                uintptr_t *pcs, int max, bool *truncated)
+{
+    struct mem m;
+    int n = 0;
+
+    *truncated = false;
+    if (max <= 0 || r.pc == 0)
+        return 0;
+    mem_init(&m, r.sp);
+    for (;;) {
+        struct cprof__unw_regs next;
+        enum step_result res;
+
+        pcs[n++] = r.pc;
+        res = step(t, &m, &r, exact ? r.pc : r.pc - 1, &next);
+        if (res == STEP_STOP || next.pc == 0)
+            break;
+        if (res == STEP_SIGFRAME) {
+            /* The saved context may be on another stack (sigaltstack). */
+            mem_init(&m, next.sp);
+            exact = true;
+        } else {
+            if (next.sp <= r.sp)
+                break;
+            exact = false;
+        }
+        if (n == max) {
+            *truncated = true;
+            break;
+        }
+        r = next;
+    }
+    return n;
+}
+
+/* Runs walk() as a counted reader of the published table. */
+static int walk_published(struct cprof__unw_regs r, bool exact, uintptr_t *pcs, int max,
+                          bool *truncated)
+{
+    int saved_errno = errno;
+    int n;
+
+    atomic_fetch_add(&cprof__unw_readers, 1);
+    n = walk(atomic_load(&cprof__unw_current), r, exact, pcs, max, truncated);
+    atomic_fetch_sub(&cprof__unw_readers, 1);
+    errno = saved_errno;
+    return n;
+}
+
+int cprof_unwind_sigsafe(const void *ucontext, uintptr_t *pcs, int max, bool *truncated)
+{
+    struct cprof__unw_regs r;
+
+    CPROF_UNW_REGS_FROM_UCONTEXT(&r, ucontext);
+    return walk_published(r, true, pcs, max, truncated);
+}
+
+__attribute__((noinline)) int cprof_unwind_here_sigsafe(uintptr_t *pcs, int max, bool *truncated)
+{
+    struct cprof__unw_regs r;
+
+    CPROF_UNW_REGS_CALLER(&r);
+    return walk_published(r, false, pcs, max, truncated);
+}
+
+bool cprof_unwind_covers_sigsafe(uintptr_t pc)
+{
+    const struct cprof__unw_table *t;
+    bool found;
+
+    atomic_fetch_add(&cprof__unw_readers, 1);
+    t = atomic_load(&cprof__unw_current);
+    found = t && lookup(t, pc) != NULL;
+    atomic_fetch_sub(&cprof__unw_readers, 1);
+    return found;
+}

@@ -1,0 +1,20 @@
+#!/bin/sh
+# The runtime's unwinder through qsort's callback, in a program built with
+# and without frame pointers, by gcc and (when installed) clang: see
+# tests/e2e/progs/unwind_qsort.c for what is checked.
+set -eu
+src=${CPROF_SRCDIR:-$(pwd)}
+case $BUILD in /*) build=$BUILD ;; *) build=$src/$BUILD ;; esac
+objs="$build/obj/src/rt/unwind_tables.o $build/obj/src/rt/sig/unwind.o"
+for o in $objs; do [ -f "$o" ] || { echo "missing $o: run make first"; exit 1; }; done
+compilers=gcc
+command -v clang >/dev/null 2>&1 && compilers="gcc clang"
+for cc in $compilers; do
+    for flags in "-O0 -fno-omit-frame-pointer" "-O2 -fomit-frame-pointer"; do
+        echo "== $cc $flags"
+        # shellcheck disable=SC2086
+        $cc -std=c11 -D_GNU_SOURCE -g $flags -rdynamic -I"$src/src" -o "$WORK/unwind_qsort" \
+            "$src/tests/e2e/progs/unwind_qsort.c" $objs -ldl -lpthread
+        "$WORK/unwind_qsort"
+    done
+done

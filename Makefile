@@ -61,12 +61,10 @@ EXAMPLES := $(patsubst examples/%.c,$(BUILD)/examples/%,$(wildcard examples/*.c)
 
 all: $(CPROF) $(LIBRT) $(EXAMPLES)
 
-# The README's main job: build, then round-trip a bundled Go-written profile
-# through cprof's decoder and encoder and show its -raw dump.
-DEMO_PROFILE := examples/profiles/go-cpu.pb.gz
+# The README's main job: build, profile the bundled CPU-bound example with
+# the runtime preloaded, and show where its CPU time went.
 demo: all
-	$(CPROF) -proto -output $(BUILD)/demo.pb.gz $(DEMO_PROFILE)
-	$(CPROF) -raw $(BUILD)/demo.pb.gz
+	$(CPROF) run -hz 1000 -cpu $(BUILD)/demo.cpu.pb.gz -- $(BUILD)/examples/cpu_hot
 
 deps:
 	@sh scripts/deps.sh build test

@@ -426,3 +426,32 @@ CPROF_TEST(codec_reader_matches_protobuf_c_on_go_profiles)
         cprof_buf_release(&eb);
     }
 }
+
+/* Fields this reader does not know (newer pprof versions) are skipped. */
+CPROF_TEST(codec_skips_unknown_fields)
+{
+    struct cprof_profile *p = sample_profile(), *q;
+    struct cprof_buf b, c;
+    /* field 15 varint, field 16 bytes, field 17 fixed64, field 18 fixed32 */
+    static const uint8_t extra[] = {0x78, 0x05, 0x82, 0x01, 0x02, 'h', 'i', 0x89, 0x01, 1,
+                                    2,    3,    4,    5,    6,    7, 8, 0x95, 0x01, 1, 2, 3, 4};
+    struct cprof_diag d;
+
+    encode(p, false, &b);
+    encode(p, false, &c);
+    /* Unknown fields both before and after the known ones. */
+    CPROF_ASSERT_EQ(cprof_buf_append(&b, extra, sizeof(extra)), 0);
+    q = NULL;
+    CPROF_ASSERT_EQ(cprof_profile_decode(b.data, b.len, NULL, &q, &d), 0);
+    {
+        struct cprof_buf e;
+        encode(q, false, &e);
+        CPROF_ASSERT_EQ(e.len, c.len);
+        CPROF_ASSERT(memcmp(e.data, c.data, c.len) == 0);
+        cprof_buf_release(&e);
+    }
+    cprof_profile_free(q);
+    cprof_buf_release(&b);
+    cprof_buf_release(&c);
+    cprof_profile_free(p);
+}

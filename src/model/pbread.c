@@ -725,7 +725,8 @@ static int alloc_tables(struct pbdec *d)
         err = -ENOMEM;
     if (err)
         return cprof_diag_set(d->diag, err, "cannot hold the profile: %s", cprof_strerror(err));
-    memset(p->sample_types, 0, d->n_vt * sizeof(*p->sample_types));
+    if (d->n_vt)
+        memset(p->sample_types, 0, d->n_vt * sizeof(*p->sample_types));
     return 0;
 }
 

@@ -733,12 +733,15 @@ static int alloc_tables(struct pbdec *d)
 static int build_idmaps_defs(struct pbdec *d)
 {
     struct cprof_profile *p = d->p;
-    int err = cprof__idmap_build(&d->funcs, &p->functions[0].id, p->nfunctions,
-                                 sizeof(*p->functions), "function", d->diag);
+    /* No &table[0] on an empty (NULL) table: that is undefined behaviour. */
+    const uint64_t *fids = p->nfunctions ? &p->functions[0].id : NULL;
+    const uint64_t *mids = p->nmappings ? &p->mappings[0].id : NULL;
+    int err = cprof__idmap_build(&d->funcs, fids, p->nfunctions, sizeof(*p->functions),
+                                 "function", d->diag);
 
     if (!err)
-        err = cprof__idmap_build(&d->maps, &p->mappings[0].id, p->nmappings,
-                                 sizeof(*p->mappings), "mapping", d->diag);
+        err = cprof__idmap_build(&d->maps, mids, p->nmappings, sizeof(*p->mappings), "mapping",
+                                 d->diag);
     return err;
 }
 
@@ -772,8 +775,8 @@ static int decode_passes(struct pbdec *d, struct rd whole)
         p->nlocations = (uint32_t)i + (rc == 0);
     }
     if (!rc)
-        rc = cprof__idmap_build(&d->locs, &p->locations[0].id, p->nlocations,
-                                sizeof(*p->locations), "location", d->diag);
+        rc = cprof__idmap_build(&d->locs, p->nlocations ? &p->locations[0].id : NULL,
+                                p->nlocations, sizeof(*p->locations), "location", d->diag);
     for (size_t i = 0; !rc && i < d->n_sample; i++) {
         rc = dec_sample(d, i);
         p->nsamples = i + (rc == 0);

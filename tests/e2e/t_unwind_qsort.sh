@@ -9,17 +9,18 @@ objs="$build/obj/src/rt/unwind_tables.o $build/obj/src/rt/sig/unwind.o"
 for o in $objs; do [ -f "$o" ] || { echo "missing $o: run make first"; exit 1; }; done
 compilers=gcc
 command -v clang >/dev/null 2>&1 && compilers="gcc clang"
-# Sanitizer builds (make asan): link with gcc's runtimes, as the objects were.
-san=""
+# Sanitizer builds (make asan): ASan intercepts qsort, so the stacks this
+# test expects do not exist there; the plain build runs it.  The unwinder's
+# unit tests do run under the sanitizers.
 if nm "$build/obj/src/rt/sig/unwind.o" | grep -q __asan_init; then
-    san="-fsanitize=address,undefined"
-    compilers=gcc
+    echo "skip: ASan replaces qsort; checked in the plain build"
+    exit 0
 fi
 for cc in $compilers; do
     for flags in "-O0 -fno-omit-frame-pointer" "-O2 -fomit-frame-pointer"; do
         echo "== $cc $flags"
         # shellcheck disable=SC2086
-        $cc -std=c11 -D_GNU_SOURCE -g $flags $san -rdynamic -I"$src/src" -o "$WORK/unwind_qsort" \
+        $cc -std=c11 -D_GNU_SOURCE -g $flags -rdynamic -I"$src/src" -o "$WORK/unwind_qsort" \
             "$src/tests/e2e/progs/unwind_qsort.c" $objs -ldl -lpthread
         "$WORK/unwind_qsort"
     done

@@ -172,7 +172,15 @@ fuzz: | $(DEPS_STAMP)
 build-fuzz/fuzz_decode: $(BUILD)/obj/fuzz/fuzz_decode.o $(BUILD)/libshared.a
 	$(CC) -fsanitize=fuzzer,address,undefined -o $@ $^ $(PKG_LIBS)
 
-bench: all
+# Benchmark programs link the shared code only: nothing under bench/ goes
+# into the runtime or the tool.
+BENCH_GEN := $(BUILD)/bench/gen_profile
+
+$(BENCH_GEN): $(BUILD)/obj/bench/gen_profile.o $(BUILD)/libshared.a
+	@mkdir -p $(@D)
+	$(CC) -o $@ $^ $(LDFLAGS_ALL) $(PKG_LIBS)
+
+bench: all $(BENCH_GEN)
 	@sh scripts/deps.sh bench
 	@BUILD=$(BUILD) sh bench/run.sh
 

@@ -443,9 +443,14 @@ static int working_copy(struct rep *r)
         r->s_n[i] = p->samples[i].nlocs;
         memcpy(r->stk + ns, p->samples[i].locs, p->samples[i].nlocs * sizeof(*r->stk));
         ns += p->samples[i].nlocs;
-        r->samples[i] = (uint32_t)i;
+        /* pprof's Merge (run on every input) drops all-zero samples. */
+        for (uint32_t k = 0; k < p->nsample_types; k++) {
+            if (p->samples[i].values[k]) {
+                r->samples[r->nsamples++] = (uint32_t)i;
+                break;
+            }
+        }
     }
-    r->nsamples = p->nsamples;
     return 0;
 }
 

@@ -247,6 +247,14 @@ int cprof__rep_tree(struct rep *r)
     buf = malloc((r->nedges + 1) * sizeof(*buf));
     if (err || !buf)
         goto out;
+    /* pprof prints nothing when peek matches nothing. */
+    for (uint32_t i = 0; peek && i < r->norder; i++)
+        matched += cprof__rep_match(&rx, r->nodes[r->order[i]].pname);
+    if (peek && matched == 0) {
+        err = cprof_diag_set(r->diag, CPROF_ENOTFOUND, "no matches found for regexp: %s",
+                             r->o->symbol);
+        goto out;
+    }
     cprof__rep_select_unit(r);
     cprof__rep_report_labels(r, r->out, orig, dn, 0, false, "\n");
     fprintf(r->out, "%s\n", sep);
@@ -260,7 +268,6 @@ int cprof__rep_tree(struct rep *r)
 
         if (peek && !cprof__rep_match(&rx, n->pname))
             continue;
-        matched++;
         fprintf(r->out, "%s\n", sep);
         tree_edges(r, id, true, cum, buf);
         sum += flat;
@@ -274,9 +281,6 @@ int cprof__rep_tree(struct rep *r)
     }
     if (r->norder > 0)
         fprintf(r->out, "%s\n", sep);
-    if (peek && matched == 0)
-        err = cprof_diag_set(r->diag, CPROF_ENOTFOUND, "no matches found for regexp: %s",
-                             r->o->symbol);
 out:
     if (!err && !buf)
         err = cprof_diag_set(r->diag, -ENOMEM, "out of memory");

@@ -1658,7 +1658,7 @@ static int sort_nodes(struct rep *r)
 }
 
 /* edgeList order: |weight| desc, then source and destination names. */
-static int cmp_edges(const void *pa, const void *pb, void *arg)
+int cprof__rep_cmp_edges(const void *pa, const void *pb, void *arg)
 {
     const struct rep *r = arg;
     const struct rep_edge *a = &r->edges[*(const uint32_t *)pa];
@@ -1681,7 +1681,7 @@ uint32_t cprof__rep_sorted_edges(struct rep *r, uint32_t node, bool in, uint32_t
     for (uint32_t i = 0; i < cnt; i++)
         if (!r->edges[ids[i]].removed)
             out[w++] = ids[i];
-    qsort_r(out, w, sizeof(*out), cmp_edges, r);
+    qsort_r(out, w, sizeof(*out), cprof__rep_cmp_edges, r);
     return w;
 }
 

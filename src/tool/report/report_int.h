@@ -136,6 +136,7 @@ char *cprof__rep_fmt(const struct rep *r, char *buf, size_t n, int64_t v);
 int64_t cprof__rep_flat(const struct rep_node *n);
 int64_t cprof__rep_cum(const struct rep_node *n);
 uint32_t cprof__rep_sorted_edges(struct rep *r, uint32_t node, bool in, uint32_t *out);
+int cprof__rep_cmp_edges(const void *pa, const void *pb, void *arg);
 void cprof__rep_sample_value(const struct rep *r, const struct cprof_sample *s, int64_t *w,
                              int64_t *dw);
 uint32_t cprof__rep_loc_nodes(struct rep *r, uint32_t loc, uint32_t *first);

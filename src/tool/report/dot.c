@@ -33,7 +33,7 @@ static const char *join_labels(struct rep *r, const struct cprof_sample *s)
     uint32_t id;
 
     if (!s->nlabels)
-        return "";
+        return r->strs.s[0];
     parts = calloc(s->nlabels, sizeof(*parts));
     if (!parts)
         return NULL;
@@ -62,15 +62,54 @@ static const char *join_labels(struct rep *r, const struct cprof_sample *s)
     return res;
 }
 
+static uint64_t tag_hash(uint32_t node, bool numeric, const char *group, const char *name)
+{
+    uint64_t h = ((uint64_t)node << 1 | numeric) * 0x9e3779b97f4a7c15ull;
+
+    h ^= (uint64_t)(uintptr_t)group * 0xc2b2ae3d27d4eb4full;
+    h ^= (uint64_t)(uintptr_t)name * 0x165667b19e3779f9ull;
+    return h ^ (h >> 31);
+}
+
+static int tag_slots_grow(struct rep *r)
+{
+    size_t ns = r->tag_nslots ? r->tag_nslots * 2 : 4096;
+    uint32_t *slots = calloc(ns, sizeof(*slots));
+
+    if (!slots)
+        return -ENOMEM;
+    for (uint32_t id = 0; id < r->ntags; id++) {
+        const struct rep_tag *t = &r->tags[id];
+        size_t i = tag_hash(t->node, t->numeric, t->group, t->name) & (ns - 1);
+
+        while (slots[i])
+            i = (i + 1) & (ns - 1);
+        slots[i] = id + 1;
+    }
+    free(r->tag_slots);
+    r->tag_slots = slots;
+    r->tag_nslots = ns;
+    return 0;
+}
+
+/*
+ * Finds or adds a node's tag; names and groups are interned, so pointers
+ * identify them.
+ */
 static int tag_add(struct rep *r, uint32_t node, bool numeric, const char *group,
                    const char *name, const char *unit, int64_t value, int64_t w, int64_t dw,
                    bool flat)
 {
     struct rep_tag *t = NULL;
+    size_t i;
 
-    /* Tags of a node are contiguous only per build; scan this node's own. */
-    for (uint32_t i = r->nodes[node].tags0; i < r->ntags && r->nodes[node].ntags; i++) {
-        struct rep_tag *x = &r->tags[i];
+    if (r->ntags == 0 && r->tag_slots)
+        memset(r->tag_slots, 0, r->tag_nslots * sizeof(*r->tag_slots));
+    if ((size_t)r->ntags * 2 + 2 > r->tag_nslots && tag_slots_grow(r))
+        return -ENOMEM;
+    i = tag_hash(node, numeric, group, name) & (r->tag_nslots - 1);
+    for (; r->tag_slots[i]; i = (i + 1) & (r->tag_nslots - 1)) {
+        struct rep_tag *x = &r->tags[r->tag_slots[i] - 1];
 
         if (x->node == node && x->numeric == numeric && x->group == group && x->name == name) {
             t = x;
@@ -87,11 +126,12 @@ static int tag_add(struct rep *r, uint32_t node, bool numeric, const char *group
             r->tags = nt;
             r->tags_cap = nc;
         }
-        if (r->nodes[node].ntags == 0)
-            r->nodes[node].tags0 = r->ntags;
-        r->nodes[node].ntags++;
-        t = &r->tags[r->ntags++];
+        t = &r->tags[r->ntags];
         memset(t, 0, sizeof(*t));
+        t->next = r->nodes[node].ntags ? r->nodes[node].tags0 : REP_NONE;
+        r->tag_slots[i] = r->ntags + 1;
+        r->nodes[node].tags0 = r->ntags++;
+        r->nodes[node].ntags++;
         t->node = node;
         t->numeric = numeric;
         t->group = group;
@@ -113,13 +153,15 @@ static int tag_add(struct rep *r, uint32_t node, bool numeric, const char *group
 int cprof__rep_tags_add(struct rep *r, uint32_t node, const struct cprof_sample *s, int64_t w,
                         int64_t dw, bool flat)
 {
-    const char *labels = join_labels(r, s);
+    const char *labels = r->lab_sample == s ? r->lab_cache : join_labels(r, s);
     int err = 0;
     uint32_t id;
 
     if (!labels)
         return -ENOMEM;
-    if (*labels && (err = tag_add(r, node, false, "", labels, "", 0, w, dw, flat)))
+    r->lab_sample = s;
+    r->lab_cache = labels;
+    if (*labels && (err = tag_add(r, node, false, r->strs.s[0], labels, "", 0, w, dw, flat)))
         return err;
     for (uint32_t k = 0; k < s->nlabels && !err; k++) {
         const struct cprof_label *l = &s->labels[k];
@@ -129,23 +171,27 @@ int cprof__rep_tags_add(struct rep *r, uint32_t node, const struct cprof_sample 
         if (l->str || !(l->num || l->num_unit) || r->key_hidden[l->key] ||
             strcmp(cprof__rep_str(r, l->key), "bytes"))
             continue;
-        for (size_t si = 0; si < r->p->nsamples; si++) {
-            const struct cprof_sample *x = &r->p->samples[si];
-            bool found = false;
+        if (!r->bytes_unit) {
+            r->bytes_unit = "bytes";
+            for (size_t si = 0; si < r->p->nsamples; si++) {
+                const struct cprof_sample *x = &r->p->samples[si];
+                bool found = false;
 
-            for (uint32_t q = 0; q < x->nlabels && !found; q++)
-                if (!x->labels[q].str && x->labels[q].num_unit &&
-                    !strcmp(cprof__rep_str(r, x->labels[q].key), "bytes")) {
-                    unit = cprof__rep_str(r, x->labels[q].num_unit);
-                    found = true;
-                }
-            if (found)
-                break;
+                for (uint32_t q = 0; q < x->nlabels && !found; q++)
+                    if (!x->labels[q].str && x->labels[q].num_unit &&
+                        !strcmp(cprof__rep_str(r, x->labels[q].key), "bytes")) {
+                        r->bytes_unit = cprof__rep_str(r, x->labels[q].num_unit);
+                        found = true;
+                    }
+                if (found)
+                    break;
+            }
         }
+        unit = r->bytes_unit;
         cprof__rep_scaled_label(buf, sizeof(buf), l->num, unit, "minimum");
         if (cprof__rep_intern(&r->strs, buf, strlen(buf), &id))
             return -ENOMEM;
-        err = tag_add(r, node, true, labels, r->strs.s[id], unit, l->num, w, dw, flat);
+        err = tag_add(r, node, true, *labels ? labels : r->strs.s[0], r->strs.s[id], unit, l->num, w, dw, flat);
     }
     return err;
 }
@@ -163,8 +209,8 @@ uint32_t cprof__rep_count_tags(const struct rep *r, uint32_t node)
     const struct rep_node *n = &r->nodes[node];
     uint32_t c = 0;
 
-    for (uint32_t i = n->tags0; n->ntags && i < r->ntags; i++)
-        if (r->tags[i].node == node && !r->tags[i].removed && r->tags[i].flat != 0)
+    for (uint32_t i = n->ntags ? n->tags0 : REP_NONE; i != REP_NONE; i = r->tags[i].next)
+        if (!r->tags[i].removed && r->tags[i].flat != 0)
             c++;
     return c;
 }
@@ -553,8 +599,8 @@ static bool add_nodelets(struct rep *r, uint32_t node, uint32_t id, struct rep_t
     for (uint32_t i = 0; i < n->nout; i++)
         flat = flat || !r->edges[r->adj_out[n->out0 + i]].removed;
     c.flat = flat;
-    for (uint32_t i = n->tags0; n->ntags && i < r->ntags; i++)
-        if (r->tags[i].node == node && !r->tags[i].removed && !r->tags[i].numeric)
+    for (uint32_t i = n->ntags ? n->tags0 : REP_NONE; i != REP_NONE; i = r->tags[i].next)
+        if (!r->tags[i].removed && !r->tags[i].numeric)
             buf[nl++] = &r->tags[i];
     qsort_r(buf, nl, sizeof(*buf), cmp_tags, &c);
     if (nl > 4)
@@ -576,9 +622,8 @@ static bool add_nodelets(struct rep *r, uint32_t node, uint32_t id, struct rep_t
         fprintf(r->out,
                 "N%u -> N%u_%u [label=\" %s\" weight=100 tooltip=\"%s\" labeltooltip=\"%s\"]\n",
                 id, id, i, wb, wb, wb);
-        for (uint32_t k = n->tags0; k < r->ntags; k++)
-            if (r->tags[k].node == node && !r->tags[k].removed && r->tags[k].numeric &&
-                r->tags[k].group == t->name)
+        for (uint32_t k = n->tags0; k != REP_NONE; k = r->tags[k].next)
+            if (!r->tags[k].removed && r->tags[k].numeric && r->tags[k].group == t->name)
                 nts[nn++] = &r->tags[k];
         if (nn) {
             snprintf(src, sizeof(src), "N%u_%u", id, i);
@@ -589,9 +634,8 @@ static bool add_nodelets(struct rep *r, uint32_t node, uint32_t id, struct rep_t
         struct rep_tag **nts = buf + 5;
         uint32_t nn = 0;
 
-        for (uint32_t k = n->tags0; n->ntags && k < r->ntags; k++)
-            if (r->tags[k].node == node && !r->tags[k].removed && r->tags[k].numeric &&
-                !*r->tags[k].group)
+        for (uint32_t k = n->ntags ? n->tags0 : REP_NONE; k != REP_NONE; k = r->tags[k].next)
+            if (!r->tags[k].removed && r->tags[k].numeric && !*r->tags[k].group)
                 nts[nn++] = &r->tags[k];
         if (nn) {
             snprintf(src, sizeof(src), "N%u", id);

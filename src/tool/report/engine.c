@@ -1913,6 +1913,7 @@ static void rep_release(struct rep *r)
     free(r->adj_out);
     free(r->order);
     free(r->tags);
+    free(r->tag_slots);
     strs_release(&r->strs);
     cprof_arena_release(&r->arena);
 }

@@ -41,7 +41,7 @@ struct rep_node {
     bool kept;        /* in the kept set of the current build */
     bool in_graph;    /* selected by the current build */
     uint32_t in0, nin, out0, nout; /* adjacency ranges in rep.adj_in / adj_out */
-    uint32_t tags0, ntags;         /* label tags (dot), in rep.tags */
+    uint32_t tags0, ntags;         /* label tags (dot): first in rep.tags (chained), count */
 };
 
 struct rep_edge {
@@ -60,6 +60,7 @@ struct rep_tag {
     int64_t flat, flatdiv, cum, cumdiv;
     bool numeric;
     const char *group; /* numeric tags: the joined string labels they go with */
+    uint32_t next;     /* next tag of the same node, REP_NONE at the end */
     bool removed;
 };
 
@@ -115,6 +116,11 @@ struct rep {
     struct rep_tag *tags;
     uint32_t ntags, tags_cap;
     bool want_tags;
+    const struct cprof_sample *lab_sample; /* sample whose joined labels are cached */
+    const char *lab_cache;                 /* joinLabels of lab_sample */
+    const char *bytes_unit;                /* NumLabelUnits["bytes"], once known */
+    uint32_t *tag_slots;                   /* open addressing over tags: index + 1 */
+    size_t tag_nslots;
 };
 
 /* measure.c */

@@ -42,7 +42,7 @@ DEPS_STAMP := $(BUILD)/.deps-build
 # Shared code: linked by both the runtime and the tool.
 SHARED_SRC := $(wildcard src/base/*.c src/model/*.c src/sym/*.c)
 RT_SRC     := $(wildcard src/rt/*.c src/rt/sig/*.c)
-TOOL_SRC   := $(filter-out src/tool/main.c,$(wildcard src/tool/*.c))
+TOOL_SRC   := $(filter-out src/tool/main.c,$(wildcard src/tool/*.c src/tool/report/*.c))
 UNIT_SRC   := $(wildcard tests/unit/*.c)
 PROTO_C    := $(GEN)/profile.pb-c.c
 

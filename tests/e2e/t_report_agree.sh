@@ -6,12 +6,8 @@
 set -eu
 src="$CPROF_SRCDIR"
 fix="$src/tests/fixtures/report"
-drv="$WORK/report_driver"
-make -s -C "$src" BUILD="$BUILD" "$BUILD/libtool.a" "$BUILD/libshared.a" >/dev/null
-cc -std=c11 -D_GNU_SOURCE -O1 -g -I"$src/include" -I"$src/src" -I"$src/$BUILD/gen" \
-    -o "$drv" "$src/tests/e2e/progs/report_driver.c" "$src/$BUILD/libtool.a" \
-    "$src/$BUILD/libshared.a" $(pkg-config --libs libprotobuf-c zlib libdw libelf) -lm \
-    ${SANITIZE:+-fsanitize=address,undefined}
+drv="$src/$BUILD/report_driver"
+[ -x "$drv" ] || make -s -C "$src" BUILD="$BUILD" "$BUILD/report_driver" >/dev/null
 n=0 pass=0 fail=0
 grep -v '^#' "$fix/cases.txt" > "$WORK/cases"
 while IFS='|' read -r prof kind dopts gflags; do

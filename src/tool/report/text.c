@@ -540,7 +540,8 @@ int cprof__rep_tags(struct rep *r)
         }
     }
     /* Sum equal (key, value) pairs, then print one block per key, keys by name. */
-    qsort(tv, n, sizeof(*tv), cmp_tagval_key);
+    if (n)
+        qsort(tv, n, sizeof(*tv), cmp_tagval_key);
     for (size_t i = 0; i < n; i++) {
         if (w > 0 && !strcmp(tv[w - 1].key, tv[i].key) && !strcmp(tv[w - 1].val, tv[i].val)) {
             tv[w - 1].w += tv[i].w;

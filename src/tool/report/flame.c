@@ -321,11 +321,12 @@ static const char fl_script[] =
     "  });\n"
     "  frames.addEventListener('mouseout', function () { details.nodeValue = ' '; });\n"
     "  unzoombtn.addEventListener('click', unzoom);\n"
-    "  searchbtn.addEventListener('click', search_prompt);\n"
+    "  searchbtn.addEventListener('click', search_button);\n"
     "  window.addEventListener('keydown', function (e) {\n"
-    "    if (e.keyCode === 114 || ((e.ctrlKey || e.metaKey) && e.keyCode === 70)) {\n"
+    "    var f = e.key === 'f' || e.key === 'F' || e.keyCode === 70;\n"
+    "    if (e.key === 'F3' || e.keyCode === 114 || ((e.ctrlKey || e.metaKey) && f)) {\n"
     "      e.preventDefault(); search_prompt();\n"
-    "    } else if (e.keyCode === 27) { unzoom(); reset_search(); }\n"
+    "    } else if (e.key === 'Escape' || e.keyCode === 27) { unzoom(); reset_search(); }\n"
     "  });\n"
     "}\n"
     "window.addEventListener('load', init);\n"
@@ -413,9 +414,11 @@ static const char fl_script[] =
     "  document.documentElement.removeAttribute('data-zoomed');\n"
     "  if (term) search(term);\n"
     "}\n"
+    "function search_button() {\n"
+    "  if (term) reset_search(); else search_prompt();\n"
+    "}\n"
     "function search_prompt() {\n"
-    "  if (term) { reset_search(); return; }\n"
-    "  var t = prompt('Search for frames (a regular expression):', '');\n"
+    "  var t = prompt('Search for frames (a regular expression):', term || '');\n"
     "  if (t) search(t);\n"
     "}\n"
     "function reset_search() {\n"
@@ -450,7 +453,7 @@ static const char fl_script[] =
     "    var s = Math.max(xs[j], end), e = xs[j] + spans[xs[j]];\n"
     "    if (e > s) { sum += e - s; end = e; }\n"
     "  }\n"
-    "  var pct = (100 * sum / (W - 2 * PAD)).toFixed(1);\n"
+    "  var pct = (100 * sum / (W - 2 * PAD)).toFixed(2);\n"
     "  searchbtn.textContent = 'Reset Search';\n"
     "  matched.textContent = 'Matched: ' + pct + '%';\n"
     "  document.documentElement.setAttribute('data-matched', pct);\n"
@@ -527,6 +530,21 @@ static void put_frame(struct fl_out *o, uint32_t i)
     fputs("</g>\n", r->out);
 }
 
+/* n with thousands separators, as "5,897,411". */
+static char *group_digits(char *buf, size_t size, uint32_t n)
+{
+    char tmp[16];
+    int len = snprintf(tmp, sizeof(tmp), "%u", n), w = 0;
+
+    for (int i = 0; i < len && (size_t)w + 2 < size; i++) {
+        if (i > 0 && (len - i) % 3 == 0)
+            buf[w++] = ',';
+        buf[w++] = tmp[i];
+    }
+    buf[w] = 0;
+    return buf;
+}
+
 static void put_header(struct fl_out *o, int height)
 {
     struct rep *r = o->r;
@@ -563,8 +581,8 @@ static void put_header(struct fl_out *o, int height)
     if (o->t->n[0].cum != r->total)
         fprintf(r->out, "  \xc2\xb7  Shown: %s", cprof__rep_fmt(r, v, sizeof(v), o->t->n[0].cum));
     if (omitted)
-        fprintf(r->out, "  \xc2\xb7  %u frames narrower than %.1f px omitted", omitted,
-                FL_MIN_WIDTH);
+        fprintf(r->out, "  \xc2\xb7  %s frame%s narrower than %.1f px omitted",
+                group_digits(v, sizeof(v), omitted), omitted == 1 ? "" : "s", FL_MIN_WIDTH);
     if (o->t->dropped)
         fprintf(r->out, "  \xc2\xb7  negative values not drawn: %s",
                 cprof__rep_fmt(r, v, sizeof(v), o->t->dropped));

@@ -6,16 +6,15 @@
 # profile and options, and every prefix wide enough is drawn.
 set -eu
 src="$CPROF_SRCDIR"
-drv="$src/$BUILD/report_driver"
-[ -x "$drv" ] || make -s -C "$src" BUILD="$BUILD" "$BUILD/report_driver" >/dev/null
+. "$src/tests/e2e/flame_lib.sh"
 command -v xmllint >/dev/null || { echo "xmllint missing: sh scripts/deps.sh test"; exit 1; }
 n=0
-check() { # PROFILE [name=value...]
+check() { # PROFILE [FLAG...]
     prof=$1
     shift
     n=$((n + 1))
-    "$drv" flamegraph "$@" "$prof" >"$WORK/f.svg"
-    "$drv" collapsed "$@" "$prof" >"$WORK/f.folded"
+    report flamegraph "$@" "$prof" >"$WORK/f.svg"
+    report collapsed "$@" "$prof" >"$WORK/f.folded"
     xmllint --noout "$WORK/f.svg" || { echo "not well-formed: $prof $*"; exit 1; }
     python3 "$src/tests/e2e/flame_check.py" "$WORK/f.svg" --collapsed "$WORK/f.folded" \
         >"$WORK/check" || { echo "$prof $*:"; cat "$WORK/check"; exit 1; }
@@ -24,13 +23,13 @@ for prof in "$src"/tests/fixtures/go/*.pb "$src"/tests/fixtures/go/*.pb.gz; do
     check "$prof"
 done
 cpu="$src/tests/fixtures/go/cpu.pb.gz"
-check "$cpu" noinlines=1
-check "$cpu" granularity=lines
-check "$cpu" granularity=files
-check "$cpu" focus=burn hide=mix
-check "$cpu" sample_index=samples
-check "$src/tests/fixtures/go/heap.pb.gz" sample_index=alloc_objects
+check "$cpu" -noinlines
+check "$cpu" -granularity=lines
+check "$cpu" -granularity=files
+check "$cpu" -focus=burn -hide=mix
+check "$cpu" -sample_index=samples
+check "$src/tests/fixtures/go/heap.pb.gz" -sample_index=alloc_objects
 # The crafted widths: cpu.pb.gz's burnHash is a third of the samples.
-"$drv" flamegraph "$cpu" >"$WORK/f.svg"
+report flamegraph "$cpu" >"$WORK/f.svg"
 python3 "$src/tests/e2e/flame_check.py" "$WORK/f.svg" main.burnHash=33.3333 root=100
 echo "flame graph: $n renderings checked"

@@ -8,13 +8,12 @@
 # test installs it.
 set -eu
 src="$CPROF_SRCDIR"
-drv="$src/$BUILD/report_driver"
+. "$src/tests/e2e/flame_lib.sh"
 chromium=$(command -v chromium || command -v chromium-browser || true)
 if [ -z "$chromium" ]; then
     echo "SKIP: chromium is not installed (sh scripts/deps.sh test installs it)"
     exit 0
 fi
-[ -x "$drv" ] || make -s -C "$src" BUILD="$BUILD" "$BUILD/report_driver" >/dev/null
 py="python3 $src/tests/e2e"
 
 # Chromium, quiet and offline, with a throw-away profile directory.
@@ -25,7 +24,7 @@ chrome() {
         --user-data-dir="$(mktemp -d "$WORK/chrome.XXXXXX")" "$@" 2>"$WORK/chrome.err"
 }
 
-"$drv" flamegraph "$src/tests/fixtures/go/cpu.pb.gz" >"$WORK/flame.svg"
+report flamegraph "$src/tests/fixtures/go/cpu.pb.gz" >"$WORK/flame.svg"
 height=$(sed -n 's/^<svg .* height="\([0-9]*\)".*/\1/p' "$WORK/flame.svg")
 [ -n "$height" ] || { echo "no height in the SVG"; exit 1; }
 

@@ -36,7 +36,6 @@ struct fl_node {
     uint32_t child;  /* first child, REP_NONE for none */
     uint32_t next;   /* next sibling, REP_NONE at the end */
     int64_t cum;     /* value of the samples through this frame */
-    int64_t self;    /* value of the samples ending here */
 };
 
 struct fl_tree {
@@ -93,7 +92,7 @@ static int tree_child(struct fl_tree *t, uint32_t parent, uint32_t name, uint32_
     }
     if (cprof__grow32((void **)&t->n, &t->cap, (size_t)t->nn + 1, sizeof(*t->n)))
         return -ENOMEM;
-    t->n[t->nn] = (struct fl_node){name, parent, REP_NONE, REP_NONE, 0, 0};
+    t->n[t->nn] = (struct fl_node){name, parent, REP_NONE, REP_NONE, 0};
     if (parent != REP_NONE) {
         t->n[t->nn].next = t->n[parent].child;
         t->n[parent].child = t->nn;
@@ -134,7 +133,6 @@ static int tree_add(struct rep *r, struct fl_tree *t, uint32_t sample, int64_t v
             t->n[cur].cum += v;
         }
     }
-    t->n[cur].self += v;
     return 0;
 }
 
@@ -625,8 +623,12 @@ static void select_unit(struct rep *r, const struct fl_tree *t)
     int64_t minv = 0;
 
     for (uint32_t i = 0; i < t->nn; i++) {
-        int64_t m = t->n[i].self ? t->n[i].self : t->n[i].cum;
+        int64_t m = t->n[i].cum;
 
+        for (uint32_t c = t->n[i].child; c != REP_NONE; c = t->n[c].next)
+            m -= t->n[c].cum; /* self */
+        if (m == 0)
+            m = t->n[i].cum;
         if (m > 0 && (minv == 0 || m < minv))
             minv = m;
     }

@@ -11,8 +11,7 @@
 #include "tool/report/report.h"
 #include "unit.h"
 
-static uint32_t fl_loc(struct cprof_profile *p, uint64_t addr, const char *inner,
-                       const char *outer)
+static uint32_t fl_loc(struct cprof_profile *p, uint64_t addr, const char *inner, const char *outer)
 {
     struct cprof_line ln[2] = {{0}};
     uint32_t n = 0, pos;
@@ -65,10 +64,10 @@ static char *fl_render(const struct cprof_profile *p, const struct cprof_report_
     return s;
 }
 
-#define ASSERT_HAS(svg, want)                                                                  \
-    do {                                                                                       \
-        if (!strstr((svg), (want)))                                                            \
-            cprof__test_fail(__FILE__, __LINE__, "svg lacks: %s", (want));                     \
+#define ASSERT_HAS(svg, want)                                                                      \
+    do {                                                                                           \
+        if (!strstr((svg), (want)))                                                                \
+            cprof__test_fail(__FILE__, __LINE__, "svg lacks: %s", (want));                         \
     } while (0)
 
 CPROF_TEST(flame_widths_and_labels)

@@ -9,7 +9,8 @@
 set -eu
 src="$CPROF_SRCDIR"
 . "$src/tests/e2e/flame_lib.sh"
-chromium=$(command -v chromium || command -v chromium-browser || true)
+# CHROMIUM=PATH picks the browser (CHROMIUM= skips the test).
+chromium=${CHROMIUM-$(command -v chromium || command -v chromium-browser || true)}
 if [ -z "$chromium" ]; then
     echo "SKIP: chromium is not installed (sh scripts/deps.sh test installs it)"
     exit 0

@@ -170,14 +170,14 @@ static void thread_exit(void *arg)
 static void thread_start(struct cprof__heap_tls *t)
 {
     uint64_t ordinal = atomic_fetch_add(&H.thread_seq, 1) + 1;
+    uint64_t z = H.seed_set ? H.seed : (uint64_t)now_ns(CLOCK_MONOTONIC) ^ (uintptr_t)t;
 
-    if (H.seed_set)
-        t->rng = (H.seed + ordinal * 0x9e3779b97f4a7c15ull) | 1;
-    else
-        t->rng = ((uint64_t)now_ns(CLOCK_MONOTONIC) ^ (uint64_t)(uintptr_t)t ^
-                  (ordinal << 32)) | 1;
-    for (int i = 0; i < 4; i++)
-        rng_next(t);
+    /* splitmix64 of (seed, thread ordinal): distinct seeds give unrelated streams. */
+    z += ordinal * 0x9e3779b97f4a7c15ull;
+    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
+    z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
+    z ^= z >> 31;
+    t->rng = z ? z : 1;
     t->countdown = t->drawn = draw(t);
     if (t->state != 0)
         return;
@@ -615,8 +615,11 @@ static void print_frame(const struct cprof_profile *p, const struct cprof_locati
         const struct cprof_function *f = &p->functions[l->lines[i].func];
         const char *file = cprof_profile_str(p, f->filename);
         const char *base = strrchr(file, '/');
-        cprof__warn("      %s %s:%" PRId64, cprof_profile_str(p, f->name), base ? base + 1 : file,
-                    l->lines[i].line);
+        if (*file)
+            cprof__warn("      %s %s:%" PRId64, cprof_profile_str(p, f->name),
+                        base ? base + 1 : file, l->lines[i].line);
+        else
+            cprof__warn("      %s", cprof_profile_str(p, f->name));
     }
 }
 

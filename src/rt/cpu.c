@@ -668,7 +668,9 @@ int cprof__cpu_stop_locked(void)
 
 void cprof__thread_begin(void)
 {
+    cprof__heap_enter(); /* pthread_getattr_np allocates: the runtime's, not the program's */
     cprof_unwind_thread_init();
+    cprof__heap_leave();
     if (G.thr_key_ok)
         pthread_setspecific(G.thr_key, (void *)1);
     if (getpid() != G.pid)

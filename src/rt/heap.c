@@ -152,6 +152,7 @@ static void thread_exit(void *arg)
 {
     struct cprof__heap_tls *t = arg;
 
+    cprof__heap_enter();
     pthread_mutex_lock(&H.lock);
     for (uint32_t i = 0; i < H.nthreads; i++) {
         if (H.threads[i] != t)
@@ -164,6 +165,7 @@ static void thread_exit(void *arg)
     }
     t->state = 2;
     pthread_mutex_unlock(&H.lock);
+    cprof__heap_leave();
 }
 
 /* First slow path of a thread: seed its draws, register it.  Guard held. */
@@ -974,8 +976,10 @@ void cprof__heap_fini(void)
 
 /* ---- fork ---- */
 
+/* The guard stays on through fork: a signal handler that allocates meanwhile must not lock. */
 void cprof__heap_fork_prepare(void)
 {
+    cprof__heap_enter();
     pthread_mutex_lock(&H.start_lock);
     pthread_mutex_lock(&H.lock);
 }
@@ -984,6 +988,7 @@ void cprof__heap_fork_parent(void)
 {
     pthread_mutex_unlock(&H.lock);
     pthread_mutex_unlock(&H.start_lock);
+    cprof__heap_leave();
 }
 
 /*
@@ -1003,6 +1008,7 @@ void cprof__heap_fork_child(void)
     /* Only the owner writes FILE; a forked child writes FILE.<pid>. */
     if (H.file[0])
         snprintf(H.file, sizeof(H.file), "%s.%ld", H.base, (long)H.pid);
+    cprof__heap_leave();
 }
 
 /* ---- public API ---- */

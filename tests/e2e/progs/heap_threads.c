@@ -26,7 +26,7 @@
 
 static long ops_per_thread;
 static _Atomic(void *) mailbox[MAILBOX];
-static void *kept[KEEP];
+void *kept[KEEP]; /* global: the allocations must not be optimized away */
 static volatile sig_atomic_t handler_runs;
 static _Atomic long churn_allocs;
 

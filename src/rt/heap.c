@@ -757,7 +757,7 @@ static void *bg_main(void *arg)
     next_interval = H.start_mono_ns + H.interval_s * 1000000000;
     pthread_mutex_lock(&H.bg_lock);
     while (!H.bg_stop) {
-        int64_t tick = H.every ? 50 : 1000;
+        int64_t tick = H.every ? 10 : 1000;
         if (H.trace_ms && H.trace_ms < tick)
             tick = H.trace_ms;
         struct timespec ts;

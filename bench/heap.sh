@@ -18,7 +18,7 @@ dir="$BUILD/bench"
 lib="$(pwd)/$BUILD/libcprof.so"
 tcm=/usr/lib/x86_64-linux-gnu/libtcmalloc.so.4
 mkdir -p "$dir"
-w="$dir/heap_workload"
+w="$(pwd)/$dir/heap_workload"
 cc -std=c11 -D_GNU_SOURCE -O2 -g -o "$w" bench/heap_workload.c -lpthread
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT

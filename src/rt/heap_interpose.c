@@ -40,15 +40,22 @@ static _Atomic size_t arena_used;
 static _Atomic int resolving;
 static _Atomic int resolved;
 
+/*
+ * The loader calls malloc before any constructor, the sanitizer runtime's
+ * included: in a sanitizer build (make asan) this file must not be
+ * instrumented, or its first call touches shadow memory that is not there.
+ */
+#define NOSAN __attribute__((no_sanitize("address", "undefined")))
+
 #define LIKELY(x) __builtin_expect(!!(x), 1)
 #define UNLIKELY(x) __builtin_expect(!!(x), 0)
 
-static bool in_arena(const void *p)
+NOSAN static bool in_arena(const void *p)
 {
     return (uintptr_t)p - (uintptr_t)arena < ARENA_BYTES;
 }
 
-static void *arena_alloc(size_t n, size_t align)
+NOSAN static void *arena_alloc(size_t n, size_t align)
 {
     size_t off, start;
 
@@ -62,16 +69,13 @@ static void *arena_alloc(size_t n, size_t align)
         if (start + n > ARENA_BYTES)
             return NULL;
     } while (!atomic_compare_exchange_weak(&arena_used, &off, start + n));
-    memcpy(arena + start - sizeof(size_t), &n, sizeof(n));
+    *(size_t *)(void *)(arena + start - sizeof(size_t)) = n;
     return arena + start; /* static storage: already zero */
 }
 
-static size_t arena_size(const void *p)
+NOSAN static size_t arena_size(const void *p)
 {
-    size_t n;
-
-    memcpy(&n, (const unsigned char *)p - sizeof(size_t), sizeof(n));
-    return n;
+    return *(const size_t *)(const void *)((const unsigned char *)p - sizeof(size_t));
 }
 
 extern void *__libc_malloc(size_t);
@@ -82,14 +86,14 @@ extern void *__libc_memalign(size_t, size_t);
 extern void *__libc_valloc(size_t);
 extern void *__libc_pvalloc(size_t);
 
-static void *next(const char *name, void *fallback)
+NOSAN static void *next(const char *name, void *fallback)
 {
     void *f = dlsym(RTLD_NEXT, name);
 
     return f ? f : fallback;
 }
 
-static int fallback_posix_memalign(void **out, size_t align, size_t n)
+NOSAN static int fallback_posix_memalign(void **out, size_t align, size_t n)
 {
     void *p;
 
@@ -102,13 +106,13 @@ static int fallback_posix_memalign(void **out, size_t align, size_t n)
     return 0;
 }
 
-static size_t fallback_usable_size(void *p)
+NOSAN static size_t fallback_usable_size(void *p)
 {
     (void)p;
     return 0;
 }
 
-void cprof__heap_resolve(void)
+NOSAN void cprof__heap_resolve(void)
 {
     struct cprof__heap_real r;
 
@@ -144,7 +148,7 @@ void cprof__heap_resolve(void)
 }
 
 /* True when the real functions can be used; false while dlsym runs (use the arena). */
-static inline bool ready(void)
+NOSAN static inline bool ready(void)
 {
     if (LIKELY(__atomic_load_n(&cprof__heap_real.malloc, __ATOMIC_ACQUIRE) != NULL))
         return true;
@@ -154,7 +158,7 @@ static inline bool ready(void)
     return __atomic_load_n(&cprof__heap_real.malloc, __ATOMIC_ACQUIRE) != NULL;
 }
 
-static inline void on_alloc(void *p, size_t n)
+NOSAN static inline void on_alloc(void *p, size_t n)
 {
     if (LIKELY(!atomic_load_explicit(&cprof__heap_on, memory_order_relaxed)) || UNLIKELY(!p))
         return;
@@ -168,7 +172,7 @@ static inline void on_alloc(void *p, size_t n)
 }
 
 /* Before p goes back to the allocator.  Returns the retired record's bucket, or -1. */
-static inline int64_t on_free(void *p)
+NOSAN static inline int64_t on_free(void *p)
 {
     if (LIKELY(!atomic_load_explicit(&cprof__heap_on, memory_order_relaxed)) || UNLIKELY(!p))
         return -1;
@@ -182,7 +186,7 @@ static inline int64_t on_free(void *p)
     return cprof__heap_free_slow(p);
 }
 
-CPROF_EXPORT void *malloc(size_t n)
+NOSAN CPROF_EXPORT void *malloc(size_t n)
 {
     if (UNLIKELY(!ready()))
         return arena_alloc(n, 16);
@@ -191,7 +195,7 @@ CPROF_EXPORT void *malloc(size_t n)
     return p;
 }
 
-CPROF_EXPORT void free(void *p)
+NOSAN CPROF_EXPORT void free(void *p)
 {
     if (UNLIKELY(in_arena(p)))
         return;
@@ -201,7 +205,7 @@ CPROF_EXPORT void free(void *p)
     cprof__heap_real.free(p);
 }
 
-CPROF_EXPORT void *calloc(size_t n, size_t m)
+NOSAN CPROF_EXPORT void *calloc(size_t n, size_t m)
 {
     size_t total;
 
@@ -212,13 +216,13 @@ CPROF_EXPORT void *calloc(size_t n, size_t m)
     return p;
 }
 
-CPROF_EXPORT void *realloc(void *old, size_t n)
+NOSAN CPROF_EXPORT void *realloc(void *old, size_t n)
 {
     if (UNLIKELY(in_arena(old))) {
         void *p = malloc(n);
         size_t have = arena_size(old);
-        if (p)
-            memcpy(p, old, have < n ? have : n);
+        for (size_t i = 0; p && i < (have < n ? have : n); i++)
+            ((unsigned char *)p)[i] = ((const unsigned char *)old)[i];
         return p;
     }
     if (UNLIKELY(!ready()))
@@ -238,7 +242,7 @@ CPROF_EXPORT void *realloc(void *old, size_t n)
     return p;
 }
 
-CPROF_EXPORT void *reallocarray(void *old, size_t n, size_t m)
+NOSAN CPROF_EXPORT void *reallocarray(void *old, size_t n, size_t m)
 {
     size_t total;
 
@@ -249,7 +253,7 @@ CPROF_EXPORT void *reallocarray(void *old, size_t n, size_t m)
     return realloc(old, total);
 }
 
-CPROF_EXPORT int posix_memalign(void **out, size_t align, size_t n)
+NOSAN CPROF_EXPORT int posix_memalign(void **out, size_t align, size_t n)
 {
     if (UNLIKELY(!ready())) {
         void *p = arena_alloc(n, align);
@@ -264,7 +268,7 @@ CPROF_EXPORT int posix_memalign(void **out, size_t align, size_t n)
     return err;
 }
 
-CPROF_EXPORT void *aligned_alloc(size_t align, size_t n)
+NOSAN CPROF_EXPORT void *aligned_alloc(size_t align, size_t n)
 {
     if (UNLIKELY(!ready()))
         return arena_alloc(n, align);
@@ -273,7 +277,7 @@ CPROF_EXPORT void *aligned_alloc(size_t align, size_t n)
     return p;
 }
 
-CPROF_EXPORT void *memalign(size_t align, size_t n)
+NOSAN CPROF_EXPORT void *memalign(size_t align, size_t n)
 {
     if (UNLIKELY(!ready()))
         return arena_alloc(n, align);
@@ -282,7 +286,7 @@ CPROF_EXPORT void *memalign(size_t align, size_t n)
     return p;
 }
 
-CPROF_EXPORT void *valloc(size_t n)
+NOSAN CPROF_EXPORT void *valloc(size_t n)
 {
     if (UNLIKELY(!ready()))
         return arena_alloc(n, 4096);
@@ -291,7 +295,7 @@ CPROF_EXPORT void *valloc(size_t n)
     return p;
 }
 
-CPROF_EXPORT void *pvalloc(size_t n)
+NOSAN CPROF_EXPORT void *pvalloc(size_t n)
 {
     size_t page = 4096, rounded = (n + page - 1) & ~(page - 1);
 
@@ -302,7 +306,7 @@ CPROF_EXPORT void *pvalloc(size_t n)
     return p;
 }
 
-CPROF_EXPORT size_t malloc_usable_size(void *p)
+NOSAN CPROF_EXPORT size_t malloc_usable_size(void *p)
 {
     if (UNLIKELY(in_arena(p)))
         return arena_size(p);

@@ -46,4 +46,11 @@ expect_eq "leak profile has no freed site" "$(site leaks.pb.gz alloc_space site_
 # The bytes label and the period.
 go tool pprof -raw h.pb.gz 2>/dev/null | grep -q 'bytes:\[100000\]' || fail "no bytes label"
 go tool pprof -raw h.pb.gz 2>/dev/null | grep -q '^PeriodType: space bytes' || fail "period type"
+# ASan's allocator behind cprof's wrappers: an instrumented program stays clean.
+if cc -fsanitize=address -O1 -g -std=c11 -D_GNU_SOURCE -o heap_sites_asan "$PROGS/heap_sites.c" 2>/dev/null; then
+    ASAN_OPTIONS=verify_asan_link_order=0:detect_leaks=0 heap_env CPROF_HEAP=a.pb.gz CPROF_MEMRATE=1 \
+        ./heap_sites_asan exact >asan.out 2>asan.err || { cat asan.err; fail "ASan reports errors"; }
+    cmp plain.out asan.out || fail "output changed under ASan"
+    expect_eq "ASan allocator behind cprof: leak bytes" "$(site a.pb.gz inuse_space site_leak)" 1000000
+fi
 echo ok

@@ -42,7 +42,7 @@ extern _Atomic int cprof__heap_on;
  * Counting filter of sampled addresses: a free whose slot counts zero was
  * not sampled and needs no lock.  CPROF_HEAP_FILTER_BITS wide; never freed.
  */
-#define CPROF_HEAP_FILTER_BITS 20
+#define CPROF_HEAP_FILTER_BITS 15 /* 64 KiB: stays in cache; a slot counts to 65535 */
 extern _Atomic uint16_t *cprof__heap_filter;
 
 static inline uint32_t cprof__heap_filter_slot(const void *p)

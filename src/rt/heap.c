@@ -204,7 +204,7 @@ static uint64_t mix(uint64_t h, uint64_t v)
 static int grow_index(uint32_t **idx, uint32_t *cap, uint32_t used,
                       uint64_t (*hash_of)(uint32_t))
 {
-    uint32_t ncap = *cap ? *cap * 2 : 1024;
+    uint32_t ncap = *cap ? *cap * 2 : 1u << 16; /* rehashing (munmap: TLB shootdowns) is rare */
     uint32_t *n;
 
     if ((uint64_t)(used + 1) * 2 <= *cap)
@@ -278,7 +278,7 @@ static uint64_t addr_hash(uintptr_t a)
 
 static int addr_grow(void)
 {
-    uint32_t ncap = H.addr_cap ? H.addr_cap * 2 : 4096;
+    uint32_t ncap = H.addr_cap ? H.addr_cap * 2 : 1u << 14;
     struct cprof__heap_rec *n;
 
     if ((uint64_t)(H.naddr + 1) * 2 <= H.addr_cap)

@@ -546,7 +546,7 @@ static enum MHD_Result serve_symbol(struct req *q, bool post)
     }
     cprof_buf_printf(&out, "num_symbols: 1\n");
     if (!err && naddrs)
-        err = cprof__add_self_mappings(p);
+        err = cprof__threads_symbolize(p);
     for (uint32_t i = 0; i < naddrs && !err; i++) {
         const struct cprof_location *l = NULL;
         for (uint32_t j = 0; j < p->nlocations; j++)
@@ -923,6 +923,7 @@ void cprof__http_stop(void)
     clock_gettime(CLOCK_REALTIME, &ts);
     ts.tv_sec += 2;
     if (pthread_timedjoin_np(g_http.thread, NULL, &ts) == 0) {
+        cprof__threads_release();
         g_http.started = false;
         close(g_http.wake_fd);
         g_http.wake_fd = -1;

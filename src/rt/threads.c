@@ -28,6 +28,7 @@
 #include "model/profile.h"
 #include "rt/rt.h"
 #include "rt/sig/unwind.h"
+#include "sym/symbolize.h"
 
 #define TC_DEPTH 32     /* frames kept per creating stack (Go 1.19: 32) */
 #define TC_MAX 1024     /* distinct creating stacks kept */
@@ -346,6 +347,31 @@ size_t cprof__threads_count(void)
     return n;
 }
 
+/* ---- symbolization with files kept open between requests ---- */
+
+static pthread_mutex_t sym_lock = PTHREAD_MUTEX_INITIALIZER;
+static struct cprof_symbolizer *g_sym; /* sym_lock; created on first use */
+
+int cprof__threads_symbolize(struct cprof_profile *p)
+{
+    int err;
+
+    pthread_mutex_lock(&sym_lock);
+    if (!g_sym)
+        g_sym = cprof_symbolizer_new(CPROF_SYM_NO_DEBUGINFOD);
+    err = g_sym ? cprof__add_self_mappings_sym(p, g_sym) : -ENOMEM;
+    pthread_mutex_unlock(&sym_lock);
+    return err;
+}
+
+void cprof__threads_release(void)
+{
+    pthread_mutex_lock(&sym_lock);
+    cprof_symbolizer_free(g_sym);
+    g_sym = NULL;
+    pthread_mutex_unlock(&sym_lock);
+}
+
 /* ---- profiles ---- */
 
 /* The load address range of libcprof.so itself: its frames lead creating stacks. */
@@ -475,7 +501,7 @@ int cprof__threads_profile(int kind, struct cprof_profile **out)
         return err;
     err = kind == CPROF_THREADS_GOROUTINE ? add_threads(p, CPROF_ADD_MERGE) : add_creators(p);
     if (!err)
-        err = cprof__add_self_mappings(p);
+        err = cprof__threads_symbolize(p);
     if (err) {
         cprof_profile_free(p);
         return err;
@@ -660,7 +686,7 @@ int cprof__threads_text(struct cprof_buf *out)
     for (size_t i = 0; i < n && !err; i++)
         err = add_stack(p, info[i].pcs, info[i].has_stack ? info[i].depth : 0, 1, NULL, 0);
     if (!err)
-        err = cprof__add_self_mappings(p);
+        err = cprof__threads_symbolize(p);
     for (size_t i = 0; i < n && !err; i++) {
         const struct cprof_thread_info *t = &info[i];
         err = cprof_buf_printf(out, "%sgoroutine %d [%s, thread \"%s\"]:\n", i ? "\n" : "",

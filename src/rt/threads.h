@@ -73,6 +73,16 @@ size_t cprof__threads_count(void);
 int cprof__threads_profile(int kind, struct cprof_profile **out /* OUT */);
 
 /*
+ * cprof__add_self_mappings() with a symbolizer kept between calls (its
+ * files stay open: requests after the first are fast).  Serialised.
+ * Context: not a signal handler.
+ */
+int cprof__threads_symbolize(struct cprof_profile *p);
+
+/* Frees that symbolizer (it is made again when needed). */
+void cprof__threads_release(void);
+
+/*
  * Go's debug=1 text of a count profile built above ("<name> profile: total
  * N", groups by count then text, "#" frame lines).  0 or -ENOMEM.
  */

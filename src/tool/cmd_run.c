@@ -4,6 +4,9 @@
  * CPROF_CPU / CPROF_HZ set, waits for it, then prints the profile's file
  * name and a top-10 summary on stderr and exits with the program's status.
  * Children the program forks and execs write FILE.<pid> (see src/rt/state.c).
+ * -http ADDR serves /debug/pprof/ from the program (CPROF_HTTP); without
+ * -cpu it then takes no whole-run CPU profile, so the endpoint's CPU
+ * profile is free to use.
  */
 #include "tool/cmd_run.h"
 
@@ -27,12 +30,13 @@
 struct run_opts {
     const char *cpu;  /* -cpu FILE, or NULL for the default name */
     int hz;           /* -hz N, 0 = the runtime's default */
+    const char *http; /* -http ADDR, or NULL */
     char **argv;      /* the program and its arguments */
 };
 
 static int usage(void)
 {
-    fprintf(stderr, "usage: cprof run [-cpu FILE] [-hz N] -- PROGRAM [ARGS...]\n");
+    fprintf(stderr, "usage: cprof run [-cpu FILE] [-hz N] [-http ADDR] -- PROGRAM [ARGS...]\n");
     return 2;
 }
 
@@ -67,6 +71,8 @@ static int parse(int argc, char **argv, struct run_opts *o)
             break;
         if ((v = flag_value(argv, &i, argc, "cpu")) != NULL) {
             o->cpu = v;
+        } else if ((v = flag_value(argv, &i, argc, "http")) != NULL) {
+            o->http = v;
         } else if ((v = flag_value(argv, &i, argc, "hz")) != NULL) {
             char *end;
             long hz = strtol(v, &end, 10);
@@ -152,7 +158,12 @@ static void child_exec(const struct run_opts *o, const char *lib, const char *pa
                 old && *old ? ":" : "", old ? old : "");
         setenv("LD_PRELOAD", preload, 1);
     }
-    setenv("CPROF_CPU", abs, 1);
+    if (o->http) {
+        setenv("CPROF_HTTP", o->http, 1);
+        unsetenv("CPROF_HTTP_PID"); /* the program serves, not its children */
+    }
+    if (o->cpu || !o->http)
+        setenv("CPROF_CPU", abs, 1);
     unsetenv("CPROF_CPU_PID"); /* the program is the profile's owner */
     if (o->hz) {
         snprintf(hz, sizeof(hz), "%d", o->hz);
@@ -241,7 +252,7 @@ int cprof_cmd_run(int argc, char **argv)
     status = wait_child(pid);
     sigaction(SIGINT, &old_int, NULL);
     sigaction(SIGQUIT, &old_quit, NULL);
-    if (status == 127 && access(path, F_OK) != 0)
+    if ((status == 127 || (o.http && !o.cpu)) && access(path, F_OK) != 0)
         return status;
     summarize(path);
     return status;

@@ -102,8 +102,19 @@ int main(int argc, char **argv)
         fprintf(stderr, "http_app: cannot create threads\n");
         return 1;
     }
-    struct timespec ts = {(time_t)secs, (long)((secs - (double)(time_t)secs) * 1e9)};
-    nanosleep(&ts, NULL);
+    /* Sleeps are interrupted (EINTR) by signals: the thread dump's, for one. */
+    struct timespec now, end;
+    clock_gettime(CLOCK_MONOTONIC, &end);
+    end.tv_sec += (time_t)secs;
+    end.tv_nsec += (long)((secs - (double)(time_t)secs) * 1e9);
+    if (end.tv_nsec >= 1000000000L) {
+        end.tv_sec++;
+        end.tv_nsec -= 1000000000L;
+    }
+    do {
+        clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &end, NULL);
+        clock_gettime(CLOCK_MONOTONIC, &now);
+    } while (now.tv_sec < end.tv_sec || (now.tv_sec == end.tv_sec && now.tv_nsec < end.tv_nsec));
     atomic_store(&stop, 1);
     for (int i = 0; i < 4; i++)
         pthread_join(t[i], NULL);

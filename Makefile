@@ -206,6 +206,7 @@ bench: all $(BENCH_GEN)
 	@sh scripts/deps.sh bench
 	@BUILD=$(BUILD) sh bench/run.sh
 	@BUILD=$(BUILD) sh bench/cpu.sh
+	@BUILD=$(BUILD) sh bench/http.sh
 
 # ---- install ---------------------------------------------------------------
 

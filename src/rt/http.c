@@ -70,6 +70,7 @@ struct req {
     char name[16];               /* profile name (delta) */
     int memfd;                   /* CPU profile output, -1 = none */
     struct cprof_profile *base;  /* delta: the first snapshot */
+    int64_t base_ns;             /* delta: CLOCK_REALTIME of the first snapshot */
     struct MHD_Response *resp;   /* ready response, after resume */
     unsigned status;             /* its status */
     struct req *next;            /* in the pending list */
@@ -97,6 +98,14 @@ static int64_t mono_ms(void)
 
     clock_gettime(CLOCK_MONOTONIC, &ts);
     return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static int64_t realtime_ns(void)
+{
+    struct timespec ts;
+
+    clock_gettime(CLOCK_REALTIME, &ts);
+    return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
 }
 
 /* ---- responses ---- */
@@ -188,28 +197,20 @@ static bool int_param(struct MHD_Connection *c, const char *key, long *v, bool *
 static int build_profile(const char *name, struct cprof_profile **out);
 
 #if HAVE_HEAP
-/* The heap profiler's output, read back from a memfd and decoded. */
+/* The heap profiler's profile, symbolized with the symbolizer kept between requests. */
 static int heap_profile(bool allocs, struct cprof_profile **out)
 {
-    struct cprof_limits lim;
-    struct cprof_buf b;
-    int fd = memfd_create("cprof-http", MFD_CLOEXEC);
-    int err;
+    struct cprof_profile *p = NULL;
+    int err = cprof__heap_profile(allocs ? CPROF_HEAP_ALLOCS : 0, &p);
 
-    if (fd < 0)
-        return -errno;
-    cprof_buf_init(&b, 0);
-    err = cprof_heap_write(fd, allocs ? CPROF_HEAP_ALLOCS : 0);
-    if (!err && lseek(fd, 0, SEEK_SET) < 0)
-        err = -errno;
     if (!err)
-        err = cprof_fd_read_all(fd, &b);
-    cprof_limits_default(&lim);
-    if (!err)
-        err = cprof_profile_decode(b.data, b.len, &lim, out, NULL);
-    cprof_buf_release(&b);
-    close(fd);
-    return err;
+        err = cprof__threads_symbolize(p);
+    if (err) {
+        cprof_profile_free(p);
+        return err;
+    }
+    *out = p;
+    return 0;
 }
 #endif
 
@@ -371,8 +372,9 @@ static struct MHD_Response *finish_delta(struct req *q)
         cprof_profile_free(p1);
         return error_resp(cprof_strerror(err));
     }
-    d->time_nanos = p1->time_nanos;
-    d->duration_nanos = p1->time_nanos - q->base->time_nanos;
+    /* The pair's own times: a heap profile's time is when sampling began. */
+    d->time_nanos = realtime_ns();
+    d->duration_nanos = d->time_nanos - q->base_ns;
     snprintf(filename, sizeof(filename), "%s-delta", q->name);
     struct MHD_Response *r = profile_resp(d, filename);
     cprof_profile_free(d);
@@ -478,6 +480,7 @@ static enum MHD_Result serve_named(struct req *q, const char *name)
     }
     if (has_seconds) {
         q->base = p;
+        q->base_ns = realtime_ns();
         snprintf(q->name, sizeof(q->name), "%s", name);
         suspend(q, PEND_DELTA, seconds);
         return MHD_YES;

@@ -9,14 +9,18 @@ cd "$WORK"
 start_app 10
 
 for i in $(seq 1000); do
-    if [ $((i % 10)) = 0 ]; then echo "url = \"$U/goroutine?debug=1\""; else echo "url = \"$U/cmdline\""; fi
+    case $((i % 10)) in
+    0) echo "url = \"$U/goroutine?debug=1\"" ;;
+    1 | 2 | 3) echo "url = \"$U/heap\"" ;;
+    *) echo "url = \"$U/cmdline\"" ;;
+    esac
     echo "output = /dev/null"
 done >seq.cfg
 curl -s -w '%{http_code}\n' -K seq.cfg >seq.codes || fail "sequential curl failed"
 [ "$(grep -cx 200 seq.codes)" = 1000 ] || fail "sequential: $(sort seq.codes | uniq -c)"
 
 for i in $(seq 50); do
-    echo "url = \"$U/goroutine?debug=1\""
+    if [ $((i % 2)) = 0 ]; then echo "url = \"$U/heap\""; else echo "url = \"$U/goroutine?debug=1\""; fi
     echo "output = /dev/null"
 done >par.cfg
 curl -s -Z --parallel-max 50 -w '%{http_code}\n' -K par.cfg >par.codes 2>/dev/null ||

@@ -37,6 +37,21 @@ grep -q 'Type: threadcreate' t.top || fail "not a threadcreate profile"
 awk '$NF == "main" && $4 == 4 { ok = 1 } END { exit !ok }' t.top ||
     fail "threadcreate: main should have created 4 threads"
 
+go tool pprof -top "$U/heap" >h.top 2>h.err || fail "heap: $(cat h.err)"
+cat h.top
+grep -q 'Type: inuse_space' h.top && grep -q ' hold_memory$' h.top || fail "heap: hold_memory missing"
+go tool pprof -top "$U/allocs" >a.top 2>a.err || fail "allocs: $(cat a.err)"
+cat a.top
+grep -q 'Type: alloc_space' a.top && grep -q ' churn_memory$' a.top || fail "allocs: churn_memory missing"
+go tool pprof -top "$U/allocs?seconds=2" >ad.top 2>ad.err || fail "allocs delta: $(cat ad.err)"
+cat ad.top
+grep -q ' churn_memory$' ad.top || fail "allocs delta: churn_memory missing"
+! grep -q ' hold_memory$' ad.top || fail "allocs delta: hold_memory allocated before the delta"
+[ "$(status "$U/heap?debug=1&gc=1")" = 200 ] || fail "heap?debug=1"
+head -1 body | grep -Eq '^heap profile: [0-9]+: [0-9]+ \[[0-9]+: [0-9]+\] @ heapprofile$' ||
+    fail "heap debug=1 header: $(head -1 body)"
+grep -Pq '^#\t0x[0-9a-f]+\thold_memory\t' body || fail "heap debug=1 frames"
+
 # Delta goroutine profile (Go's seconds= on named profiles): nothing changed.
 st=$(status "$U/goroutine?seconds=1")
 [ "$st" = 200 ] || fail "goroutine delta: status $st"

@@ -1,7 +1,8 @@
 /*
  * A multithreaded program for the /debug/pprof endpoint tests: two CPU
  * workers (spin_alpha, spin_beta) named "alpha" and "beta", a thread
- * parked in park_sleeper ("sleeper"), and a thread that keeps every signal
+ * parked in park_sleeper ("sleeper", allocating in churn_memory), 16 MiB
+ * held by hold_memory, and a thread that keeps every signal
  * blocked ("blocked").  Runs for argv[1] seconds (default 3), then checks
  * its own work (the workers' checksums against a recomputation) and
  * prints "work ok <rounds>" or "work BAD".
@@ -11,6 +12,7 @@
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -61,12 +63,36 @@ static void *beta_main(void *p)
     return NULL;
 }
 
+/* Allocates and frees 64 KiB each round: the allocs profile's churn_memory. */
+__attribute__((noinline)) static void churn_memory(void)
+{
+    volatile char *p = malloc(65536);
+
+    if (p)
+        p[0] = 1;
+    free((void *)p);
+}
+
 __attribute__((noinline)) static void park_sleeper(void)
 {
     while (!atomic_load(&stop)) {
         struct timespec ts = {0, 20000000};
         nanosleep(&ts, NULL);
+        churn_memory();
     }
+}
+
+/* 64 blocks of 256 KiB live until the end: the heap profile's hold_memory. */
+__attribute__((noinline)) static void **hold_memory(void)
+{
+    void **v = calloc(64, sizeof(*v));
+
+    for (int i = 0; v && i < 64; i++) {
+        v[i] = malloc(262144);
+        if (v[i])
+            memset(v[i], i, 262144);
+    }
+    return v;
 }
 
 static void *sleeper_main(void *p)
@@ -95,6 +121,7 @@ int main(int argc, char **argv)
     struct job a = {0, 0, 11}, b = {0, 0, 22};
     pthread_t t[4];
     unsigned long sa = 0, sb = 0;
+    void **held = hold_memory();
 
     if (pthread_create(&t[0], NULL, alpha_main, &a) || pthread_create(&t[1], NULL, beta_main, &b) ||
         pthread_create(&t[2], NULL, sleeper_main, NULL) ||
@@ -126,6 +153,9 @@ int main(int argc, char **argv)
         printf("work BAD\n");
         return 1;
     }
+    for (int i = 0; held && i < 64; i++)
+        free(held[i]);
+    free(held);
     printf("work ok %lu\n", a.rounds + b.rounds);
     return 0;
 }

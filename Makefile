@@ -129,12 +129,6 @@ $(UNIT): $(UNIT_OBJ) $(REF_OBJ) $(BUILD)/libtool.a $(BUILD)/librt.a $(BUILD)/lib
 	@echo "  LD      $@"
 	$(Q)$(CC) -o $@ $^ $(LDFLAGS_ALL) $(PKG_LIBS) $(REF_LIBS)
 
-# Test driver of the report engine (tests/e2e/t_report_agree.sh).
-$(BUILD)/report_driver: $(BUILD)/obj/tests/e2e/progs/report_driver.o $(BUILD)/libtool.a \
-                        $(BUILD)/libshared.a
-	@echo "  LD      $@"
-	$(Q)$(CC) -o $@ $^ $(LDFLAGS_ALL) $(PKG_LIBS)
-
 $(REPLAY): $(BUILD)/obj/fuzz/replay.o $(BUILD)/obj/fuzz/fuzz_decode.o $(REF_OBJ) $(BUILD)/libshared.a
 	@echo "  LD      $@"
 	$(Q)$(CC) -o $@ $^ $(LDFLAGS_ALL) $(PKG_LIBS) $(REF_LIBS)
@@ -146,7 +140,7 @@ $(BUILD)/examples/%: examples/%.c | $(DEPS_STAMP)
 
 # ---- tests -----------------------------------------------------------------
 
-test: all $(UNIT) $(REPLAY) $(BUILD)/report_driver $(BUILD)/.deps-test check
+test: all $(UNIT) $(REPLAY) $(BUILD)/.deps-test check
 	@BUILD=$(BUILD) sh tests/run.sh
 
 unit: $(UNIT)

@@ -294,11 +294,18 @@ static void apply_overrides(struct rep *r)
         trim = false;
         r->gran = CPROF_GRAN_LINES;
         break;
+    case CPROF_REPORT_DISASM:
+        trim = false;
+        r->gran = CPROF_GRAN_ADDRESSES;
+        r->noinlines = true;
+        break;
     case CPROF_REPORT_TOP:
+    case CPROF_REPORT_TOPPROTO:
     case CPROF_REPORT_TRACES:
     case CPROF_REPORT_TAGS:
     case CPROF_REPORT_COMMENTS:
-        if (r->kind == CPROF_REPORT_TOP && r->nodecount == -1)
+        if ((r->kind == CPROF_REPORT_TOP || r->kind == CPROF_REPORT_TOPPROTO) &&
+            r->nodecount == -1)
             r->nodecount = 0;
         else if (r->nodecount == -1)
             r->nodecount = 80;
@@ -1940,6 +1947,11 @@ static int dispatch(struct rep *r)
         return cprof__rep_list(r);
     case CPROF_REPORT_CALLGRIND:
         return cprof__rep_callgrind(r);
+    case CPROF_REPORT_TOPPROTO:
+        return cprof__rep_topproto(r);
+    case CPROF_REPORT_DISASM:
+        return cprof_diag_set(r->diag, CPROF_EUSAGE,
+                              "disasm: not available yet (no disassembler in cprof)");
     }
     return cprof_diag_set(r->diag, CPROF_EUSAGE, "unexpected output format");
 }
@@ -1960,7 +1972,8 @@ int cprof_report_run(const struct cprof_profile *p, enum cprof_report_kind kind,
     cprof_arena_init(&r.strs.arena);
     apply_overrides(&r);
     r.want_tags = kind == CPROF_REPORT_DOT;
-    if ((kind == CPROF_REPORT_PEEK || kind == CPROF_REPORT_LIST) && !set(o->symbol)) {
+    if ((kind == CPROF_REPORT_PEEK || kind == CPROF_REPORT_LIST || kind == CPROF_REPORT_DISASM) &&
+        !set(o->symbol)) {
         err = cprof_diag_set(diag, CPROF_EUSAGE, "this report needs a regexp argument");
         goto out;
     }

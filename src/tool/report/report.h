@@ -1,6 +1,6 @@
 /*
  * Report engine: pprof's text and graph reports (top, traces, peek, tree,
- * list, dot, tags, callgrind, collapsed) computed from a decoded profile.
+ * list, dot, tags, callgrind, collapsed, topproto) computed from a decoded profile.
  *
  * The engine follows go tool pprof (Go 1.19's vendored google/pprof): the
  * same sample selection, filters, graph, trimming, unit choice and layouts,
@@ -33,6 +33,8 @@ enum cprof_report_kind {
     CPROF_REPORT_CALLGRIND, /* -callgrind */
     CPROF_REPORT_COLLAPSED, /* -collapsed: folded stacks, root first */
     CPROF_REPORT_COMMENTS,  /* -comments */
+    CPROF_REPORT_TOPPROTO,  /* -topproto: the top table as a gzipped profile (binary) */
+    CPROF_REPORT_DISASM,    /* -disasm=REGEX (opts.symbol); not available yet */
 };
 
 enum cprof_report_granularity {

@@ -164,6 +164,9 @@ int cprof__rep_callgrind(struct rep *r);
 /* dot.c */
 int cprof__rep_dot(struct rep *r);
 
+/* topproto.c */
+int cprof__rep_topproto(struct rep *r);
+
 /* list.c */
 int cprof__rep_list(struct rep *r);
 

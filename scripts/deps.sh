@@ -12,7 +12,8 @@ pkgs_build="gcc make pkg-config libc6-dev libdeflate-dev libdw-dev libelf-dev"
 # protobuf-c is the reference codec the tests and the fuzz target compare with.
 pkgs_ref="libprotobuf-c-dev protobuf-c-compiler"
 # golang-go gives `go tool pprof`, the reference the tests compare against.
-pkgs_test="$pkgs_build $pkgs_ref golang-go"
+# graphviz (dot) renders -svg, -png and -pdf; the tests render with it.
+pkgs_test="$pkgs_build $pkgs_ref golang-go graphviz"
 pkgs_fuzz="$pkgs_build $pkgs_ref clang libclang-rt-14-dev"
 # time: GNU /usr/bin/time, for peak RSS.
 # libgoogle-perftools-dev: gperftools' libprofiler.so, the anchor of bench/cpu.sh.

@@ -59,7 +59,7 @@ struct cprof_cli_opts {
     bool functions, filefunctions, files, lines, addresses; /* the granularity group */
     long long nodecount;
     double nodefraction, edgefraction, divide_by;
-    struct cprof_flag_list base, diff_base;
+    const char *base, *diff_base; /* go tool pprof's StringList: the last one counts */
 
     /* Legacy sample selections. */
     bool inuse_space, inuse_objects, alloc_space, alloc_objects, total_delay, contentions,
@@ -94,11 +94,11 @@ static const struct cprof_flag flag_table[] = {
     {"tree", B, &opts.tree, "Outputs a text rendering of call graph"},
 #define NKINDS 18
     {"addresses", B, &opts.addresses, "Aggregate at the address level"},
-    {"base", CPROF_FLAG_LIST, &opts.base, "Source of base profile for profile subtraction"},
+    {"base", S, &opts.base, "Source of base profile for profile subtraction"},
     {"call_tree", B, &opts.call_tree, "Create a context-sensitive call tree (accepted, ignored)"},
     {"compact_labels", B, &opts.compact_labels, "Show minimal headers"},
     {"cum", B, &opts.cum, "Sort entries based on cumulative weight"},
-    {"diff_base", CPROF_FLAG_LIST, &opts.diff_base, "Source of base profile for comparison"},
+    {"diff_base", S, &opts.diff_base, "Source of base profile for comparison"},
     {"divide_by", CPROF_FLAG_FLOAT, &opts.divide_by,
      "Ratio to divide all samples before visualization"},
     {"drop_negative", B, &opts.drop_negative, "Ignore negative differences"},
@@ -800,14 +800,14 @@ static int run(char **paths, size_t n, const char *binary, const struct format *
                const char *symbol)
 {
     struct cprof_profile *p = NULL, *pbase = NULL;
-    const struct cprof_flag_list *bl = opts.diff_base.n ? &opts.diff_base : &opts.base;
+    char *base = (char *)(*opts.diff_base ? opts.diff_base : opts.base);
     int status;
 
     status = load_group(paths, n, &p);
-    if (!status && bl->n) {
-        status = load_group((char *const *)bl->v, bl->n, &pbase);
+    if (!status && *base) {
+        status = load_group(&base, 1, &pbase);
         if (!status)
-            status = combine_base(&p, pbase, bl == &opts.diff_base);
+            status = combine_base(&p, pbase, *opts.diff_base != 0);
     }
     cprof_profile_free(pbase);
     if (!status)
@@ -818,17 +818,6 @@ static int run(char **paths, size_t n, const char *binary, const struct format *
         status = report(p, f, symbol);
     cprof_profile_free(p);
     return status;
-}
-
-/* Drops the empty values of a list flag (pprof's dropEmpty). */
-static void drop_empty(struct cprof_flag_list *l)
-{
-    size_t k = 0;
-
-    for (size_t i = 0; i < l->n; i++)
-        if (*l->v[i])
-            l->v[k++] = l->v[i];
-    l->n = k;
 }
 
 int cprof_cmd_report(int argc, char **argv)
@@ -847,6 +836,7 @@ int cprof_cmd_report(int argc, char **argv)
     opts.edgefraction = 0.001;
     opts.divide_by = 1.0;
     opts.unit = "minimum";
+    opts.base = opts.diff_base = "";
     first = cprof_flags_parse(flag_table, NFLAGS, argc - 1, argv + 1, &diag);
     if (first == CPROF_FLAGS_HELP) {
         usage(stdout);
@@ -886,14 +876,12 @@ int cprof_cmd_report(int argc, char **argv)
         status = 2;
         goto out;
     }
-    drop_empty(&opts.base);
-    drop_empty(&opts.diff_base);
-    if (opts.base.n && opts.diff_base.n) {
+    if (*opts.base && *opts.diff_base) {
         fail("-base and -diff_base flags cannot both be specified");
         status = 2;
         goto out;
     }
-    if (opts.normalize && !opts.base.n && !opts.diff_base.n) {
+    if (opts.normalize && !*opts.base && !*opts.diff_base) {
         fail("must have base profile to normalize by");
         status = 2;
         goto out;
@@ -912,7 +900,5 @@ int cprof_cmd_report(int argc, char **argv)
     }
     status = run(args, (size_t)nargs, binary, &f, symbol);
 out:
-    free(opts.base.v);
-    free(opts.diff_base.v);
     return status;
 }

@@ -139,21 +139,6 @@ static int set_value(const struct cprof_flag *f, const char *value, struct cprof
     case CPROF_FLAG_FLOAT:
         rc = parse_float(value, f->ptr);
         break;
-    case CPROF_FLAG_LIST: {
-        struct cprof_flag_list *l = f->ptr;
-
-        if (l->n == l->cap) {
-            size_t cap = l->cap ? 2 * l->cap : 4;
-            const char **v = realloc(l->v, cap * sizeof(*v));
-
-            if (!v)
-                return cprof_diag_set(diag, -ENOMEM, "out of memory");
-            l->v = v;
-            l->cap = cap;
-        }
-        l->v[l->n++] = value;
-        return 0;
-    }
     }
     if (rc < 0)
         return cprof_diag_set(diag, CPROF_EUSAGE, "invalid value \"%s\" for flag -%s: %s", value,
@@ -221,7 +206,7 @@ int cprof_flags_parse(const struct cprof_flag *flags, size_t n, int argc, char *
 
 void cprof_flags_usage(FILE *f, const struct cprof_flag *flags, size_t n)
 {
-    static const char *const arg[] = {"", " string", " int", " float", " string"};
+    static const char *const arg[] = {"", " string", " int", " float"};
 
     for (size_t i = 0; i < n; i++) {
         int w = fprintf(f, "  -%s%s", flags[i].name, arg[flags[i].type]);

@@ -20,13 +20,6 @@ enum cprof_flag_type {
     CPROF_FLAG_STRING, /* ptr is const char ** (points into argv) */
     CPROF_FLAG_INT,    /* ptr is long long *; Go's base prefixes 0x, 0o, 0b, 0 */
     CPROF_FLAG_FLOAT,  /* ptr is double * */
-    CPROF_FLAG_LIST,   /* ptr is struct cprof_flag_list *; each use appends (pprof's StringList) */
-};
-
-/* Values of a repeatable string flag, in order; v points into argv.  Free v. */
-struct cprof_flag_list {
-    const char **v;
-    size_t n, cap;
 };
 
 struct cprof_flag {
@@ -45,7 +38,7 @@ struct cprof_flag {
  * is not a flag (argc when all were flags; a "--" is consumed), or a
  * negative value: CPROF_FLAGS_HELP when help was asked for, CPROF_EUSAGE
  * with Go's message in diag ("flag provided but not defined: -x",
- * "flag needs an argument: -x", -ENOMEM, "invalid value ...", "bad flag syntax: ...").
+ * "flag needs an argument: -x", "invalid value ...", "bad flag syntax: ...").
  * Context: any thread; no globals.
  */
 int cprof_flags_parse(const struct cprof_flag *flags, size_t n, int argc, char **argv,

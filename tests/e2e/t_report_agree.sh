@@ -16,7 +16,7 @@ while IFS='|' read -r prof flags; do
     if [ "${REPORT_AGREE_LIVE:-}" = 1 ]; then
         rc=0
         # shellcheck disable=SC2086
-        TZ=UTC go tool pprof $flags "$prof" >"$WORK/exp" 2>/dev/null || rc=$?
+        TZ=UTC go tool pprof $flags $prof >"$WORK/exp" 2>/dev/null || rc=$?
         echo "$rc" >"$WORK/exp.rc"
     else
         cp "$fix/expected/$id.out" "$WORK/exp"
@@ -24,7 +24,7 @@ while IFS='|' read -r prof flags; do
     fi
     rc=0
     # shellcheck disable=SC2086
-    TZ=UTC "$cprof" $flags "$prof" >"$WORK/got" 2>"$WORK/err" || rc=$?
+    TZ=UTC "$cprof" $flags $prof >"$WORK/got" 2>"$WORK/err" || rc=$?
     if [ "$(cat "$WORK/exp.rc")" = 0 ] && [ "$rc" != 0 ]; then ok=0
     elif [ "$(cat "$WORK/exp.rc")" != 0 ] && [ "$rc" = 0 ]; then ok=0
     elif cmp -s "$WORK/exp" "$WORK/got"; then ok=1

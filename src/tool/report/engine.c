@@ -136,7 +136,7 @@ bool cprof__rep_match(const regex_t *re, const char *s)
 
 /* ---- Go's filepath.Clean ------------------------------------------------- */
 
-static char *clean_path(struct cprof_arena *a, const char *path)
+char *cprof__rep_clean_path(struct cprof_arena *a, const char *path)
 {
     size_t n = strlen(path), w = 0, i = 0, dotdot = 0;
     bool rooted = n > 0 && path[0] == '/';
@@ -185,8 +185,8 @@ static char *clean_path(struct cprof_arena *a, const char *path)
 }
 
 /* pprof's trimPath (report/source.go): applied to every function file name. */
-static const char *trim_path(struct cprof_arena *a, const char *path, const char *trim,
-                             const char *search)
+const char *cprof__rep_trim_path(struct cprof_arena *a, const char *path, const char *trim,
+                                const char *search)
 {
     if (!trim || !*trim) {
         const char *d = search ? search : "";
@@ -1239,8 +1239,8 @@ static int intern_names(struct rep *r)
 
         err = cprof__rep_intern(&r->strs, name, strlen(name), &r->fname_id[i]);
         if (!err && *file) {
-            file = trim_path(&r->arena, file, r->o->trim_path, r->o->source_path);
-            file = clean_path(&r->arena, file);
+            file = cprof__rep_trim_path(&r->arena, file, r->o->trim_path, r->o->source_path);
+            file = cprof__rep_clean_path(&r->arena, file);
             if (!file)
                 return -ENOMEM;
         }
@@ -1554,7 +1554,8 @@ static char *info_string(const struct rep *r, const struct rep_node *n)
     return s;
 }
 
-static int compare_nodes(const struct rep *r, const struct rep_node *a, const struct rep_node *b)
+int cprof__rep_compare_nodes(const struct rep *r, const struct rep_node *a,
+                            const struct rep_node *b)
 {
     char *sa = info_string(r, a), *sb = info_string(r, b);
     int c = (sa && sb) ? strcmp(sa, sb) : 0;
@@ -1583,7 +1584,7 @@ static int cmp_nodes(const void *pa, const void *pb, void *arg)
         y = abs64(b->cum);
         if (x != y)
             return x > y ? -1 : 1;
-        return compare_nodes(c->r, a, b);
+        return cprof__rep_compare_nodes(c->r, a, b);
     }
     x = abs64(c->order == 1 ? a->cum : c->score[ia]);
     y = abs64(c->order == 1 ? b->cum : c->score[ib]);
@@ -1595,7 +1596,7 @@ static int cmp_nodes(const void *pa, const void *pb, void *arg)
     y = abs64(b->flat);
     if (x != y)
         return x > y ? -1 : 1;
-    return compare_nodes(c->r, a, b);
+    return cprof__rep_compare_nodes(c->r, a, b);
 }
 
 static double edge_entropy(struct rep *r, const uint32_t *ids, uint32_t n, int64_t self)

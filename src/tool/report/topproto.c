@@ -40,11 +40,11 @@ static int node(struct rep *r, struct cprof_profile *out, const struct rep_node 
     uint32_t loc;
     int rc;
 
-    /* pprof's OrigName is the system name; the graph keeps the name only. */
+    /* pprof fills SystemName from OrigName, which its reports leave empty. */
     if ((rc = cprof_profile_intern_cstr(out, r->strs.s[n->name], &f.name)) ||
         (rc = cprof_profile_intern_cstr(out, r->strs.s[n->file], &f.filename)))
         return rc;
-    f.system_name = f.name;
+    f.system_name = 0;
     f.start_line = n->start_line;
     if ((rc = cprof_profile_add_function(out, &f, &line.func)))
         return rc;

@@ -524,9 +524,9 @@ static int massage_svg(struct cprof_buf *data)
     /* The <svg ...> tag with its width and height replaced. */
     for (const char *s = svg; !rc && s < end;) {
         if ((strncmp(s, " width=\"", 8) == 0 || strncmp(s, " height=\"", 9) == 0)) {
-            const char *q = strchr(s + 8, '"');
+            const char *v = strchr(s, '"') + 1, *q = strchr(v, '"');
 
-            rc = cprof_buf_append(&o, s, (size_t)(strchr(s, '"') - s + 1));
+            rc = cprof_buf_append(&o, s, (size_t)(v - s));
             if (!rc)
                 rc = cprof_buf_append(&o, "100%\"", 5);
             s = q ? q + 1 : end;

@@ -9,7 +9,7 @@ G="$CPROF_SRCDIR/tests/fixtures/go"
 cpu="$G/cpu2.pb.gz"
 if command -v dot >/dev/null 2>&1; then
     expect 0 "$CPROF" -svg "$cpu"
-    grep -q '<svg width="100%" height="100%"' out || { echo "svg: no 100% size"; head -c 600 out; exit 1; }
+    grep -qx '<svg width="100%" height="100%"' out || { echo "svg: no 100% size"; head -c 600 out; exit 1; }
     grep -q 'main.burnHash' out && grep -q "addEventListener('wheel'" out && tail -n 1 out | grep -qx '</svg>'
     [ ! -s err ]
     expect 0 "$CPROF" -svg -output=g.svg "$cpu"

@@ -65,9 +65,11 @@ EXAMPLES := $(patsubst examples/%.c,$(BUILD)/examples/%,$(wildcard examples/*.c)
 all: $(CPROF) $(LIBRT) $(EXAMPLES)
 
 # The README's main job: build, profile the bundled CPU-bound example with
-# the runtime preloaded, and show where its CPU time went.
+# the runtime preloaded, and show where its CPU time went: the run's top
+# summary, then the hottest function's annotated source.
 demo: all
 	$(CPROF) run -hz 1000 -cpu $(BUILD)/demo.cpu.pb.gz -- $(BUILD)/examples/cpu_hot
+	$(CPROF) -list=hot_loop $(BUILD)/demo.cpu.pb.gz
 
 deps:
 	@sh scripts/deps.sh build test

@@ -201,6 +201,7 @@ $(BENCH_GEN): $(BUILD)/obj/bench/gen_profile.o $(BUILD)/libshared.a
 bench: all $(BENCH_GEN)
 	@sh scripts/deps.sh bench
 	@BUILD=$(BUILD) sh bench/run.sh
+	@BUILD=$(BUILD) sh bench/report.sh
 	@BUILD=$(BUILD) sh bench/cpu.sh
 
 # ---- install ---------------------------------------------------------------

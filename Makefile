@@ -203,6 +203,7 @@ bench: all $(BENCH_GEN)
 	@BUILD=$(BUILD) sh bench/run.sh
 	@BUILD=$(BUILD) sh bench/report.sh
 	@BUILD=$(BUILD) sh bench/cpu.sh
+	@BUILD=$(BUILD) sh bench/heap.sh
 
 # ---- install ---------------------------------------------------------------
 

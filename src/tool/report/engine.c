@@ -1646,7 +1646,14 @@ static int64_t entropy_score(struct rep *r, const struct rep_node *n)
         score++;
     else
         score += edge_entropy(r, r->adj_out + n->out0, n->nout, n->flat);
-    return (int64_t)(score * (double)n->cum) + n->flat;
+    score *= (double)n->cum;
+    /*
+     * Go on amd64 turns a NaN or out-of-range float into INT64_MIN and
+     * wraps the sum (negative values of -base profiles get here): the
+     * same, without C's undefined behaviour.
+     */
+    int64_t s = (isnan(score) || score >= 0x1p63 || score < -0x1p63) ? INT64_MIN : (int64_t)score;
+    return (int64_t)((uint64_t)s + (uint64_t)n->flat);
 }
 
 static int sort_nodes(struct rep *r)

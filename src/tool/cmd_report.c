@@ -34,6 +34,7 @@
 #include "model/merge.h"
 #include "model/profile.h"
 #include "sym/symbolize.h"
+#include "tool/fetch.h"
 #include "tool/flags.h"
 #include "tool/prune.h"
 #include "tool/raw.h"
@@ -46,7 +47,7 @@ extern char **environ;
 struct cprof_cli_opts {
     /* Report formats (at most one). */
     bool top, text, traces, tree, raw, tags, dot, svg, png, pdf, callgrind, proto, topproto,
-        collapsed, comments;
+        collapsed, comments, flamegraph;
     const char *list, *peek, *disasm;
 
     /* Options, pprof's config. */
@@ -60,6 +61,8 @@ struct cprof_cli_opts {
     long long nodecount;
     double nodefraction, edgefraction, divide_by;
     const char *base, *diff_base; /* go tool pprof's StringList: the last one counts */
+    long long seconds; /* -seconds: duration of a profile fetched by URL */
+    long long timeout; /* -timeout: seconds to wait for a URL, 0 = pprof's default */
 
     /* Legacy sample selections. */
     bool inuse_space, inuse_objects, alloc_space, alloc_objects, total_delay, contentions,
@@ -79,6 +82,7 @@ static const struct cprof_flag flag_table[] = {
     {"comments", B, &opts.comments, "Output all profile comments"},
     {"disasm", S, &opts.disasm, "Output assembly listings annotated with samples"},
     {"dot", B, &opts.dot, "Outputs a graph in DOT format"},
+    {"flamegraph", B, &opts.flamegraph, "Outputs an interactive flame graph (SVG)"},
     {"list", S, &opts.list, "Output annotated source for functions matching regexp"},
     {"pdf", B, &opts.pdf, "Outputs a graph in PDF format"},
     {"peek", S, &opts.peek, "Output callers/callees of functions matching regexp"},
@@ -92,7 +96,7 @@ static const struct cprof_flag flag_table[] = {
     {"topproto", B, &opts.topproto, "Outputs top entries in compressed protobuf format"},
     {"traces", B, &opts.traces, "Outputs all profile samples in text form"},
     {"tree", B, &opts.tree, "Outputs a text rendering of call graph"},
-#define NKINDS 18
+#define NKINDS 19
     {"addresses", B, &opts.addresses, "Aggregate at the address level"},
     {"base", S, &opts.base, "Source of base profile for profile subtraction"},
     {"call_tree", B, &opts.call_tree, "Create a context-sensitive call tree (accepted, ignored)"},
@@ -124,6 +128,7 @@ static const struct cprof_flag flag_table[] = {
     {"relative_percentages", B, &opts.relative_percentages,
      "Show percentages relative to focused subgraph"},
     {"sample_index", S, &opts.sample_index, "Sample value to report (0-based index or name)"},
+    {"seconds", CPROF_FLAG_INT, &opts.seconds, "Length of time for dynamic profiles"},
     {"show", S, &opts.show, "Only show nodes matching regexp"},
     {"show_from", S, &opts.show_from, "Drops functions above the highest matched frame."},
     {"source_path", S, &opts.source_path, "Search path for source files"},
@@ -134,11 +139,12 @@ static const struct cprof_flag flag_table[] = {
     {"tagignore", S, &opts.tagignore,
      "Discard samples with tags in range or matched by regexp"},
     {"tagshow", S, &opts.tagshow, "Only consider tags matching this regexp"},
+    {"timeout", CPROF_FLAG_INT, &opts.timeout, "Timeout in seconds for fetching a profile"},
     {"trim", B, &opts.trim, "Honor nodefraction/edgefraction/nodecount defaults"},
     {"trim_path", S, &opts.trim_path, "Path to trim from source paths before search"},
     {"unit", S, &opts.unit, "Measurement units to display"},
     {"version", B, &opts.version, "Print the version and exit"},
-#define NOPTIONS 40
+#define NOPTIONS 42
     {"alloc_objects", B, &opts.alloc_objects, "Same as -sample_index=alloc_objects"},
     {"alloc_space", B, &opts.alloc_space, "Same as -sample_index=alloc_space"},
     {"contentions", B, &opts.contentions, "Same as -sample_index=contentions"},
@@ -192,6 +198,10 @@ static int load(const char *path, const struct cprof_limits *lim, struct cprof_p
     struct cprof_buf buf;
     int rc;
 
+    if (cprof_fetch_is_url(path)) /* src/tool/fetch.c: pprof's URL sources */
+        return cprof_fetch_profile(path, opts.seconds, opts.timeout, lim, out, &diag)
+                   ? fail("%s", diag.msg)
+                   : 0;
     /* A gzipped profile is smaller than its decoded size: the same cap bounds the file. */
     cprof_buf_init(&buf, lim->max_bytes);
     rc = cprof_file_read(path, &buf);
@@ -686,6 +696,7 @@ static int output_format(struct format *f, const char **symbol)
         {&opts.callgrind, {OUT_REPORT, CPROF_REPORT_CALLGRIND, NULL, false}},
         {&opts.collapsed, {OUT_REPORT, CPROF_REPORT_COLLAPSED, NULL, false}},
         {&opts.comments, {OUT_REPORT, CPROF_REPORT_COMMENTS, NULL, false}},
+        {&opts.flamegraph, {OUT_REPORT, CPROF_REPORT_FLAMEGRAPH, NULL, false}},
         {&opts.topproto, {OUT_REPORT, CPROF_REPORT_TOPPROTO, NULL, true}},
         {&opts.svg, {OUT_IMAGE, CPROF_REPORT_DOT, "svg", false}},
         {&opts.png, {OUT_IMAGE, CPROF_REPORT_DOT, "png", true}},

@@ -10,6 +10,7 @@
 
 #include "base/err.h"
 #include "model/codec.h"
+#include "model/legacy.h"
 #include "model/profile.h"
 #include "tool/report/report.h"
 
@@ -94,7 +95,7 @@ int main(int argc, char **argv)
     if (!buf || fread(buf, 1, (size_t)len, f) != (size_t)len)
         return 1;
     fclose(f);
-    err = cprof_profile_decode(buf, (size_t)len, NULL, &p, &diag);
+    err = cprof_profile_parse_any(buf, (size_t)len, NULL, &p, &diag);
     free(buf);
     if (err) {
         fprintf(stderr, "decode: %s\n", diag.msg);

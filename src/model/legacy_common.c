@@ -448,6 +448,9 @@ static int add_attr(struct maps_ctx *m, const char *l, size_t n, struct cprof_di
     if (m->nattrs >= MAPS_ATTRS_MAX)
         return cprof_diag_set(diag, CPROF_ETOOBIG, "more than %d memory map attributes",
                               MAPS_ATTRS_MAX);
+    /* The substitution buffer, only once there is something to substitute. */
+    if (!m->line && !(m->line = malloc(MAPS_LINE_MAX + 1)))
+        return cprof_diag_set(diag, -ENOMEM, "out of memory");
     kn = (size_t)(eq - l);
     v = eq + 1;
     vn = n - kn - 1;
@@ -484,15 +487,18 @@ static int maps_lines(struct cprof__lp *lp, struct maps_ctx *m, struct cprof__sc
             l += caps[1];
             n -= caps[1];
         }
-        rc = substitute(m, l, n, &n);
-        if (rc) {
-            rc = cprof_diag_set(diag, rc, "a memory map line longer than %u bytes",
-                                MAPS_LINE_MAX);
-            break;
+        if (m->nattrs > 0) {
+            rc = substitute(m, l, n, &n);
+            if (rc) {
+                rc = cprof_diag_set(diag, rc, "a memory map line longer than %u bytes",
+                                    MAPS_LINE_MAX);
+                break;
+            }
+            l = m->line;
         }
-        rc = mapping_entry(lp, m, m->line, n, diag);
+        rc = mapping_entry(lp, m, l, n, diag);
         if (rc == CPROF__LEGACY_UNRECOGNIZED)
-            rc = add_attr(m, m->line, n, diag);
+            rc = add_attr(m, l, n, diag);
     }
     if (rc < 0)
         return rc == -ENOMEM ? cprof_diag_set(diag, rc, "out of memory") : rc;
@@ -506,10 +512,8 @@ int cprof__lp_parse_maps(struct cprof__lp *lp, struct cprof__scan *s, struct cpr
     struct maps_ctx *m = calloc(1, sizeof(*m));
     int rc;
 
-    if (!m || !(m->line = malloc(MAPS_LINE_MAX + 1))) {
-        free(m);
+    if (!m)
         return cprof_diag_set(diag, -ENOMEM, "out of memory");
-    }
     if (cprof__lre_compile(&m->proc, proc_maps_re) || cprof__lre_compile(&m->brief, brief_maps_re) ||
         cprof__lre_compile(&m->loginfo, log_info_re))
         rc = cprof_diag_set(diag, CPROF_EUSAGE, "internal: bad memory map pattern");

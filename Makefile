@@ -213,6 +213,7 @@ bench: all $(BENCH_GEN)
 	@sh scripts/deps.sh bench
 	@BUILD=$(BUILD) sh bench/run.sh
 	@BUILD=$(BUILD) sh bench/cpu.sh
+	@BUILD=$(BUILD) sh bench/heap.sh
 
 # ---- install ---------------------------------------------------------------
 

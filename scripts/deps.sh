@@ -16,7 +16,8 @@ pkgs_test="$pkgs_build $pkgs_ref golang-go"
 pkgs_fuzz="$pkgs_build $pkgs_ref clang libclang-rt-14-dev"
 # time: GNU /usr/bin/time, for peak RSS.
 # libgoogle-perftools-dev: gperftools' libprofiler.so, the anchor of bench/cpu.sh.
-pkgs_bench="$pkgs_test hyperfine time libgoogle-perftools-dev"
+# heaptrack, and libtcmalloc (HEAPPROFILE) from libgoogle-perftools-dev: anchors of bench/heap.sh.
+pkgs_bench="$pkgs_test hyperfine time libgoogle-perftools-dev heaptrack"
 
 want=""
 [ $# -eq 0 ] && set -- build

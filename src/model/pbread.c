@@ -48,6 +48,7 @@ struct pbdec {
     struct span *loc_spans, *sample_spans;
     size_t got_vt, got_sample, got_map, got_loc, got_func, got_str, got_comment;
     bool have_time;
+    uint64_t drop_frames, keep_frames, default_sample_type; /* string indices, checked at the end */
     struct cprof_idmap funcs, maps, locs;
 };
 
@@ -255,30 +256,38 @@ static int pass_count(struct pbdec *d, struct rd r)
 
 /* ---- pass 2: tables that have no references ------------------------------- */
 
+/*
+ * Scalars may repeat inside a message, the last one winning (protobuf's
+ * rule, which pprof's reader and protobuf-c follow), so string indices are
+ * checked once the whole message is read.
+ */
 static int dec_value_type(struct pbdec *d, struct rd r, struct cprof_value_type *vt)
 {
+    uint64_t type = vt->type, unit = vt->unit, v = 0;
     uint32_t field = 0;
-    uint64_t v;
     int wt = 0, rc;
 
     while ((rc = rd_key(d, &r, &field, &wt)) == 1) {
         if (field == 1 || field == 2) {
             rc = rd_scalar(d, &r, wt, &v);
-            if (!rc)
-                rc = str_idx(d, v, field == 1 ? &vt->type : &vt->unit, "value type");
+            *(field == 1 ? &type : &unit) = v;
         } else {
             rc = rd_skip(d, &r, wt);
         }
         if (rc)
             return rc;
     }
+    if (!rc)
+        rc = str_idx(d, type, &vt->type, "value type");
+    if (!rc)
+        rc = str_idx(d, unit, &vt->unit, "value type");
     return rc;
 }
 
 static int dec_function(struct pbdec *d, struct rd r, struct cprof_function *f)
 {
+    uint64_t name = 0, sys = 0, file = 0, v = 0;
     uint32_t field = 0;
-    uint64_t v;
     int wt = 0, rc;
 
     memset(f, 0, sizeof(*f));
@@ -290,22 +299,28 @@ static int dec_function(struct pbdec *d, struct rd r, struct cprof_function *f)
         }
         switch (field) {
         case 1: f->id = v; break;
-        case 2: rc = str_idx(d, v, &f->name, "function name"); break;
-        case 3: rc = str_idx(d, v, &f->system_name, "function system name"); break;
-        case 4: rc = str_idx(d, v, &f->filename, "function file name"); break;
+        case 2: name = v; break;
+        case 3: sys = v; break;
+        case 4: file = v; break;
         case 5: f->start_line = (int64_t)v; break;
         default: rc = rd_skip(d, &r, wt); break;
         }
         if (rc)
             return rc;
     }
+    if (!rc)
+        rc = str_idx(d, name, &f->name, "function name");
+    if (!rc)
+        rc = str_idx(d, sys, &f->system_name, "function system name");
+    if (!rc)
+        rc = str_idx(d, file, &f->filename, "function file name");
     return rc;
 }
 
 static int dec_mapping(struct pbdec *d, struct rd r, struct cprof_mapping *m)
 {
+    uint64_t file = 0, build = 0, v = 0;
     uint32_t field = 0;
-    uint64_t v;
     int wt = 0, rc;
 
     memset(m, 0, sizeof(*m));
@@ -320,8 +335,8 @@ static int dec_mapping(struct pbdec *d, struct rd r, struct cprof_mapping *m)
         case 2: m->start = v; break;
         case 3: m->limit = v; break;
         case 4: m->offset = v; break;
-        case 5: rc = str_idx(d, v, &m->filename, "mapping file name"); break;
-        case 6: rc = str_idx(d, v, &m->build_id, "mapping build id"); break;
+        case 5: file = v; break;
+        case 6: build = v; break;
         case 7: m->has_functions = v != 0; break;
         case 8: m->has_filenames = v != 0; break;
         case 9: m->has_line_numbers = v != 0; break;
@@ -331,6 +346,10 @@ static int dec_mapping(struct pbdec *d, struct rd r, struct cprof_mapping *m)
         if (rc)
             return rc;
     }
+    if (!rc)
+        rc = str_idx(d, file, &m->filename, "mapping file name");
+    if (!rc)
+        rc = str_idx(d, build, &m->build_id, "mapping build id");
     return rc;
 }
 
@@ -386,8 +405,8 @@ static int dec_top_field(struct pbdec *d, struct rd *r, uint32_t field, int wt)
         if (rc)
             return rc;
         switch (field) {
-        case 7: return str_idx(d, v, &p->drop_frames, "drop_frames");
-        case 8: return str_idx(d, v, &p->keep_frames, "keep_frames");
+        case 7: d->drop_frames = v; return 0;
+        case 8: d->keep_frames = v; return 0;
         case 9:
             /* pprof refuses a second nonzero time: two profiles were concatenated. */
             if (d->have_time && p->time_nanos != 0)
@@ -397,7 +416,7 @@ static int dec_top_field(struct pbdec *d, struct rd *r, uint32_t field, int wt)
             return 0;
         case 10: p->duration_nanos = (int64_t)v; return 0;
         case 12: p->period = (int64_t)v; return 0;
-        default: return str_idx(d, v, &p->default_sample_type, "default_sample_type");
+        default: d->default_sample_type = v; return 0;
         }
     default:
         return rd_skip(d, r, wt);
@@ -579,8 +598,8 @@ static int add_value(struct pbdec *d, void *ctx, uint64_t v)
 
 static int dec_label(struct pbdec *d, struct rd r, struct cprof_label *l)
 {
+    uint64_t key = 0, str = 0, unit = 0, v = 0;
     uint32_t field = 0;
-    uint64_t v;
     int wt = 0, rc;
 
     memset(l, 0, sizeof(*l));
@@ -591,15 +610,21 @@ static int dec_label(struct pbdec *d, struct rd r, struct cprof_label *l)
                 return rc;
         }
         switch (field) {
-        case 1: rc = str_idx(d, v, &l->key, "label key"); break;
-        case 2: rc = str_idx(d, v, &l->str, "label value"); break;
+        case 1: key = v; break;
+        case 2: str = v; break;
         case 3: l->num = (int64_t)v; break;
-        case 4: rc = str_idx(d, v, &l->num_unit, "label unit"); break;
+        case 4: unit = v; break;
         default: rc = rd_skip(d, &r, wt); break;
         }
         if (rc)
             return rc;
     }
+    if (!rc)
+        rc = str_idx(d, key, &l->key, "label key");
+    if (!rc)
+        rc = str_idx(d, str, &l->str, "label value");
+    if (!rc)
+        rc = str_idx(d, unit, &l->num_unit, "label unit");
     return rc;
 }
 
@@ -763,6 +788,13 @@ static int decode_passes(struct pbdec *d, struct rd whole)
     while ((rc = rd_key(d, &r, &field, &wt)) == 1)
         if ((rc = dec_top_field(d, &r, field, wt)) != 0)
             return rc;
+    if (rc)
+        return rc;
+    rc = str_idx(d, d->drop_frames, &p->drop_frames, "drop_frames");
+    if (!rc)
+        rc = str_idx(d, d->keep_frames, &p->keep_frames, "keep_frames");
+    if (!rc)
+        rc = str_idx(d, d->default_sample_type, &p->default_sample_type, "default_sample_type");
     if (rc)
         return rc;
     p->nsample_types = (uint32_t)d->n_vt;

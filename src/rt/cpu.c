@@ -374,6 +374,7 @@ static void scan_threads(void)
 static void *writer_main(void *arg)
 {
     (void)arg;
+    cprof__heap_ignore_thread();
     pthread_mutex_lock(&G.lock);
     G.cpu.writer_tid = gettid();
     while (!G.cpu.writer_stop) {
@@ -456,31 +457,19 @@ static int finish_profile(struct cprof_profile *p)
              (unsigned long long)G.cpu.threads, (unsigned long long)atomic_load(&S.unknown));
     if (!err)
         err = cprof_profile_add_comment(p, text);
-    /* Mappings, then symbolization (src/rt/maps.c): the file is useful elsewhere. */
-    if (!err)
-        err = cprof__add_self_mappings(p);
+    /* Mappings and symbols are added by cprof__profile_write (src/rt/write.c). */
     return err;
 }
 
 static int write_profile(void)
 {
-    struct cprof_buf buf;
-    int err;
+    int err = G.cpu.fold_err ? G.cpu.fold_err : finish_profile(G.cpu.fold);
 
-    cprof_buf_init(&buf, 0);
-    err = G.cpu.fold_err ? G.cpu.fold_err : finish_profile(G.cpu.fold);
     if (!err)
-        err = cprof_profile_encode(G.cpu.fold, true, &buf);
-    if (!err) {
-        if (G.cpu.out_fd >= 0)
-            err = cprof_fd_write_all(G.cpu.out_fd, buf.data, buf.len);
-        else
-            err = cprof_file_write_atomic(G.cpu.out_path, buf.data, buf.len);
-    }
+        err = cprof__profile_write(G.cpu.fold, G.cpu.out_fd, G.cpu.out_path);
     if (err)
         cprof__warn("cannot write CPU profile%s%s: %s", G.cpu.out_fd >= 0 ? "" : " ",
                     G.cpu.out_fd >= 0 ? "" : G.cpu.out_path, cprof_strerror(err));
-    cprof_buf_release(&buf);
     return err;
 }
 
@@ -679,7 +668,9 @@ int cprof__cpu_stop_locked(void)
 
 void cprof__thread_begin(void)
 {
+    cprof__heap_enter(); /* pthread_getattr_np allocates: the runtime's, not the program's */
     cprof_unwind_thread_init();
+    cprof__heap_leave();
     if (G.thr_key_ok)
         pthread_setspecific(G.thr_key, (void *)1);
     if (getpid() != G.pid)
@@ -770,8 +761,10 @@ CPROF_EXPORT int cprof_cpu_stop(void)
     int err;
 
     cprof__rt_ensure_init();
+    cprof__heap_enter(); /* writing the profile allocates: not the program's memory */
     pthread_mutex_lock(&G.lock);
     err = cprof__cpu_stop_locked();
     pthread_mutex_unlock(&G.lock);
+    cprof__heap_leave();
     return err;
 }

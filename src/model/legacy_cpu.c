@@ -135,9 +135,8 @@ static int cpu_profile(struct words *w, int64_t period, const struct cprof_limit
     lp.types[1][1] = "nanoseconds";
     lp.ntypes = 2;
     lp.drop_frames = CPROF__CPU_DROP_RX;
+    /* A bad record makes the whole file "not a CPU profile", as in pprof. */
     rc = read_samples(&lp, w, diag);
-    if (rc == CPROF__LEGACY_UNRECOGNIZED)
-        rc = cprof_diag_set(diag, CPROF_ECORRUPT, "unrecognized profile format");
     if (!rc) {
         strip_handler_frames(&lp);
         cprof__scan_init(&s, w->dead ? "" : (const char *)w->p, w->dead ? 0 : w->n);

@@ -29,7 +29,6 @@ static const char frag_header_re[] =
 static const char count_start_re[] = "\\A(\\S+) profile: total \\d+\\z";
 static const char count_re[] = "\\A(\\d+) @(( 0x[0-9a-f]+)+)\\z";
 static const char contention_sample_re[] = "(\\d+) *(\\d+) @([ x0-9a-f]*)";
-static const char hex_number_re[] = "0x[0-9a-f]+";
 
 #define CAP(caps, g) ((caps)[2 * (g)])
 #define CAPLEN(caps, g) ((caps)[2 * (g)] == SIZE_MAX ? 0 : (caps)[2 * (g) + 1] - (caps)[2 * (g)])
@@ -52,29 +51,38 @@ static int too_long(struct cprof_diag *diag)
     return cprof_diag_set(diag, CPROF_ECORRUPT, "bufio.Scanner: token too long");
 }
 
-/* Every 0x... number in s, each decremented by one, as the sample's locations. */
-static int add_hex_addrs(struct cprof__lp *lp, const struct cprof__lre *hex, const char *s,
-                         size_t n, struct cprof_diag *diag)
+static bool is_lhex(char c)
 {
-    size_t caps[2 * CPROF_LRE_MAX_CAP];
+    return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f');
+}
 
-    while (n > 0) {
+/*
+ * Every match of 0x[0-9a-f]+ in s (leftmost, not overlapping, as Go's
+ * FindAllString), each decremented by one, as the sample's locations.
+ * Scanned by hand: a regexp search per number would be quadratic.
+ */
+static int add_hex_addrs(struct cprof__lp *lp, const char *s, size_t n, struct cprof_diag *diag)
+{
+    size_t i = 0;
+
+    while (i + 2 < n) {
+        size_t j = i + 2;
         uint64_t a;
-        int rc = cprof__lre_find(hex, s, n, caps);
-        if (rc < 0)
-            return cprof_diag_set(diag, rc, "out of memory");
-        if (rc == 0)
-            break;
-        if (cprof__parse_uint(s + caps[0], caps[1] - caps[0], 0, &a))
+        int rc;
+        if (s[i] != '0' || s[i + 1] != 'x' || !is_lhex(s[j])) {
+            i++;
+            continue;
+        }
+        while (j < n && is_lhex(s[j]))
+            j++;
+        if (cprof__parse_uint(s + i, j - i, 0, &a))
             return cprof_diag_set(diag, CPROF_ECORRUPT,
                                   "malformed sample: failed to parse as hex 64-bit number: %.*s",
-                                  (int)(caps[1] - caps[0]) > 40 ? 40 : (int)(caps[1] - caps[0]),
-                                  s + caps[0]);
+                                  (int)(j - i > 40 ? 40 : j - i), s + i);
         rc = cprof__lp_loc(lp, a - 1, diag);
         if (rc)
             return rc;
-        s += caps[1];
-        n -= caps[1];
+        i = j;
     }
     return 0;
 }
@@ -170,7 +178,7 @@ static int heap_pair(const char *l, const size_t *caps, int gc, int gs, const st
 }
 
 struct heap_res {
-    struct cprof__lre hdr, growth, frag, sample, hex;
+    struct cprof__lre hdr, growth, frag, sample;
 };
 
 static int heap_sample(struct cprof__lp *lp, const struct heap_res *res, const struct heap_hdr *h,
@@ -194,7 +202,7 @@ static int heap_sample(struct cprof__lp *lp, const struct heap_res *res, const s
         return rc;
     lp->samples[lp->nsamples - 1].has_bytes = true;
     lp->samples[lp->nsamples - 1].bytes = hv.blocksize;
-    return add_hex_addrs(lp, &res->hex, l + CAP(caps, 5), CAPLEN(caps, 5), diag);
+    return add_hex_addrs(lp, l + CAP(caps, 5), CAPLEN(caps, 5), diag);
 }
 
 static void heap_types(struct cprof__lp *lp, bool has_alloc)
@@ -275,8 +283,7 @@ int cprof_legacy_parse_heap(const uint8_t *buf, size_t len, const struct cprof_l
     if (cprof__lre_compile(&res->hdr, heap_header_re) ||
         cprof__lre_compile(&res->growth, growth_header_re) ||
         cprof__lre_compile(&res->frag, frag_header_re) ||
-        cprof__lre_compile(&res->sample, heap_sample_re) ||
-        cprof__lre_compile(&res->hex, hex_number_re)) {
+        cprof__lre_compile(&res->sample, heap_sample_re)) {
         free(res);
         return cprof_diag_set(diag, CPROF_EUSAGE, "internal: bad heap pattern");
     }
@@ -297,7 +304,7 @@ static int malformed(struct cprof_diag *diag)
 }
 
 static int count_line(struct cprof__lp *lp, const struct cprof__lre *re,
-                      const struct cprof__lre *hex, const char *l, size_t n,
+                      const char *l, size_t n,
                       struct cprof_diag *diag)
 {
     size_t caps[2 * CPROF_LRE_MAX_CAP];
@@ -311,7 +318,7 @@ static int count_line(struct cprof__lp *lp, const struct cprof__lre *re,
     rc = cprof__lp_sample(lp, &v, 1, diag);
     if (rc)
         return rc;
-    rc = add_hex_addrs(lp, hex, l + CAP(caps, 2), CAPLEN(caps, 2), diag);
+    rc = add_hex_addrs(lp, l + CAP(caps, 2), CAPLEN(caps, 2), diag);
     /* every field is 0x[0-9a-f]+ here, so a parse failure is an overflow */
     return rc == CPROF_ECORRUPT ? malformed(diag) : rc;
 }
@@ -319,12 +326,11 @@ static int count_line(struct cprof__lp *lp, const struct cprof__lre *re,
 static int count_body(struct cprof__lp *lp, struct cprof__scan *s, char *type,
                       struct cprof_diag *diag)
 {
-    struct cprof__lre start, line, hex;
+    struct cprof__lre start, line;
     size_t caps[2 * CPROF_LRE_MAX_CAP];
     int rc;
 
-    if (cprof__lre_compile(&start, count_start_re) || cprof__lre_compile(&line, count_re) ||
-        cprof__lre_compile(&hex, hex_number_re))
+    if (cprof__lre_compile(&start, count_start_re) || cprof__lre_compile(&line, count_re))
         return cprof_diag_set(diag, CPROF_EUSAGE, "internal: bad count pattern");
     while (cprof__scan(s) && cprof__is_space_or_comment(s->line, s->linelen))
         ;
@@ -347,7 +353,7 @@ static int count_body(struct cprof__lp *lp, struct cprof__scan *s, char *type,
             continue;
         if (cprof__has_prefix(s->line, s->linelen, "---"))
             break;
-        rc = count_line(lp, &line, &hex, s->line, s->linelen, diag);
+        rc = count_line(lp, &line, s->line, s->linelen, diag);
         if (rc)
             return rc;
     }
@@ -413,7 +419,7 @@ static int cont_attr(struct cprof__lp *lp, struct cont_attrs *a, const char *l, 
 }
 
 static int cont_sample(struct cprof__lp *lp, const struct cprof__lre *re,
-                       const struct cprof__lre *hex, int64_t cpu_hz, const char *l, size_t n,
+                       int64_t cpu_hz, const char *l, size_t n,
                        struct cprof_diag *diag)
 {
     size_t caps[2 * CPROF_LRE_MAX_CAP];
@@ -438,17 +444,17 @@ static int cont_sample(struct cprof__lp *lp, const struct cprof__lre *re,
     vals[1] = v1;
     rc = cprof__lp_sample(lp, vals, 2, diag);
     if (!rc)
-        rc = add_hex_addrs(lp, hex, l + CAP(caps, 3), CAPLEN(caps, 3), diag);
+        rc = add_hex_addrs(lp, l + CAP(caps, 3), CAPLEN(caps, 3), diag);
     return rc;
 }
 
 static int cont_body(struct cprof__lp *lp, struct cprof__scan *s, struct cprof_diag *diag)
 {
-    struct cprof__lre re, hex;
+    struct cprof__lre re;
     struct cont_attrs a = {0};
     int rc = 0;
 
-    if (cprof__lre_compile(&re, contention_sample_re) || cprof__lre_compile(&hex, hex_number_re))
+    if (cprof__lre_compile(&re, contention_sample_re))
         return cprof_diag_set(diag, CPROF_EUSAGE, "internal: bad contention pattern");
     while (cprof__scan(s)) {
         const char *l = s->line;
@@ -474,7 +480,7 @@ static int cont_body(struct cprof__lp *lp, struct cprof__scan *s, struct cprof_d
         if (cprof__has_prefix(l, n, "---"))
             break;
         if (!cprof__is_space_or_comment(l, n)) {
-            rc = cont_sample(lp, &re, &hex, a.cpu_hz, l, n, diag);
+            rc = cont_sample(lp, &re, a.cpu_hz, l, n, diag);
             if (rc)
                 return rc;
         }

@@ -239,6 +239,40 @@ static void parse_seq(struct comp *c)
     }
 }
 
+/*
+ * Collects into re->first the bytes a match can start with, following
+ * SPLIT, JMP and SAVE from pc; false when a match may be empty or starts
+ * with an assertion (then every start position must be tried).
+ */
+static bool first_set(struct cprof__lre *re, int pc, uint8_t *seen)
+{
+    while (!seen[pc]) {
+        const struct cprof__lre_inst *in = &re->prog[pc];
+        seen[pc] = 1;
+        if (in->op == OP_BYTE) {
+            set_bit(re->first, in->arg);
+            return true;
+        }
+        if (in->op == OP_CLASS) {
+            for (int i = 0; i < 32; i++)
+                re->first[i] |= re->cls[in->arg][i];
+            return true;
+        }
+        if (in->op == OP_SPLIT) {
+            if (!first_set(re, in->x, seen))
+                return false;
+            pc = in->y;
+        } else if (in->op == OP_JMP) {
+            pc = in->x;
+        } else if (in->op == OP_SAVE) {
+            pc++;
+        } else {
+            return false;
+        }
+    }
+    return true;
+}
+
 int cprof__lre_compile(struct cprof__lre *re, const char *pat)
 {
     struct comp c = {re, pat, 0};
@@ -253,6 +287,11 @@ int cprof__lre_compile(struct cprof__lre *re, const char *pat)
         c.err = CPROF_EUSAGE;
     emit(&c, OP_SAVE, 1, 0, 0);
     emit(&c, OP_MATCH, 0, 0, 0);
+    if (!c.err) {
+        uint8_t seen[CPROF_LRE_MAX_INST] = {0};
+        memset(re->first, 0, sizeof(re->first));
+        re->has_first = first_set(re, 0, seen);
+    }
     return c.err;
 }
 
@@ -358,6 +397,11 @@ static int try_from(struct run *r, size_t start)
     return rc;
 }
 
+static bool starts(const struct cprof__lre *re, uint8_t b)
+{
+    return re->first[b >> 3] & (1u << (b & 7));
+}
+
 int cprof__lre_find(const struct cprof__lre *re, const char *s, size_t n,
                     size_t caps[2 * CPROF_LRE_MAX_CAP])
 {
@@ -369,6 +413,13 @@ int cprof__lre_find(const struct cprof__lre *re, const char *s, size_t n,
     if (!r.visited)
         return -ENOMEM;
     for (size_t start = 0; start <= n; start++) {
+        if (re->has_first && !re->anchored) {
+            /* skip to the next byte that can start a match */
+            while (start < n && !starts(re, (uint8_t)s[start]))
+                start++;
+            if (start == n)
+                break;
+        }
         for (int i = 0; i < 2 * CPROF_LRE_MAX_CAP; i++)
             caps[i] = SIZE_MAX;
         r.top = 0;

@@ -36,6 +36,8 @@ struct cprof__lre {
     int ncls;
     int ncap;      /* capture groups including group 0 */
     int anchored;  /* pattern starts with ^ or \A */
+    int has_first; /* first[] holds every byte a match can start with */
+    uint8_t first[32];
 };
 
 /*

@@ -3,6 +3,7 @@
  */
 #include "legacy_check.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -11,6 +12,12 @@
 #include "model/codec.h"
 #include "model/legacy.h"
 #include "model/profile.h"
+
+static void fail(const char *what, const struct cprof_diag *diag)
+{
+    fprintf(stderr, "legacy_check: %s failed: %s\n", what, diag ? diag->msg : "");
+    abort();
+}
 
 static void roundtrip(const struct cprof_profile *p, const struct cprof_limits *lim)
 {
@@ -21,16 +28,16 @@ static void roundtrip(const struct cprof_profile *p, const struct cprof_limits *
     cprof_buf_init(&a, 0);
     cprof_buf_init(&b, 0);
     if (cprof_profile_check(p, &diag) != 0)
-        abort();
+        fail("check", &diag);
     if (cprof_profile_encode(p, false, &a) != 0)
-        abort();
+        fail("encode", NULL);
     if (a.len > 0) {
         if (cprof_profile_decode(a.data, a.len, lim, &q, &diag) != 0)
-            abort();
+            fail("decode of the encoding", &diag);
         if (cprof_profile_encode(q, false, &b) != 0)
-            abort();
+            fail("re-encode", NULL);
         if (a.len != b.len || memcmp(a.data, b.data, a.len) != 0)
-            abort();
+            fail("encode(decode(encode(p))) == encode(p)", NULL);
     }
     cprof_profile_free(q);
     cprof_buf_release(&a);

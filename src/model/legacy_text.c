@@ -200,7 +200,11 @@ static int heap_sample(struct cprof__lp *lp, const struct heap_res *res, const s
     rc = cprof__lp_sample(lp, hv.v, hv.n, diag);
     if (rc)
         return rc;
-    lp->samples[lp->nsamples - 1].has_bytes = true;
+    /*
+     * A zero numeric label does not survive profile.proto (pprof's decoder
+     * drops it, and no pprof output shows it): leave it out from the start.
+     */
+    lp->samples[lp->nsamples - 1].has_bytes = hv.blocksize != 0;
     lp->samples[lp->nsamples - 1].bytes = hv.blocksize;
     return add_hex_addrs(lp, l + CAP(caps, 5), CAPLEN(caps, 5), diag);
 }

@@ -66,7 +66,7 @@ int cprof_profile_parse_any(const uint8_t *buf, size_t len, const struct cprof_l
     }
     *out = NULL;
     if (len == 0)
-        return cprof_diag_set(diag, CPROF_ECORRUPT, "empty input file");
+        return cprof_diag_set(diag, CPROF_ECORRUPT, "empty input");
     cprof_buf_init(&raw, lim->max_bytes);
     if (len >= 2 && buf[0] == 0x1f && buf[1] == 0x8b) {
         rc = cprof_gunzip(buf, len, lim->max_bytes, &raw, diag);
@@ -78,7 +78,7 @@ int cprof_profile_parse_any(const uint8_t *buf, size_t len, const struct cprof_l
         len = raw.len;
         if (len == 0) {
             cprof_buf_release(&raw);
-            return cprof_diag_set(diag, CPROF_ECORRUPT, "empty input file");
+            return cprof_diag_set(diag, CPROF_ECORRUPT, "empty input");
         }
     }
     rc = cprof__decode_message(buf, len, lim, out, &pd);

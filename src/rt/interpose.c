@@ -5,9 +5,11 @@
  *
  * pthread_create: the new thread starts in a trampoline that registers it
  * with the runtime (unwinder stack bounds, CPU timer, exit hook) before it
- * runs the program's start routine.
+ * runs the program's start routine.  The creating stack is recorded for
+ * the threadcreate profile (src/rt/threads.c).
  */
 #include "rt/rt.h"
+#include "rt/threads.h"
 
 #include <dlfcn.h>
 #include <errno.h>
@@ -48,9 +50,11 @@ static void *trampoline(void *p)
 CPROF_EXPORT int pthread_create(pthread_t *t, const pthread_attr_t *a, void *(*fn)(void *),
                                 void *arg)
 {
-    struct start *s = malloc(sizeof(*s));
+    struct start *s;
     int err;
 
+    cprof__threadcreate_record(); /* the threadcreate profile */
+    s = malloc(sizeof(*s));
     if (!s) /* still create the thread; the next /proc scan will sample it */
         return cprof__real_pthread_create(t, a, fn, arg);
     s->fn = fn;

@@ -56,7 +56,13 @@ UNIT_OBJ   := $(call obj,$(UNIT_SRC))
 CPROF   := $(BUILD)/cprof
 LIBRT   := $(BUILD)/libcprof.so
 UNIT    := $(BUILD)/cprof_unit
-REPLAY  := $(BUILD)/fuzz_replay
+# One fuzz target per parser, fuzz/fuzz_NAME.c, with its corpus in
+# fuzz/corpus/NAME/; `make test` replays each corpus through its target.
+FUZZ_NAMES := $(patsubst fuzz/fuzz_%.c,%,$(wildcard fuzz/fuzz_*.c))
+FUZZ_HELP_OBJ := $(call obj,$(filter-out fuzz/replay.c fuzz/fuzz_%.c,$(wildcard fuzz/*.c)))
+REPLAYS := $(patsubst %,$(BUILD)/fuzz_replay_%,$(FUZZ_NAMES))
+# Objects made through the pattern rules above are not intermediates to delete.
+.SECONDARY: $(call obj,$(wildcard fuzz/*.c))
 EXAMPLES := $(patsubst examples/%.c,$(BUILD)/examples/%,$(wildcard examples/*.c))
 
 .PHONY: all demo test unit e2e replay check asan tsan fuzz bench install uninstall clean \
@@ -131,7 +137,8 @@ $(UNIT): $(UNIT_OBJ) $(REF_OBJ) $(BUILD)/libtool.a $(BUILD)/librt.a $(BUILD)/lib
 	@echo "  LD      $@"
 	$(Q)$(CC) -o $@ $^ $(LDFLAGS_ALL) $(PKG_LIBS) $(REF_LIBS)
 
-$(REPLAY): $(BUILD)/obj/fuzz/replay.o $(BUILD)/obj/fuzz/fuzz_decode.o $(REF_OBJ) $(BUILD)/libshared.a
+$(BUILD)/fuzz_replay_%: $(BUILD)/obj/fuzz/replay.o $(BUILD)/obj/fuzz/fuzz_%.o $(FUZZ_HELP_OBJ) \
+                        $(REF_OBJ) $(BUILD)/libshared.a
 	@echo "  LD      $@"
 	$(Q)$(CC) -o $@ $^ $(LDFLAGS_ALL) $(PKG_LIBS) $(REF_LIBS)
 
@@ -142,7 +149,7 @@ $(BUILD)/examples/%: examples/%.c | $(DEPS_STAMP)
 
 # ---- tests -----------------------------------------------------------------
 
-test: all $(UNIT) $(REPLAY) $(BUILD)/.deps-test check
+test: all $(UNIT) $(REPLAYS) $(BUILD)/.deps-test check
 	@BUILD=$(BUILD) sh tests/run.sh
 
 unit: $(UNIT)
@@ -151,8 +158,8 @@ unit: $(UNIT)
 e2e: all $(BUILD)/.deps-test
 	@BUILD=$(BUILD) sh tests/e2e/run.sh $(T)
 
-replay: $(REPLAY)
-	$(REPLAY) fuzz/corpus/decode
+replay: $(REPLAYS)
+	@for n in $(FUZZ_NAMES); do $(BUILD)/fuzz_replay_$$n fuzz/corpus/$$n || exit 1; done
 
 check: check-headers check-symbols check-deps check-sigsafe
 
@@ -185,9 +192,9 @@ asan:
 fuzz: | $(DEPS_STAMP)
 	@sh scripts/deps.sh fuzz
 	$(MAKE) BUILD=build-fuzz CC=clang CFLAGS="-O1 -g -fsanitize=fuzzer-no-link" \
-	    SANITIZE=1 build-fuzz/fuzz_decode
+	    SANITIZE=1 $(patsubst %,build-fuzz/fuzz_%,$(FUZZ_NAMES))
 
-build-fuzz/fuzz_decode: $(BUILD)/obj/fuzz/fuzz_decode.o $(REF_OBJ) $(BUILD)/libshared.a
+build-fuzz/fuzz_%: $(BUILD)/obj/fuzz/fuzz_%.o $(FUZZ_HELP_OBJ) $(REF_OBJ) $(BUILD)/libshared.a
 	$(CC) -fsanitize=fuzzer,address,undefined -o $@ $^ $(PKG_LIBS) $(REF_LIBS)
 
 # Benchmark programs link the shared code only: nothing under bench/ goes

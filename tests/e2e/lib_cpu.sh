@@ -45,3 +45,42 @@ summary_top() {
 comments() {
     go tool pprof -raw "$1" 2>/dev/null | sed -n 's/^Comment: //p'
 }
+
+# traces FILE: the stacks of `go tool pprof -traces`, one a line, as
+# "ms leaf;caller;...;root" (inline frames keep pprof's " (inline)" mark).
+traces() {
+    go tool pprof -traces -sample_index=cpu "$1" 2>/dev/null | awk '
+        function flush() { if (st != "") print v, st; st = ""; v = -1 }
+        function ms(s,   n) {
+            n = s + 0
+            if (s ~ /ns$/) return n / 1e6
+            if (s ~ /us$/) return n / 1e3
+            if (s ~ /ms$/) return n
+            if (s ~ /s$/) return n * 1e3
+            return n
+        }
+        function name(from,   i, s) { s = $from; for (i = from + 1; i <= NF; i++) s = s " " $i; return s }
+        BEGIN { v = -1 }
+        /^-+\+-+$/ { flush(); next }
+        $1 ~ /^[0-9.]+(ns|us|ms|s)$/ && NF >= 2 { v = ms($1); st = name(2); next }
+        v >= 0 && NF >= 1 { st = st ";" name(1) }
+        END { flush() }'
+}
+
+# chain_share TRACES LEAF F1 F2 ...: percent of the CPU time of stacks whose
+# leaf is LEAF in which F1, F2, ... follow as callers, in that order (other
+# frames may sit between them).  Names match as substrings (qsort: __qsort_r).
+chain_share() {
+    tr=$1
+    shift
+    awk -v want="$*" '
+        BEGIN { nw = split(want, w, " ") }
+        {
+            v = $1; st = substr($0, length($1) + 2); n = split(st, f, ";")
+            if (index(f[1], w[1]) == 0) next
+            all += v; j = 2
+            for (i = 2; i <= n && j <= nw; i++) if (index(f[i], w[j]) > 0) j++
+            if (j > nw) ok += v
+        }
+        END { printf "%.1f\n", (all > 0 ? 100 * ok / all : 0) }' "$tr"
+}

@@ -41,6 +41,17 @@ summary_top() {
     awk '/flat%/ { getline; print $NF; exit }' "$1"
 }
 
+# summary_rows ERRFILE: cprof run's summary rows with flat > 0, as "flat_ms name".
+summary_rows() {
+    awk 'rows && NF >= 6 {
+             v = $1 + 0
+             if ($1 ~ /ms$/) v = v; else if ($1 ~ /us$/) v /= 1e3; else if ($1 ~ /s$/) v *= 1e3
+             n = $6; for (i = 7; i <= NF; i++) n = n " " $i
+             if (v > 0) print v, n
+         }
+         /flat%/ { rows = 1 }' "$1"
+}
+
 # comment FILE: the cprof comments of a profile.
 comments() {
     go tool pprof -raw "$1" 2>/dev/null | sed -n 's/^Comment: //p'

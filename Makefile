@@ -197,6 +197,7 @@ bench: all $(BENCH_GEN)
 	@sh scripts/deps.sh bench
 	@BUILD=$(BUILD) sh bench/run.sh
 	@BUILD=$(BUILD) sh bench/cpu.sh
+	@BUILD=$(BUILD) sh bench/cpu_overhead.sh
 
 # ---- install ---------------------------------------------------------------
 

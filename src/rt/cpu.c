@@ -457,7 +457,7 @@ static void deadline_after(struct timespec *ts, long ms)
     }
 }
 
-static void *writer_main(void *arg)
+void *cprof__writer_main(void *arg)
 {
     int64_t next_fold = now_ns(CLOCK_MONOTONIC) + WRITER_TICK_MS * 1000000LL;
 
@@ -673,7 +673,7 @@ static int start_writer(void)
     sigfillset(&all);
     pthread_sigmask(SIG_SETMASK, &all, &old);
     G.cpu.writer_stop = false;
-    err = -cprof__real_pthread_create(&G.cpu.writer, NULL, writer_main, NULL);
+    err = -cprof__spawn_internal(&G.cpu.writer, cprof__writer_main);
     pthread_sigmask(SIG_SETMASK, &old, NULL);
     G.cpu.writer_started = err == 0;
     return err;

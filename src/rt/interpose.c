@@ -49,6 +49,29 @@ int cprof__real_pthread_create(pthread_t *t, const pthread_attr_t *a, void *(*fn
     return f(t, a, fn, arg);
 }
 
+int cprof__spawn_internal(pthread_t *t, void *(*fn)(void *))
+{
+#if defined(__SANITIZE_THREAD__)
+    /*
+     * RTLD_NEXT from here skips TSan's interceptor (it precedes us in the
+     * preload list) and TSan crashes in a thread it did not see start.
+     * The interceptor calls our wrapper, which passes internal threads on.
+     */
+    static pthread_create_fn tsan_create;
+    pthread_create_fn f = __atomic_load_n(&tsan_create, __ATOMIC_ACQUIRE);
+
+    if (!f) {
+        f = (pthread_create_fn)dlsym(RTLD_DEFAULT, "pthread_create");
+        if (!f)
+            return EAGAIN;
+        __atomic_store_n(&tsan_create, f, __ATOMIC_RELEASE);
+    }
+    return f(t, NULL, fn, NULL);
+#else
+    return cprof__real_pthread_create(t, NULL, fn, NULL);
+#endif
+}
+
 static void *trampoline(void *p)
 {
     struct start s = *(struct start *)p;
@@ -61,9 +84,21 @@ static void *trampoline(void *p)
 CPROF_EXPORT int pthread_create(pthread_t *t, const pthread_attr_t *a, void *(*fn)(void *),
                                 void *arg)
 {
-    struct start *s = malloc(sizeof(*s));
+    struct start *s;
     int err;
 
+    if (fn == cprof__writer_main) /* ours, through TSan's interceptor: never sampled */
+        return cprof__real_pthread_create(t, a, fn, arg);
+#if defined(__SANITIZE_THREAD__)
+    /*
+     * Under TSan we are called by TSan's interceptor with its own start
+     * routine: a trampoline of ours would run instrumented code before TSan
+     * set the thread up.  The writer's /proc/self/task scan samples the
+     * thread instead (within 100 ms; its stack reads are probed).
+     */
+    return cprof__real_pthread_create(t, a, fn, arg);
+#endif
+    s = malloc(sizeof(*s));
     if (!s) /* still create the thread; the next /proc scan will sample it */
         return cprof__real_pthread_create(t, a, fn, arg);
     s->fn = fn;

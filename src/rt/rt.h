@@ -122,6 +122,16 @@ int cprof__real_pthread_create(pthread_t *t, const pthread_attr_t *a, void *(*fn
                                void *arg);
 
 /*
+ * Starts one of the runtime's own threads (fn(NULL)), never sampled.  In a
+ * TSan build it goes through TSan's interceptor, so TSan knows the thread.
+ * 0 or a positive errno, as pthread_create.  Context: not a signal handler.
+ */
+int cprof__spawn_internal(pthread_t *t, void *(*fn)(void *));
+
+/* The writer thread's body (src/rt/cpu.c). */
+void *cprof__writer_main(void *arg);
+
+/*
  * Adds the executable mappings of /proc/self/maps to p, points every
  * location without a mapping at the mapping that holds its address, and
  * symbolizes the locations (src/rt/maps.c).  0 or -errno/-ENOMEM.

@@ -9,6 +9,11 @@ PROGS="$CPROF_SRCDIR/tests/e2e/progs"
 if nm -D "$LIB" 2>/dev/null | grep -q __asan_init; then
     export ASAN_OPTIONS=detect_leaks=0:verify_asan_link_order=0
 fi
+# A TSan build (make tsan) needs TSan's runtime loaded first, also in
+# programs linked with the runtime (cprof run arranges it for its child).
+if nm -D "$LIB" 2>/dev/null | grep -q __tsan_init; then
+    export LD_PRELOAD="$(ldd "$LIB" | awk '/libtsan/ { print $3 }')"
+fi
 
 fail() {
     echo "FAIL: $*"

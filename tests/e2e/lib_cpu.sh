@@ -6,12 +6,15 @@ LIB="$CPROF_SRCDIR/$BUILD/libcprof.so"
 PROGS="$CPROF_SRCDIR/tests/e2e/progs"
 # A sanitizer build of the runtime (make asan) runs inside uninstrumented
 # test programs: let it start without being first, and ignore their leaks.
+SANITIZER=
 if nm -D "$LIB" 2>/dev/null | grep -q __asan_init; then
+    SANITIZER=asan
     export ASAN_OPTIONS=detect_leaks=0:verify_asan_link_order=0
 fi
 # A TSan build (make tsan) needs TSan's runtime loaded first, also in
 # programs linked with the runtime (cprof run arranges it for its child).
 if nm -D "$LIB" 2>/dev/null | grep -q __tsan_init; then
+    SANITIZER=tsan
     export LD_PRELOAD="$(ldd "$LIB" | awk '/libtsan/ { print $3 }')"
 fi
 

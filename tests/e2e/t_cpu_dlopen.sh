@@ -14,9 +14,13 @@ cc -std=c11 -D_GNU_SOURCE -O2 -g -fomit-frame-pointer -fPIC -shared -o plug/libp
 cc -std=c11 -D_GNU_SOURCE -O2 -g -fomit-frame-pointer -Wl,--enable-new-dtags \
     -Wl,-rpath,'$ORIGIN/plug' -o dl_main "$PROGS/dl_main.c" -ldl || fail "cannot build dl_main"
 readelf -d dl_main | grep -q RUNPATH || fail "dl_main has no RUNPATH"
-for name in "$WORK/plug/libplug.so" libplug.so; do
+names="$WORK/plug/libplug.so libplug.so"
+# ASan's own dlopen interceptor makes libasan the caller glibc sees, so a
+# bare name is searched along libasan's RUNPATH: not ours to test there.
+[ "$SANITIZER" = asan ] && names="$WORK/plug/libplug.so"
+for name in $names; do
     echo "== dlopen $name"
-    "$CPROF" run -cpu dl.pb.gz -hz 1000 -- ./dl_main "$name" 0.4 >out 2>err ||
+    "$CPROF" run -cpu dl.pb.gz -hz 1000 -- ./dl_main "$name" 0.6 >out 2>err ||
         { cat err; fail "dl_main $name exited $?"; }
     grep -q 'dl_main ok' out || fail "dl_main did not finish"
     comments dl.pb.gz
@@ -25,6 +29,8 @@ for name in "$WORK/plug/libplug.so" libplug.so; do
     head -n 3 tr
     share=$(chain_share tr plug_cmp qsort plug_sort run_plugin main)
     echo "plug_cmp stacks reaching main: $share%"
-    awk -v s="$share" 'BEGIN { exit !(s >= 90) }' || fail "only $share% of plug_cmp stacks reach main"
+    # Samples taken before the rebuild (a few ms; ~40 ms in an ASan build)
+    # have frame pointers only, and the library has none.
+    awk -v s="$share" 'BEGIN { exit !(s >= 80) }' || fail "only $share% of plug_cmp stacks reach main"
 done
 echo ok

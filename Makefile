@@ -27,13 +27,15 @@ else ifneq ($(SANITIZE),)
 SANFLAGS := -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
 endif
 
-PKGS      := libprotobuf-c libdeflate libdw libelf
+PKGS      := libdeflate libdw libelf libmicrohttpd
 # Deferred (=): pkg-config runs only after deps.sh had its chance to install.
 PKG_CFLAGS = $(shell pkg-config --cflags $(PKGS))
 PKG_LIBS   = $(shell pkg-config --libs $(PKGS)) -lpthread -ldl -lm
+# protobuf-c is the reference the tests hold the hand-written codec to.
+REF_LIBS   = $(shell pkg-config --libs libprotobuf-c)
 
 GEN      := $(BUILD)/gen
-INCS      = -Iinclude -Isrc -I$(GEN) $(PKG_CFLAGS)
+INCS      = -Iinclude -Isrc -I$(GEN) -Itests/ref $(PKG_CFLAGS)
 ALL_CFLAGS = $(CSTD) $(WARN) $(WERROR) $(CFLAGS) $(SANFLAGS) -fPIC -fvisibility=hidden \
              -DCPROF_VERSION='"$(VERSION)"' $(INCS) -MMD -MP
 LDFLAGS_ALL = $(SANFLAGS) $(LDFLAGS)
@@ -43,12 +45,13 @@ DEPS_STAMP := $(BUILD)/.deps-build
 # Shared code: linked by both the runtime and the tool.
 SHARED_SRC := $(wildcard src/base/*.c src/model/*.c src/sym/*.c)
 RT_SRC     := $(wildcard src/rt/*.c src/rt/sig/*.c)
-TOOL_SRC   := $(filter-out src/tool/main.c,$(wildcard src/tool/*.c))
+TOOL_SRC   := $(filter-out src/tool/main.c,$(wildcard src/tool/*.c src/tool/report/*.c))
 UNIT_SRC   := $(wildcard tests/unit/*.c)
 PROTO_C    := $(GEN)/profile.pb-c.c
 
 obj = $(patsubst %.c,$(BUILD)/obj/%.o,$(1))
-SHARED_OBJ := $(call obj,$(SHARED_SRC)) $(BUILD)/obj/gen/profile.pb-c.o
+SHARED_OBJ := $(call obj,$(SHARED_SRC))
+REF_OBJ    := $(BUILD)/obj/tests/ref/pbc_ref.o $(BUILD)/obj/gen/profile.pb-c.o
 RT_OBJ     := $(call obj,$(RT_SRC))
 TOOL_OBJ   := $(call obj,$(TOOL_SRC))
 UNIT_OBJ   := $(call obj,$(UNIT_SRC))
@@ -64,12 +67,10 @@ EXAMPLES := $(patsubst examples/%.c,$(BUILD)/examples/%,$(wildcard examples/*.c)
 
 all: $(CPROF) $(LIBRT) $(EXAMPLES)
 
-# The README's main job: build, then round-trip a bundled Go-written profile
-# through cprof's decoder and encoder and show its -raw dump.
-DEMO_PROFILE := examples/profiles/go-cpu.pb.gz
+# The README's main job: build, profile the bundled CPU-bound example with
+# the runtime preloaded, and show where its CPU time went.
 demo: all
-	$(CPROF) -proto -output $(BUILD)/demo.pb.gz $(DEMO_PROFILE)
-	$(CPROF) -raw $(BUILD)/demo.pb.gz
+	$(CPROF) run -hz 1000 -cpu $(BUILD)/demo.cpu.pb.gz -- $(BUILD)/examples/cpu_hot
 
 deps:
 	@sh scripts/deps.sh build test
@@ -84,16 +85,18 @@ $(BUILD)/.deps-test: scripts/deps.sh
 	@sh scripts/deps.sh test
 	@touch $@
 
-$(PROTO_C): src/model/profile.proto | $(DEPS_STAMP)
+$(PROTO_C): src/model/profile.proto | $(DEPS_STAMP) $(BUILD)/.deps-test
 	@mkdir -p $(@D)
 	protoc-c --proto_path=src/model --c_out=$(GEN) src/model/profile.proto
+
+$(BUILD)/obj/tests/ref/pbc_ref.o: $(PROTO_C)
 
 # Generated code is not ours to lint: compile it without the strict set.
 $(BUILD)/obj/gen/profile.pb-c.o: $(PROTO_C)
 	@mkdir -p $(@D)
 	$(CC) $(CSTD) $(CFLAGS) $(SANFLAGS) -fPIC -fvisibility=hidden $(INCS) -c -o $@ $<
 
-$(BUILD)/obj/%.o: %.c | $(DEPS_STAMP) $(PROTO_C)
+$(BUILD)/obj/%.o: %.c | $(DEPS_STAMP)
 	@mkdir -p $(@D)
 	@echo "  CC      $<"
 	$(Q)$(CC) $(ALL_CFLAGS) -c -o $@ $<
@@ -125,13 +128,19 @@ $(CPROF): $(BUILD)/obj/src/tool/main.o $(BUILD)/libtool.a $(BUILD)/libshared.a
 	@echo "  LD      $@"
 	$(Q)$(CC) -o $@ $^ $(LDFLAGS_ALL) $(PKG_LIBS)
 
-$(UNIT): $(UNIT_OBJ) $(BUILD)/libtool.a $(BUILD)/librt.a $(BUILD)/libshared.a
+$(UNIT): $(UNIT_OBJ) $(REF_OBJ) $(BUILD)/libtool.a $(BUILD)/librt.a $(BUILD)/libshared.a
+	@echo "  LD      $@"
+	$(Q)$(CC) -o $@ $^ $(LDFLAGS_ALL) $(PKG_LIBS) $(REF_LIBS)
+
+# Test driver of the report engine (tests/e2e/t_report_agree.sh).
+$(BUILD)/report_driver: $(BUILD)/obj/tests/e2e/progs/report_driver.o $(BUILD)/libtool.a \
+                        $(BUILD)/libshared.a
 	@echo "  LD      $@"
 	$(Q)$(CC) -o $@ $^ $(LDFLAGS_ALL) $(PKG_LIBS)
 
-$(REPLAY): $(BUILD)/obj/fuzz/replay.o $(BUILD)/obj/fuzz/fuzz_decode.o $(BUILD)/libshared.a
+$(REPLAY): $(BUILD)/obj/fuzz/replay.o $(BUILD)/obj/fuzz/fuzz_decode.o $(REF_OBJ) $(BUILD)/libshared.a
 	@echo "  LD      $@"
-	$(Q)$(CC) -o $@ $^ $(LDFLAGS_ALL) $(PKG_LIBS)
+	$(Q)$(CC) -o $@ $^ $(LDFLAGS_ALL) $(PKG_LIBS) $(REF_LIBS)
 
 # Example programs: built with frame pointers off, as users' code often is.
 $(BUILD)/examples/%: examples/%.c | $(DEPS_STAMP)
@@ -140,7 +149,7 @@ $(BUILD)/examples/%: examples/%.c | $(DEPS_STAMP)
 
 # ---- tests -----------------------------------------------------------------
 
-test: all $(UNIT) $(REPLAY) $(BUILD)/.deps-test check
+test: all $(UNIT) $(REPLAY) $(BUILD)/report_driver $(BUILD)/.deps-test check
 	@BUILD=$(BUILD) sh tests/run.sh
 
 unit: $(UNIT)
@@ -200,8 +209,8 @@ fuzz: | $(DEPS_STAMP)
 	$(MAKE) BUILD=build-fuzz CC=clang CFLAGS="-O1 -g -fsanitize=fuzzer-no-link" \
 	    SANITIZE=1 build-fuzz/fuzz_decode
 
-build-fuzz/fuzz_decode: $(BUILD)/obj/fuzz/fuzz_decode.o $(BUILD)/libshared.a
-	$(CC) -fsanitize=fuzzer,address,undefined -o $@ $^ $(PKG_LIBS)
+build-fuzz/fuzz_decode: $(BUILD)/obj/fuzz/fuzz_decode.o $(REF_OBJ) $(BUILD)/libshared.a
+	$(CC) -fsanitize=fuzzer,address,undefined -o $@ $^ $(PKG_LIBS) $(REF_LIBS)
 
 # Benchmark programs link the shared code only: nothing under bench/ goes
 # into the runtime or the tool.
@@ -216,6 +225,8 @@ bench: all $(BENCH_GEN)
 	@BUILD=$(BUILD) sh bench/run.sh
 	@BUILD=$(BUILD) sh bench/cpu.sh
 	@BUILD=$(BUILD) sh bench/cpu_overhead.sh
+	@BUILD=$(BUILD) sh bench/http.sh
+	@BUILD=$(BUILD) sh bench/heap.sh
 
 # ---- install ---------------------------------------------------------------
 

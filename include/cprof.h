@@ -53,6 +53,49 @@ int cprof_cpu_start(int fd, int hz);
  */
 int cprof_cpu_stop(void);
 
+/* Flags of cprof_heap_write. */
+enum cprof_heap_flags {
+    CPROF_HEAP_ALLOCS = 1 << 0, /* an "allocs" profile: default sample type alloc_space */
+};
+
+/*
+ * Starts sampling heap allocations, one sample every `rate` allocated
+ * bytes on average (0: CPROF_MEMRATE or 524288; 1: every allocation),
+ * like setting Go's runtime.MemProfileRate.  Only allocations made after
+ * this call are seen.  Sampling stays on until exit; it is also on from
+ * the start when CPROF_HEAP, CPROF_LEAKS or CPROF_DEBUG=heaptrace=N is
+ * set, and then the rate of the environment holds.  Returns 0 (also when
+ * already on), CPROF_EUSAGE for a negative rate, or -ENOMEM.
+ * Context: any thread, not a signal handler.
+ */
+int cprof_heap_start(long rate);
+
+/*
+ * Writes a heap profile (gzipped pprof protobuf, symbolized) to fd, like
+ * Go's pprof.WriteHeapProfile: sample types alloc_objects, alloc_space,
+ * inuse_objects, inuse_space (estimates unbiased from the samples, as Go
+ * does), one sample per (stack, allocation size) with a numeric "bytes"
+ * label.  The default sample type is inuse_space, or alloc_space with
+ * CPROF_HEAP_ALLOCS.  fd is not closed.  Returns 0, CPROF_EUSAGE when
+ * heap sampling is off or for a bad fd or flags, or the error of writing
+ * (-errno).  The profile's own allocations are not recorded.
+ * Context: any thread, not a signal handler.
+ */
+int cprof_heap_write(int fd, int flags);
+
+/*
+ * Serves Go's /debug/pprof/ endpoints (index, profile, goroutine,
+ * threadcreate, cmdline, symbol, and heap/allocs when heap profiling is
+ * on) on addr, "host:port" ("127.0.0.1:6060", "[::1]:6060"; port 0 picks a
+ * free port, announced on stderr), from a thread of the runtime, as
+ * CPROF_HTTP=addr does at start.  Returns at once; binding happens on that
+ * thread, which warns on stderr when it fails.  A non-loopback address is
+ * refused unless CPROF_HTTP_ALLOW_REMOTE=1.  Returns 0, CPROF_EBUSY when
+ * already serving, CPROF_EUSAGE, or -errno.
+ * Context: any thread, not a signal handler.
+ */
+int cprof_http_start(const char *addr);
+
 #ifdef __cplusplus
 }
 #endif

@@ -1,13 +1,13 @@
 /*
- * pprof codec: profile.proto <-> struct cprof_profile, with protobuf-c for
- * the wire format and zlib for gzip.
+ * pprof codec: profile.proto <-> struct cprof_profile, and gzip.
  *
- * Decoding unpacks into a temporary arena whose size is capped relative to
- * the input (a protobuf message can claim far more memory than its bytes),
- * then converts into the model while checking every count against the
- * limits and every id and string index against its table.  Encoding builds
- * protobuf-c messages that point into the model and packs them: fields come
- * out in field-number order, so the bytes are a function of the model only.
+ * The wire format is read by pbread.c and written here, both by hand: no
+ * intermediate message objects, several times faster than protobuf-c's
+ * generic code on large profiles.  protobuf-c stays the reference: the
+ * tests and the fuzz target check that both readers accept the same inputs
+ * with the same result, and that the writer produces exactly protobuf-c's
+ * bytes.  Fields go out in field-number order, so the bytes are a function
+ * of the model only.
  */
 #include "model/codec.h"
 
@@ -20,21 +20,8 @@
 #include "base/buf.h"
 #include "base/check.h"
 #include "base/err.h"
+#include "model/codec_int.h"
 #include "model/profile.h"
-#include "profile.pb-c.h"
-
-typedef Perftools__Profiles__Profile PbProfile;
-typedef Perftools__Profiles__ValueType PbValueType;
-typedef Perftools__Profiles__Sample PbSample;
-typedef Perftools__Profiles__Label PbLabel;
-typedef Perftools__Profiles__Mapping PbMapping;
-typedef Perftools__Profiles__Location PbLocation;
-typedef Perftools__Profiles__Line PbLine;
-typedef Perftools__Profiles__Function PbFunction;
-
-/* protobuf-c's objects for an input of n bytes stay under this many bytes. */
-#define UNPACK_MEM_FACTOR 48
-#define UNPACK_MEM_SLACK (1u << 20)
 
 void cprof_limits_default(struct cprof_limits *lim)
 {
@@ -139,70 +126,33 @@ int cprof_gunzip(const uint8_t *in, size_t len, size_t max, struct cprof_buf *ou
     return err;
 }
 
-/* ---- capped arena allocator for protobuf-c --------------------------------- */
-
-struct unpack_mem {
-    struct cprof_arena arena;
-    size_t cap; /* bytes protobuf-c may allocate */
-    size_t used;
-    bool over;  /* the cap was hit */
-};
-
-static void *unpack_alloc(void *data, size_t size)
-{
-    struct unpack_mem *m = data;
-
-    if (size > m->cap - m->used) {
-        m->over = true;
-        return NULL;
-    }
-    m->used += size;
-    return cprof_arena_alloc(&m->arena, size);
-}
-
-static void unpack_free(void *data, void *ptr)
-{
-    (void)data;
-    (void)ptr; /* released with the arena */
-}
-
 /* ---- id -> position maps ------------------------------------------------- */
-
-struct id_pos {
-    uint64_t id;
-    uint32_t pos;
-};
-
-struct idmap {
-    uint32_t *dense;       /* dense[id] = pos + 1 when ids are compact */
-    uint64_t dense_len;
-    struct id_pos *sorted; /* otherwise (id, pos) sorted by id */
-    size_t n;
-};
 
 static int cmp_id_pos(const void *a, const void *b)
 {
-    const struct id_pos *x = a, *y = b;
+    const struct cprof_id_pos *x = a, *y = b;
 
     return x->id < y->id ? -1 : x->id > y->id;
 }
 
-/*
- * Builds the map for ids[0..n); fails on a zero or duplicate id with a
- * message naming kind ("location", ...).
- */
-static int idmap_build(struct idmap *m, const uint64_t *ids, size_t n, const char *kind,
-                       struct cprof_diag *diag)
+static uint64_t id_at(const uint64_t *first, size_t i, size_t stride)
+{
+    return *(const uint64_t *)(const void *)((const char *)first + i * stride);
+}
+
+int cprof__idmap_build(struct cprof_idmap *m, const uint64_t *first, size_t n, size_t stride,
+                       const char *kind, struct cprof_diag *diag)
 {
     uint64_t max = 0;
 
     memset(m, 0, sizeof(*m));
     m->n = n;
     for (size_t i = 0; i < n; i++) {
-        if (ids[i] == 0)
+        uint64_t id = id_at(first, i, stride);
+        if (id == 0)
             return cprof_diag_set(diag, CPROF_ECORRUPT, "%s %zu has id 0", kind, i);
-        if (ids[i] > max)
-            max = ids[i];
+        if (id > max)
+            max = id;
     }
     if (max <= 4 * (uint64_t)n + 1024) {
         m->dense_len = max + 1;
@@ -210,10 +160,11 @@ static int idmap_build(struct idmap *m, const uint64_t *ids, size_t n, const cha
         if (!m->dense)
             return cprof_diag_set(diag, -ENOMEM, "out of memory");
         for (size_t i = 0; i < n; i++) {
-            if (m->dense[ids[i]])
+            uint64_t id = id_at(first, i, stride);
+            if (m->dense[id])
                 return cprof_diag_set(diag, CPROF_ECORRUPT, "duplicate %s id %llu", kind,
-                                      (unsigned long long)ids[i]);
-            m->dense[ids[i]] = (uint32_t)i + 1;
+                                      (unsigned long long)id);
+            m->dense[id] = (uint32_t)i + 1;
         }
         return 0;
     }
@@ -221,7 +172,7 @@ static int idmap_build(struct idmap *m, const uint64_t *ids, size_t n, const cha
     if (!m->sorted)
         return cprof_diag_set(diag, -ENOMEM, "out of memory");
     for (size_t i = 0; i < n; i++) {
-        m->sorted[i].id = ids[i];
+        m->sorted[i].id = id_at(first, i, stride);
         m->sorted[i].pos = (uint32_t)i;
     }
     qsort(m->sorted, n, sizeof(*m->sorted), cmp_id_pos);
@@ -232,8 +183,7 @@ static int idmap_build(struct idmap *m, const uint64_t *ids, size_t n, const cha
     return 0;
 }
 
-/* Position of id, or CPROF_NONE. */
-static uint32_t idmap_get(const struct idmap *m, uint64_t id)
+uint32_t cprof__idmap_get(const struct cprof_idmap *m, uint64_t id)
 {
     size_t lo = 0, hi = m->n;
 
@@ -251,424 +201,14 @@ static uint32_t idmap_get(const struct idmap *m, uint64_t id)
     return CPROF_NONE;
 }
 
-static void idmap_release(struct idmap *m)
+void cprof__idmap_release(struct cprof_idmap *m)
 {
     free(m->dense);
     free(m->sorted);
+    memset(m, 0, sizeof(*m));
 }
 
 /* ---- decode -------------------------------------------------------------- */
-
-struct decoder {
-    const PbProfile *pb;
-    struct cprof_profile *p;
-    const struct cprof_limits *lim;
-    struct cprof_diag *diag;
-    struct idmap funcs, maps, locs;
-};
-
-/* Checks a string index; writes the position to *out. */
-static int dec_str(struct decoder *d, int64_t idx, uint32_t *out, const char *what)
-{
-    if (idx < 0 || (uint64_t)idx >= d->p->nstrings)
-        return cprof_diag_set(d->diag, CPROF_ECORRUPT,
-                              "%s: string index %lld out of range (table has %u)", what,
-                              (long long)idx, d->p->nstrings);
-    *out = (uint32_t)idx;
-    return 0;
-}
-
-static int dec_limit(struct decoder *d, size_t n, size_t max, const char *what)
-{
-    if (n > max)
-        return cprof_diag_set(d->diag, CPROF_ETOOBIG, "too many %s: %zu (limit %zu)", what, n,
-                              max);
-    return 0;
-}
-
-static int dec_strings(struct decoder *d)
-{
-    const PbProfile *pb = d->pb;
-    struct cprof_profile *p = d->p;
-    int err;
-
-    if (pb->n_string_table == 0 || pb->string_table[0].len != 0)
-        return cprof_diag_set(d->diag, CPROF_ECORRUPT, "string_table[0] must be \"\"");
-    err = dec_limit(d, pb->n_string_table, d->lim->max_strings, "strings");
-    if (err)
-        return err;
-    err = cprof__grow32((void **)&p->strings, &p->strings_cap, pb->n_string_table,
-                        sizeof(*p->strings));
-    if (err)
-        return cprof_diag_set(d->diag, err, "string table: %s", cprof_strerror(err));
-    /* Slot 0 was set by cprof_profile_new(). */
-    for (size_t i = 1; i < pb->n_string_table; i++) {
-        const ProtobufCBinaryData *s = &pb->string_table[i];
-        char *copy;
-
-        if (s->len > UINT32_MAX)
-            return cprof_diag_set(d->diag, CPROF_ETOOBIG, "string %zu too long", i);
-        copy = cprof_arena_strndup(&p->arena, (const char *)s->data, s->len);
-        if (!copy)
-            return cprof_diag_set(d->diag, -ENOMEM, "out of memory");
-        p->strings[i].ptr = copy;
-        p->strings[i].len = (uint32_t)s->len;
-    }
-    p->nstrings = (uint32_t)pb->n_string_table;
-    return 0;
-}
-
-static int dec_value_type(struct decoder *d, const PbValueType *vt, struct cprof_value_type *out,
-                          const char *what)
-{
-    int err;
-
-    out->type = out->unit = 0;
-    if (!vt)
-        return 0;
-    err = dec_str(d, vt->type, &out->type, what);
-    if (!err)
-        err = dec_str(d, vt->unit, &out->unit, what);
-    return err;
-}
-
-static int build_idmap(struct decoder *d, struct idmap *m, size_t n, const char *kind,
-                       uint64_t (*id_of)(const PbProfile *, size_t))
-{
-    uint64_t *ids = malloc((n ? n : 1) * sizeof(*ids));
-    int err;
-
-    if (!ids)
-        return cprof_diag_set(d->diag, -ENOMEM, "out of memory");
-    for (size_t i = 0; i < n; i++)
-        ids[i] = id_of(d->pb, i);
-    err = idmap_build(m, ids, n, kind, d->diag);
-    free(ids);
-    return err;
-}
-
-static uint64_t func_id_of(const PbProfile *pb, size_t i)
-{
-    return pb->function[i]->id;
-}
-
-static uint64_t map_id_of(const PbProfile *pb, size_t i)
-{
-    return pb->mapping[i]->id;
-}
-
-static uint64_t loc_id_of(const PbProfile *pb, size_t i)
-{
-    return pb->location[i]->id;
-}
-
-static int dec_functions(struct decoder *d)
-{
-    const PbProfile *pb = d->pb;
-    struct cprof_profile *p = d->p;
-    int err;
-
-    err = dec_limit(d, pb->n_function, d->lim->max_locations, "functions");
-    if (!err)
-        err = build_idmap(d, &d->funcs, pb->n_function, "function", func_id_of);
-    if (!err)
-        err = cprof__grow32((void **)&p->functions, &p->functions_cap, pb->n_function,
-                            sizeof(*p->functions));
-    if (err)
-        return d->diag && d->diag->err ? err : cprof_diag_set(d->diag, err, "functions");
-    for (size_t i = 0; i < pb->n_function; i++) {
-        const PbFunction *f = pb->function[i];
-        struct cprof_function *o = &p->functions[i];
-
-        o->id = f->id;
-        o->start_line = f->start_line;
-        err = dec_str(d, f->name, &o->name, "function name");
-        if (!err)
-            err = dec_str(d, f->system_name, &o->system_name, "function system name");
-        if (!err)
-            err = dec_str(d, f->filename, &o->filename, "function file name");
-        if (err)
-            return err;
-    }
-    p->nfunctions = (uint32_t)pb->n_function;
-    return 0;
-}
-
-static int dec_mappings(struct decoder *d)
-{
-    const PbProfile *pb = d->pb;
-    struct cprof_profile *p = d->p;
-    int err;
-
-    err = dec_limit(d, pb->n_mapping, d->lim->max_locations, "mappings");
-    if (!err)
-        err = build_idmap(d, &d->maps, pb->n_mapping, "mapping", map_id_of);
-    if (!err)
-        err = cprof__grow32((void **)&p->mappings, &p->mappings_cap, pb->n_mapping,
-                            sizeof(*p->mappings));
-    if (err)
-        return d->diag && d->diag->err ? err : cprof_diag_set(d->diag, err, "mappings");
-    for (size_t i = 0; i < pb->n_mapping; i++) {
-        const PbMapping *m = pb->mapping[i];
-        struct cprof_mapping *o = &p->mappings[i];
-
-        o->id = m->id;
-        o->start = m->memory_start;
-        o->limit = m->memory_limit;
-        o->offset = m->file_offset;
-        o->has_functions = m->has_functions;
-        o->has_filenames = m->has_filenames;
-        o->has_line_numbers = m->has_line_numbers;
-        o->has_inline_frames = m->has_inline_frames;
-        err = dec_str(d, m->filename, &o->filename, "mapping file name");
-        if (!err)
-            err = dec_str(d, m->build_id, &o->build_id, "mapping build id");
-        if (err)
-            return err;
-    }
-    p->nmappings = (uint32_t)pb->n_mapping;
-    return 0;
-}
-
-static int dec_location(struct decoder *d, const PbLocation *l, struct cprof_location *o)
-{
-    struct cprof_profile *p = d->p;
-
-    o->id = l->id;
-    o->address = l->address;
-    o->is_folded = l->is_folded;
-    o->mapping = CPROF_NONE;
-    if (l->mapping_id) {
-        o->mapping = idmap_get(&d->maps, l->mapping_id);
-        if (o->mapping == CPROF_NONE)
-            return cprof_diag_set(d->diag, CPROF_ECORRUPT,
-                                  "location %llu refers to unknown mapping id %llu",
-                                  (unsigned long long)l->id, (unsigned long long)l->mapping_id);
-    }
-    if (l->n_line > d->lim->max_lines)
-        return cprof_diag_set(d->diag, CPROF_ETOOBIG, "location %llu has too many lines: %zu",
-                              (unsigned long long)l->id, l->n_line);
-    o->nlines = (uint32_t)l->n_line;
-    o->lines = cprof_arena_array(&p->arena, l->n_line, sizeof(*o->lines));
-    if (!o->lines)
-        return cprof_diag_set(d->diag, -ENOMEM, "out of memory");
-    for (size_t j = 0; j < l->n_line; j++) {
-        const PbLine *ln = l->line[j];
-
-        o->lines[j].func = idmap_get(&d->funcs, ln->function_id);
-        o->lines[j].line = ln->line;
-        o->lines[j].column = ln->column;
-        if (o->lines[j].func == CPROF_NONE)
-            return cprof_diag_set(d->diag, CPROF_ECORRUPT,
-                                  "location %llu refers to unknown function id %llu",
-                                  (unsigned long long)l->id, (unsigned long long)ln->function_id);
-    }
-    return 0;
-}
-
-static int dec_locations(struct decoder *d)
-{
-    const PbProfile *pb = d->pb;
-    struct cprof_profile *p = d->p;
-    int err;
-
-    err = dec_limit(d, pb->n_location, d->lim->max_locations, "locations");
-    if (!err)
-        err = build_idmap(d, &d->locs, pb->n_location, "location", loc_id_of);
-    if (!err)
-        err = cprof__grow32((void **)&p->locations, &p->locations_cap, pb->n_location,
-                            sizeof(*p->locations));
-    if (err)
-        return d->diag && d->diag->err ? err : cprof_diag_set(d->diag, err, "locations");
-    for (size_t i = 0; i < pb->n_location; i++) {
-        err = dec_location(d, pb->location[i], &p->locations[i]);
-        if (err)
-            return err;
-        p->nlocations = (uint32_t)i + 1;
-    }
-    return 0;
-}
-
-static int dec_labels(struct decoder *d, const PbSample *s, size_t si, struct cprof_sample *o)
-{
-    uint32_t n = 0;
-
-    if (s->n_label > d->lim->max_labels)
-        return cprof_diag_set(d->diag, CPROF_ETOOBIG, "sample %zu has too many labels: %zu", si,
-                              s->n_label);
-    o->labels = cprof_arena_array(&d->p->arena, s->n_label, sizeof(*o->labels));
-    if (!o->labels)
-        return cprof_diag_set(d->diag, -ENOMEM, "out of memory");
-    for (size_t j = 0; j < s->n_label; j++) {
-        const PbLabel *lb = s->label[j];
-        struct cprof_label *ol = &o->labels[n];
-        int err;
-
-        err = dec_str(d, lb->key, &ol->key, "label key");
-        if (!err)
-            err = dec_str(d, lb->str, &ol->str, "label value");
-        if (!err)
-            err = dec_str(d, lb->num_unit, &ol->num_unit, "label unit");
-        if (err)
-            return err;
-        ol->num = lb->num;
-        /* pprof's decoder drops labels that carry nothing but a key. */
-        if (ol->str == 0 && ol->num == 0 && ol->num_unit == 0)
-            continue;
-        n++;
-    }
-    o->nlabels = n;
-    return 0;
-}
-
-static int dec_samples(struct decoder *d)
-{
-    const PbProfile *pb = d->pb;
-    struct cprof_profile *p = d->p;
-    int err;
-
-    err = dec_limit(d, pb->n_sample, d->lim->max_samples, "samples");
-    if (!err)
-        err = cprof__grow((void **)&p->samples, &p->samples_cap, pb->n_sample,
-                          sizeof(*p->samples));
-    if (err)
-        return d->diag && d->diag->err ? err : cprof_diag_set(d->diag, err, "samples");
-    for (size_t i = 0; i < pb->n_sample; i++) {
-        const PbSample *s = pb->sample[i];
-        struct cprof_sample *o = &p->samples[i];
-
-        if (s->n_location_id > d->lim->max_depth)
-            return cprof_diag_set(d->diag, CPROF_ETOOBIG, "sample %zu is too deep: %zu", i,
-                                  s->n_location_id);
-        if (s->n_value != p->nsample_types)
-            return cprof_diag_set(d->diag, CPROF_ECORRUPT,
-                                  "sample %zu has %zu values, expected %u (one per sample type)",
-                                  i, s->n_value, p->nsample_types);
-        o->nlocs = (uint32_t)s->n_location_id;
-        o->locs = cprof_arena_array(&p->arena, s->n_location_id, sizeof(*o->locs));
-        o->values = cprof_arena_array(&p->arena, s->n_value, sizeof(*o->values));
-        if (!o->locs || !o->values)
-            return cprof_diag_set(d->diag, -ENOMEM, "out of memory");
-        for (size_t j = 0; j < s->n_location_id; j++) {
-            o->locs[j] = idmap_get(&d->locs, s->location_id[j]);
-            if (o->locs[j] == CPROF_NONE)
-                return cprof_diag_set(d->diag, CPROF_ECORRUPT,
-                                      "sample %zu refers to unknown location id %llu", i,
-                                      (unsigned long long)s->location_id[j]);
-        }
-        if (s->n_value)
-            memcpy(o->values, s->value, s->n_value * sizeof(*o->values));
-        err = dec_labels(d, s, i, o);
-        if (err)
-            return err;
-        p->nsamples = i + 1;
-    }
-    return 0;
-}
-
-static int dec_header(struct decoder *d)
-{
-    const PbProfile *pb = d->pb;
-    struct cprof_profile *p = d->p;
-    int err;
-
-    err = dec_limit(d, pb->n_sample_type, d->lim->max_values, "sample types");
-    if (!err)
-        err = cprof__grow32((void **)&p->sample_types, &p->sample_types_cap, pb->n_sample_type,
-                            sizeof(*p->sample_types));
-    if (err)
-        return d->diag && d->diag->err ? err : cprof_diag_set(d->diag, err, "sample types");
-    for (size_t i = 0; i < pb->n_sample_type; i++) {
-        err = dec_value_type(d, pb->sample_type[i], &p->sample_types[i], "sample type");
-        if (err)
-            return err;
-    }
-    p->nsample_types = (uint32_t)pb->n_sample_type;
-    err = dec_value_type(d, pb->period_type, &p->period_type, "period type");
-    if (!err)
-        err = dec_str(d, pb->drop_frames, &p->drop_frames, "drop_frames");
-    if (!err)
-        err = dec_str(d, pb->keep_frames, &p->keep_frames, "keep_frames");
-    if (!err)
-        err = dec_str(d, pb->default_sample_type, &p->default_sample_type,
-                      "default_sample_type");
-    if (err)
-        return err;
-    p->time_nanos = pb->time_nanos;
-    p->duration_nanos = pb->duration_nanos;
-    p->period = pb->period;
-    err = dec_limit(d, pb->n_comment, d->lim->max_strings, "comments");
-    if (!err)
-        err = cprof__grow32((void **)&p->comments, &p->comments_cap, pb->n_comment,
-                            sizeof(*p->comments));
-    if (err)
-        return d->diag && d->diag->err ? err : cprof_diag_set(d->diag, err, "comments");
-    for (size_t i = 0; i < pb->n_comment; i++) {
-        err = dec_str(d, pb->comment[i], &p->comments[i], "comment");
-        if (err)
-            return err;
-    }
-    p->ncomments = (uint32_t)pb->n_comment;
-    return 0;
-}
-
-static int decode_message(const uint8_t *buf, size_t len, const struct cprof_limits *lim,
-                          struct cprof_profile **out, struct cprof_diag *diag)
-{
-    struct unpack_mem mem;
-    ProtobufCAllocator alloc = {unpack_alloc, unpack_free, &mem};
-    struct decoder d;
-    PbProfile *pb;
-    int err;
-
-    if (len > lim->max_bytes)
-        return cprof_diag_set(diag, CPROF_ETOOBIG, "profile exceeds %zu bytes", lim->max_bytes);
-    cprof_arena_init(&mem.arena);
-    mem.used = 0;
-    mem.over = false;
-    mem.cap = len > (SIZE_MAX - UNPACK_MEM_SLACK) / UNPACK_MEM_FACTOR
-                  ? SIZE_MAX
-                  : len * UNPACK_MEM_FACTOR + UNPACK_MEM_SLACK;
-    pb = perftools__profiles__profile__unpack(&alloc, len, buf);
-    if (!pb) {
-        err = mem.over ? cprof_diag_set(diag, CPROF_ETOOBIG, "profile needs too much memory")
-                       : cprof_diag_set(diag, CPROF_ECORRUPT, "invalid protobuf encoding");
-        goto out_arena;
-    }
-    memset(&d, 0, sizeof(d));
-    d.pb = pb;
-    d.lim = lim;
-    d.diag = diag;
-    d.p = cprof_profile_new();
-    if (!d.p) {
-        err = cprof_diag_set(diag, -ENOMEM, "out of memory");
-        goto out_arena;
-    }
-    err = dec_strings(&d);
-    if (!err)
-        err = dec_header(&d);
-    if (!err)
-        err = dec_functions(&d);
-    if (!err)
-        err = dec_mappings(&d);
-    if (!err)
-        err = dec_locations(&d);
-    if (!err)
-        err = dec_samples(&d);
-    if (!err)
-        err = cprof_profile_check(d.p, diag); /* what pprof's CheckValid also demands */
-    idmap_release(&d.funcs);
-    idmap_release(&d.maps);
-    idmap_release(&d.locs);
-    if (err) {
-        cprof_profile_free(d.p);
-        goto out_arena;
-    }
-    *out = d.p;
-out_arena:
-    cprof_arena_release(&mem.arena);
-    return err;
-}
 
 int cprof_profile_decode(const uint8_t *buf, size_t len, const struct cprof_limits *lim,
                          struct cprof_profile **out, struct cprof_diag *diag)
@@ -689,11 +229,11 @@ int cprof_profile_decode(const uint8_t *buf, size_t len, const struct cprof_limi
     if (len == 0)
         return cprof_diag_set(diag, CPROF_ECORRUPT, "empty input");
     if (len < 2 || buf[0] != 0x1f || buf[1] != 0x8b)
-        return decode_message(buf, len, lim, out, diag);
+        return cprof__decode_message(buf, len, lim, out, diag);
     cprof_buf_init(&raw, lim->max_bytes);
     err = cprof_gunzip(buf, len, lim->max_bytes, &raw, diag);
     if (!err)
-        err = raw.len ? decode_message(raw.data, raw.len, lim, out, diag)
+        err = raw.len ? cprof__decode_message(raw.data, raw.len, lim, out, diag)
                       : cprof_diag_set(diag, CPROF_ECORRUPT, "empty profile after gunzip");
     cprof_buf_release(&raw);
     return err;

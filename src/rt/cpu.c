@@ -462,6 +462,7 @@ void *cprof__writer_main(void *arg)
     int64_t next_fold = now_ns(CLOCK_MONOTONIC) + WRITER_TICK_MS * 1000000LL;
 
     (void)arg;
+    cprof__heap_ignore_thread();
     pthread_mutex_lock(&G.lock);
     G.cpu.writer_tid = gettid();
     while (!G.cpu.writer_stop) {
@@ -555,31 +556,19 @@ static int finish_profile(struct cprof_profile *p)
              (unsigned long long)G.cpu.unw_refreshes);
     if (!err)
         err = cprof_profile_add_comment(p, text);
-    /* Mappings, then symbolization (src/rt/maps.c): the file is useful elsewhere. */
-    if (!err)
-        err = cprof__add_self_mappings(p);
+    /* Mappings and symbols are added by cprof__profile_write (src/rt/write.c). */
     return err;
 }
 
 static int write_profile(void)
 {
-    struct cprof_buf buf;
-    int err;
+    int err = G.cpu.fold_err ? G.cpu.fold_err : finish_profile(G.cpu.fold);
 
-    cprof_buf_init(&buf, 0);
-    err = G.cpu.fold_err ? G.cpu.fold_err : finish_profile(G.cpu.fold);
     if (!err)
-        err = cprof_profile_encode(G.cpu.fold, true, &buf);
-    if (!err) {
-        if (G.cpu.out_fd >= 0)
-            err = cprof_fd_write_all(G.cpu.out_fd, buf.data, buf.len);
-        else
-            err = cprof_file_write_atomic(G.cpu.out_path, buf.data, buf.len);
-    }
+        err = cprof__profile_write(G.cpu.fold, G.cpu.out_fd, G.cpu.out_path);
     if (err)
         cprof__warn("cannot write CPU profile%s%s: %s", G.cpu.out_fd >= 0 ? "" : " ",
                     G.cpu.out_fd >= 0 ? "" : G.cpu.out_path, cprof_strerror(err));
-    cprof_buf_release(&buf);
     return err;
 }
 
@@ -781,7 +770,9 @@ int cprof__cpu_stop_locked(void)
 
 void cprof__thread_begin(void)
 {
+    cprof__heap_enter(); /* pthread_getattr_np allocates: the runtime's, not the program's */
     cprof_unwind_thread_init();
+    cprof__heap_leave();
     if (G.thr_key_ok)
         pthread_setspecific(G.thr_key, (void *)1);
     if (getpid() != G.pid)
@@ -872,8 +863,10 @@ CPROF_EXPORT int cprof_cpu_stop(void)
     int err;
 
     cprof__rt_ensure_init();
+    cprof__heap_enter(); /* writing the profile allocates: not the program's memory */
     pthread_mutex_lock(&G.lock);
     err = cprof__cpu_stop_locked();
     pthread_mutex_unlock(&G.lock);
+    cprof__heap_leave();
     return err;
 }

@@ -5,7 +5,8 @@
  *
  * pthread_create: the new thread starts in a trampoline that registers it
  * with the runtime (unwinder stack bounds, CPU timer, exit hook) before it
- * runs the program's start routine.
+ * runs the program's start routine.  The creating stack is recorded for
+ * the threadcreate profile (src/rt/threads.c).
  *
  * dlopen, dlclose: after the loaded objects changed, the unwind tables are
  * rebuilt by the writer thread (cprof__dl_changed), so code loaded later is
@@ -18,6 +19,7 @@
  * loaded by other routes, such as libc's own NSS modules).
  */
 #include "rt/rt.h"
+#include "rt/threads.h"
 
 #include <dlfcn.h>
 #include <errno.h>
@@ -89,6 +91,7 @@ CPROF_EXPORT int pthread_create(pthread_t *t, const pthread_attr_t *a, void *(*f
 
     if (fn == cprof__writer_main) /* ours, through TSan's interceptor: never sampled */
         return cprof__real_pthread_create(t, a, fn, arg);
+    cprof__threadcreate_record(); /* the threadcreate profile */
 #if defined(__SANITIZE_THREAD__)
     /*
      * Under TSan we are called by TSan's interceptor with its own start

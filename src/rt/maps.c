@@ -21,6 +21,7 @@
 #include <string.h>
 
 #include "model/profile.h"
+#include "rt/heap.h"
 
 #if __has_include("sym/symbolize.h")
 #define HAVE_SYM 1
@@ -88,6 +89,7 @@ void cprof__maps_note_unload(void)
 {
     struct cprof_maps maps;
 
+    cprof__heap_enter(); /* the runtime's allocations, not the program's */
     cprof_maps_init(&maps);
     if (cprof_maps_read(&maps, 0, CPROF_MAPS_BUILD_IDS) == 0) {
         pthread_mutex_lock(&cprof__rt->lock);
@@ -96,6 +98,7 @@ void cprof__maps_note_unload(void)
         pthread_mutex_unlock(&cprof__rt->lock);
     }
     cprof_maps_release(&maps);
+    cprof__heap_leave();
 }
 
 void cprof__maps_forget_locked(void)
@@ -130,16 +133,17 @@ static int read_mappings(struct cprof_profile *p)
     return err;
 }
 
-static int symbolize(struct cprof_profile *p)
+static int symbolize(struct cprof_profile *p, struct cprof_symbolizer *cached)
 {
     /* No debuginfod from inside the host program: local files only. */
-    struct cprof_symbolizer *s = cprof_symbolizer_new(CPROF_SYM_NO_DEBUGINFOD);
+    struct cprof_symbolizer *s = cached ? cached : cprof_symbolizer_new(CPROF_SYM_NO_DEBUGINFOD);
     int err;
 
     if (!s)
         return -ENOMEM;
     err = cprof_symbolize_profile(p, s, 0, NULL);
-    cprof_symbolizer_free(s);
+    if (s != cached)
+        cprof_symbolizer_free(s);
     return err;
 }
 #else
@@ -173,9 +177,10 @@ static int read_mappings(struct cprof_profile *p)
     return err;
 }
 
-static int symbolize(struct cprof_profile *p)
+static int symbolize(struct cprof_profile *p, struct cprof_symbolizer *cached)
 {
     (void)p;
+    (void)cached;
     return 0;
 }
 
@@ -190,12 +195,17 @@ void cprof__maps_forget_locked(void)
 
 int cprof__add_self_mappings(struct cprof_profile *p)
 {
+    return cprof__add_self_mappings_sym(p, NULL);
+}
+
+int cprof__add_self_mappings_sym(struct cprof_profile *p, struct cprof_symbolizer *s)
+{
     int err = read_mappings(p);
 
     for (uint32_t i = 0; i < p->nlocations && !err; i++)
         if (p->locations[i].mapping == CPROF_NONE && p->locations[i].nlines == 0)
             p->locations[i].mapping = find_mapping(p, p->locations[i].address);
     if (!err)
-        err = symbolize(p);
+        err = symbolize(p, s);
     return err;
 }

@@ -5,8 +5,9 @@
  *
  * Threading contract: see the comment on g_rt in state.c.  In short, every
  * field is guarded by `lock` except `sig`, whose handler-side fields follow
- * the rules in rt/sig/cpu_sig.h, and `pid`/`inited`, written once by the
- * constructor (and by the fork child handler).
+ * the rules in rt/sig/cpu_sig.h, `heap`, which has its own locks
+ * (rt/heap.h), and `pid`/`inited`, written once by the constructor (and by
+ * the fork child handler).
  */
 #ifndef CPROF_RT_RT_H
 #define CPROF_RT_RT_H
@@ -16,6 +17,7 @@
 #include <stdint.h>
 #include <sys/types.h>
 
+#include "rt/heap.h"
 #include "rt/sig/cpu_sig.h"
 
 #define CPROF_EXPORT __attribute__((visibility("default")))
@@ -65,6 +67,7 @@ struct cprof_rt {
     struct cprof_cpu_session cpu;
     struct cprof_cpu_sig sig; /* the signal handler's view */
     uint32_t warned;          /* bit per once-only warning already printed */
+    struct cprof__heap_state heap; /* the heap profiler; its own locks (rt/heap.h) */
 };
 
 /* The singleton (src/rt/state.c). */
@@ -149,5 +152,21 @@ void cprof__maps_note_unload(void);
 
 /* Forgets the noted mappings (session start and end).  Lock held. */
 void cprof__maps_forget_locked(void);
+
+/*
+ * Same, with a symbolizer the caller keeps between calls (files stay
+ * open: the /debug/pprof server's requests); NULL = a fresh one.
+ */
+struct cprof_symbolizer;
+int cprof__add_self_mappings_sym(struct cprof_profile *p, struct cprof_symbolizer *s);
+
+/*
+ * Finishes a profile built by a sampler and writes it: adds the process's
+ * mappings, symbolizes (cprof__add_self_mappings), encodes gzipped pprof,
+ * and writes it to fd when fd >= 0, else atomically to path.  The CPU and
+ * heap profilers share it (src/rt/write.c).  0 or a negative code.
+ * Context: not a signal handler; allocates (hold the heap guard).
+ */
+int cprof__profile_write(struct cprof_profile *p, int fd, const char *path);
 
 #endif /* CPROF_RT_RT_H */

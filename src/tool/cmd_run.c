@@ -1,14 +1,20 @@
 /*
- * `cprof run [-cpu FILE] [-hz N] -- PROGRAM ARGS...`: starts PROGRAM with
- * libcprof.so preloaded (found next to the cprof binary, or in ../lib) and
- * CPROF_CPU / CPROF_HZ set, waits for it, then prints the profile's file
- * name and a top-10 summary on stderr and exits with the program's status.
+ * `cprof run [-cpu FILE] [-hz N] [-heap FILE] [-memrate N] [-leaks] --
+ * PROGRAM ARGS...`: starts PROGRAM with libcprof.so preloaded (found next
+ * to the cprof binary, or in ../lib) and CPROF_CPU / CPROF_HZ / CPROF_HEAP /
+ * CPROF_MEMRATE / CPROF_LEAKS set, waits for it, then prints each
+ * profile's file name and a top-10 summary on stderr and exits with the
+ * program's status.  The CPU profile is on unless only heap flags are given.
  * Children the program forks and execs write FILE.<pid> (see src/rt/state.c).
+ * -http ADDR serves /debug/pprof/ from the program (CPROF_HTTP); without
+ * -cpu it then takes no whole-run CPU profile, so the endpoint's CPU
+ * profile is free to use.
  */
 #include "tool/cmd_run.h"
 
 #include <errno.h>
 #include <limits.h>
+#include <stdbool.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -27,12 +33,18 @@
 struct run_opts {
     const char *cpu;  /* -cpu FILE, or NULL for the default name */
     int hz;           /* -hz N, 0 = the runtime's default */
+    const char *http; /* -http ADDR, or NULL */
+    bool want_cpu;    /* CPU profile on (-cpu given, or no heap or -http flag) */
+    const char *heap; /* -heap FILE, or NULL */
+    long memrate;     /* -memrate N, 0 = the runtime's default */
+    bool leaks;       /* -leaks: leak report at exit */
     char **argv;      /* the program and its arguments */
 };
 
 static int usage(void)
 {
-    fprintf(stderr, "usage: cprof run [-cpu FILE] [-hz N] -- PROGRAM [ARGS...]\n");
+    fprintf(stderr, "usage: cprof run [-cpu FILE] [-hz N] [-heap FILE] [-memrate N] [-leaks] "
+                    "[-http ADDR] -- PROGRAM [ARGS...]\n");
     return 2;
 }
 
@@ -67,6 +79,8 @@ static int parse(int argc, char **argv, struct run_opts *o)
             break;
         if ((v = flag_value(argv, &i, argc, "cpu")) != NULL) {
             o->cpu = v;
+        } else if ((v = flag_value(argv, &i, argc, "http")) != NULL) {
+            o->http = v;
         } else if ((v = flag_value(argv, &i, argc, "hz")) != NULL) {
             char *end;
             long hz = strtol(v, &end, 10);
@@ -75,6 +89,18 @@ static int parse(int argc, char **argv, struct run_opts *o)
                 return -1;
             }
             o->hz = (int)hz;
+        } else if ((v = flag_value(argv, &i, argc, "heap")) != NULL) {
+            o->heap = v;
+        } else if ((v = flag_value(argv, &i, argc, "memrate")) != NULL) {
+            char *end;
+            long r = strtol(v, &end, 10);
+            if (*end || r < 1) {
+                fprintf(stderr, "cprof run: bad -memrate '%s': want bytes >= 1\n", v);
+                return -1;
+            }
+            o->memrate = r;
+        } else if (!strcmp(argv[i], "-leaks") || !strcmp(argv[i], "--leaks")) {
+            o->leaks = true;
         } else {
             fprintf(stderr, "cprof run: unknown flag '%s'\n", argv[i]);
             return -1;
@@ -82,6 +108,7 @@ static int parse(int argc, char **argv, struct run_opts *o)
     }
     if (i >= argc)
         return -1;
+    o->want_cpu = o->cpu || (!o->heap && !o->leaks && !o->http);
     o->argv = argv + i;
     return 0;
 }
@@ -150,15 +177,22 @@ static const char *sanitizer_runtime(void)
 }
 #endif
 
-static void child_exec(const struct run_opts *o, const char *lib, const char *path)
+/* path made absolute against the current directory, into out. */
+static void absolute(char *out, size_t n, const char *path)
 {
-    char abs[2 * PATH_MAX + 2], cwd[PATH_MAX], hz[16], *preload;
-    const char *old = getenv("LD_PRELOAD"), *san;
+    char cwd[PATH_MAX];
 
     if (path[0] != '/' && getcwd(cwd, sizeof(cwd)))
-        snprintf(abs, sizeof(abs), "%s/%s", cwd, path);
+        snprintf(out, n, "%s/%s", cwd, path);
     else
-        snprintf(abs, sizeof(abs), "%s", path);
+        snprintf(out, n, "%s", path);
+}
+
+static void child_exec(const struct run_opts *o, const char *lib, const char *path)
+{
+    char abs[2 * PATH_MAX + 2], hz[24], *preload;
+    const char *old = getenv("LD_PRELOAD"), *san;
+
     san = sanitizer_runtime();
     preload = malloc((san ? strlen(san) + 1 : 0) + strlen(lib) + (old ? strlen(old) : 0) + 2);
     if (preload) {
@@ -166,12 +200,30 @@ static void child_exec(const struct run_opts *o, const char *lib, const char *pa
                 old && *old ? ":" : "", old ? old : "");
         setenv("LD_PRELOAD", preload, 1);
     }
-    setenv("CPROF_CPU", abs, 1);
+    if (o->http) {
+        setenv("CPROF_HTTP", o->http, 1);
+        unsetenv("CPROF_HTTP_PID"); /* the program serves, not its children */
+    }
+    if (o->want_cpu) {
+        absolute(abs, sizeof(abs), path);
+        setenv("CPROF_CPU", abs, 1);
+    }
     unsetenv("CPROF_CPU_PID"); /* the program is the profile's owner */
     if (o->hz) {
         snprintf(hz, sizeof(hz), "%d", o->hz);
         setenv("CPROF_HZ", hz, 1);
     }
+    if (o->heap) {
+        absolute(abs, sizeof(abs), o->heap);
+        setenv("CPROF_HEAP", abs, 1);
+        unsetenv("CPROF_HEAP_PID");
+    }
+    if (o->memrate) {
+        snprintf(hz, sizeof(hz), "%ld", o->memrate);
+        setenv("CPROF_MEMRATE", hz, 1);
+    }
+    if (o->leaks)
+        setenv("CPROF_LEAKS", "1", 1);
     signal(SIGINT, SIG_DFL);
     signal(SIGQUIT, SIG_DFL);
     execvp(o->argv[0], o->argv);
@@ -193,7 +245,7 @@ static int wait_child(pid_t pid)
     return 127;
 }
 
-static void summarize(const char *path)
+static void summarize(const char *path, const char *kind)
 {
     struct cprof_buf buf;
     struct cprof_profile *p = NULL;
@@ -212,7 +264,7 @@ static void summarize(const char *path)
         fprintf(stderr, "cprof: cannot read '%s': %s\n", path, diag.msg);
         goto out;
     }
-    fprintf(stderr, "cprof: CPU profile written to %s\n", path);
+    fprintf(stderr, "cprof: %s profile written to %s\n", kind, path);
     cprof_run_print_top(p, 10);
 out:
     cprof_profile_free(p);
@@ -255,9 +307,12 @@ int cprof_cmd_run(int argc, char **argv)
     status = wait_child(pid);
     sigaction(SIGINT, &old_int, NULL);
     sigaction(SIGQUIT, &old_quit, NULL);
-    if (status == 127 && access(path, F_OK) != 0)
+    if (status == 127 && access(path, F_OK) != 0 && (!o.heap || access(o.heap, F_OK) != 0))
         return status;
-    summarize(path);
+    if (o.want_cpu)
+        summarize(path, "CPU");
+    if (o.heap)
+        summarize(o.heap, "heap");
     return status;
 }
 
@@ -309,6 +364,12 @@ static void fmt_value(char *out, size_t n, int64_t v, const char *unit)
 {
     if (!strcmp(unit, "nanoseconds"))
         snprintf(out, n, "%.2fs", (double)v / 1e9);
+    else if (!strcmp(unit, "bytes") && (v >= 10 * 1048576 || v <= -10 * 1048576))
+        snprintf(out, n, "%.1fMB", (double)v / 1048576);
+    else if (!strcmp(unit, "bytes") && (v >= 10 * 1024 || v <= -10 * 1024))
+        snprintf(out, n, "%.1fkB", (double)v / 1024);
+    else if (!strcmp(unit, "bytes"))
+        snprintf(out, n, "%lldB", (long long)v);
     else
         snprintf(out, n, "%lld", (long long)v);
 }
@@ -316,6 +377,9 @@ static void fmt_value(char *out, size_t n, int64_t v, const char *unit)
 void cprof_run_print_top(const struct cprof_profile *p, int n)
 {
     uint32_t vi = cprof_profile_sample_index(p, "cpu");
+
+    if (vi == CPROF_NONE) /* a heap profile: what was allocated says more than what is left */
+        vi = cprof_profile_sample_index(p, "alloc_space");
     uint32_t ci = cprof_profile_sample_index(p, "samples");
     int64_t count = 0;
     size_t nent = (size_t)p->nstrings + p->nmappings + 1, nused = 0;

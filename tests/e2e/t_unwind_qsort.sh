@@ -15,6 +15,13 @@ if nm $objs 2>/dev/null | grep -q __asan_init; then
 fi
 compilers=gcc
 command -v clang >/dev/null 2>&1 && compilers="gcc clang"
+# Sanitizer builds (make asan): ASan intercepts qsort, so the stacks this
+# test expects do not exist there; the plain build runs it.  The unwinder's
+# unit tests do run under the sanitizers.
+if nm "$build/obj/src/rt/sig/unwind.o" | grep -q __asan_init; then
+    echo "skip: ASan replaces qsort; checked in the plain build"
+    exit 0
+fi
 for cc in $compilers; do
     for flags in "-O0 -fno-omit-frame-pointer" "-O2 -fomit-frame-pointer"; do
         echo "== $cc $flags"

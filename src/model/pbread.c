@@ -103,11 +103,15 @@ static int rd_key(struct pbdec *d, struct rd *r, uint32_t *field, int *wt)
 /* Reads a length and carves the sub-window it covers. */
 static int rd_sub(struct pbdec *d, struct rd *r, struct rd *sub)
 {
+    const uint8_t *start = r->p;
     uint64_t n;
     int err = rd_varint(d, r, &n);
 
     if (err)
         return err;
+    /* As protobuf-c reads them: a length takes at most 5 bytes. */
+    if (r->p - start > 5)
+        return bad(d, r, "length prefix longer than 5 bytes");
     if (n > (uint64_t)(r->end - r->p))
         return bad(d, r, "length exceeds the input");
     sub->p = r->p;

@@ -21,7 +21,7 @@ expect_eq "forked child profiles" "$n" 1
 go tool pprof -raw h.pb.gz.* >/dev/null 2>&1 || fail "child profile unreadable"
 # Every allocation recorded, fewer operations: in-use exact at exit.
 timeout 120 env LD_PRELOAD="$LIB" CPROF_HEAP=all.pb.gz CPROF_MEMRATE=1 ./heap_threads 400000 \
-    >prog.out 2>prog.err || { cat prog.out prog.err; fail "heap_threads (rate 1) exited $?"; }
+    >prog.out 2>prog.err || { rc=$?; cat prog.out prog.err; fail "heap_threads (rate 1) exited $rc"; }
 want=$(sed -n 's/.*allocs=//p' prog.out)
 expect_eq "churn objects, rate 1" "$(site all.pb.gz alloc_objects churn_alloc)" "$want"
 expect_eq "churn inuse, rate 1" "$(site all.pb.gz inuse_objects churn_alloc)" 0

@@ -8,10 +8,29 @@
  * in what is left, it is sampled and a new countdown is drawn from an
  * exponential distribution of mean `rate` bytes, so an allocation of s
  * bytes is sampled with probability 1 - exp(-s/rate).  A sampled block
- * gets a stack, a bucket (one per stack and size, as Go keeps them) and an
- * entry in the address table; its address also bumps a counter in the
- * free filter, so a free of an unsampled block reads one counter and
- * returns.  Profiles are unbiased with Go's scaleHeapSample.
+ * gets a stack, a bucket and an entry in the address table; its address
+ * also bumps a counter in the free filter, so a free of an unsampled block
+ * reads one counter and returns.
+ *
+ * Estimates and buckets.  Go keeps one bucket per (stack, size) and scales
+ * each bucket at write time by 1 / (1 - exp(-avg/rate)) of its average
+ * size (scaleHeapSample); that is only unbiased when every object of the
+ * bucket has the same size, hence one bucket per exact size.  But with
+ * sizes that vary (buffers, strings, realloc growth) nearly every sample
+ * then opens a new bucket: on bench/heap.sh's workload 24,000 buckets for
+ * 26,000 samples, a table and a profile that grow with the run, and most of
+ * the per-sample cost.  So each sample carries its own unsampling weight
+ * w = 1 / (1 - exp(-s/rate)), the inverse of its probability of being
+ * sampled: the sums of w and w*s over a bucket's samples are unbiased
+ * (Horvitz-Thompson) estimates of its objects and bytes whatever sizes it
+ * mixes, and the address table keeps each live sample's size so its free
+ * subtracts exactly the weight its allocation added.  Buckets are then per
+ * (stack, size class): sizes below 16 exact, above them 8 classes per power
+ * of two (within 12.5%), so a site's profile is bounded by ~8 buckets per
+ * doubling of size, and the `bytes` label keeps its meaning: it is the
+ * sampled objects' average size, as Go's is (Go's blockSize = AllocBytes /
+ * AllocObjects), exact for a site that always allocates one size.  With
+ * CPROF_MEMRATE=1 every weight is 1 and every value exact.
  *
  * Memory: every table lives in mmap'd memory of its own, never in the
  * program's heap; bucket and frame storage is reserved once
@@ -50,6 +69,9 @@
 #include "model/profile.h"
 #include "rt/rt.h"
 #include "rt/sig/unwind.h"
+
+#define LIKELY(x) __builtin_expect(!!(x), 1)
+#define UNLIKELY(x) __builtin_expect(!!(x), 0)
 
 #define DEFAULT_RATE 524288
 #define MAX_DEPTH 128
@@ -138,7 +160,7 @@ static int64_t draw(struct cprof__heap_tls *t)
     return (int64_t)x + 1;
 }
 
-/* Unbiasing factor of one sampled object of size bytes (Go's scaleHeapSample). */
+/* Unsampling weight of one sampled object of size bytes: 1 / P(sampled). */
 static double scale_of(uint64_t size)
 {
     if (H.rate <= 1 || size == 0)
@@ -233,10 +255,19 @@ static uint64_t bucket_hash_of(uint32_t b)
     return H.buckets[b].hash;
 }
 
-/* The bucket of (stack, size), created if new; -1 when the tables are full. */
-static int64_t bucket_get(const uintptr_t *pcs, uint32_t n, uint64_t size)
+/* Size class of an allocation: exact below 16, then 8 classes per power of two. */
+static uint64_t size_class(uint64_t s)
 {
-    uint64_t h = mix(0x12345, size);
+    if (s < 16)
+        return s;
+    unsigned e = 63u - (unsigned)__builtin_clzll(s); /* s in [2^e, 2^(e+1)), e >= 4 */
+    return (uint64_t)(e - 2) << 3 | ((s >> (e - 3)) & 7);
+}
+
+/* The bucket of (stack, size class), created if new; -1 when the tables are full. */
+static int64_t bucket_get(const uintptr_t *pcs, uint32_t n, uint64_t cls)
+{
+    uint64_t h = mix(0x12345, cls);
 
     for (uint32_t i = 0; i < n; i++)
         h = mix(h, pcs[i]);
@@ -246,7 +277,7 @@ static int64_t bucket_get(const uintptr_t *pcs, uint32_t n, uint64_t size)
             if (!v)
                 break;
             struct cprof__heap_bucket *b = &H.buckets[v - 1];
-            if (b->hash == h && b->size == size && b->nframes == n &&
+            if (b->hash == h && b->cls == cls && b->nframes == n &&
                 !memcmp(H.frames + b->frames, pcs, n * sizeof(*pcs)))
                 return v - 1;
         }
@@ -257,7 +288,7 @@ static int64_t bucket_get(const uintptr_t *pcs, uint32_t n, uint64_t size)
     uint32_t id = H.nbuckets;
     struct cprof__heap_bucket *b = &H.buckets[id];
     b->hash = h;
-    b->size = size;
+    b->cls = cls;
     b->nframes = n;
     b->frames = H.nframes;
     memcpy(H.frames + H.nframes, pcs, n * sizeof(*pcs));
@@ -301,7 +332,8 @@ static int addr_grow(void)
     return 0;
 }
 
-static int64_t addr_find(uintptr_t a, uint32_t *slot)
+/* The slot of a's record, or -1. */
+static int64_t addr_find(uintptr_t a)
 {
     if (!H.addr_cap)
         return -1;
@@ -309,10 +341,8 @@ static int64_t addr_find(uintptr_t a, uint32_t *slot)
          j = (j + 1) & (H.addr_cap - 1)) {
         if (!H.addrs[j].addr)
             return -1;
-        if (H.addrs[j].addr == a) {
-            *slot = j;
-            return H.addrs[j].bucket;
-        }
+        if (H.addrs[j].addr == a)
+            return j;
     }
 }
 
@@ -338,27 +368,30 @@ static void addr_delete(uint32_t i)
     }
 }
 
-static void account_free_locked(uint32_t b, int sign)
+/* Counts the free of sampled block r (sign 1), or takes it back (sign -1, realloc failed). */
+static void account_free_locked(const struct cprof__heap_rec *r, int sign)
 {
-    struct cprof__heap_bucket *k = &H.buckets[b];
-    double s = scale_of(k->size);
+    struct cprof__heap_bucket *k = &H.buckets[r->bucket];
+    double w = sign * scale_of(r->size);
 
     k->frees += (uint64_t)(int64_t)sign;
-    k->free_bytes += (uint64_t)((int64_t)sign * (int64_t)k->size);
-    H.est_free_objs += sign * s;
-    H.est_free_bytes += sign * s * (double)k->size;
+    k->free_bytes += (uint64_t)((int64_t)sign * (int64_t)r->size);
+    k->est_frees += w;
+    k->est_free_bytes += w * (double)r->size;
+    H.est_free_objs += w;
+    H.est_free_bytes += w * (double)r->size;
 }
 
-/* Records a sampled block: bucket, address entry, filter count.  Lock held. */
-static void insert_locked(uintptr_t a, int64_t b)
+/* Records a sampled block: address entry, filter count.  Lock held. */
+static void insert_locked(const struct cprof__heap_rec *r)
 {
-    uint32_t slot;
-    int64_t old = addr_find(a, &slot);
+    uintptr_t a = r->addr;
+    int64_t slot = addr_find(a);
 
-    if (old >= 0) {
+    if (slot >= 0) {
         /* A stale entry: its free went past us (a guarded or foreign free). */
-        account_free_locked((uint32_t)old, 1);
-        H.addrs[slot].bucket = (uint32_t)b;
+        account_free_locked(&H.addrs[slot], 1);
+        H.addrs[slot] = *r;
         return;
     }
     if (addr_grow()) {
@@ -369,8 +402,7 @@ static void insert_locked(uintptr_t a, int64_t b)
     uint32_t j = (uint32_t)(addr_hash(a) >> 32) & (H.addr_cap - 1);
     while (H.addrs[j].addr)
         j = (j + 1) & (H.addr_cap - 1);
-    H.addrs[j].addr = a;
-    H.addrs[j].bucket = (uint32_t)b;
+    H.addrs[j] = *r;
     H.naddr++;
     atomic_fetch_add_explicit(&cprof__heap_filter[cprof__heap_filter_slot((void *)a)], 1,
                               memory_order_relaxed);
@@ -383,32 +415,55 @@ static bool in_self(uintptr_t pc)
     return pc >= H.self_lo && pc < H.self_hi;
 }
 
+/*
+ * True in a vfork child, whose allocations pass through unrecorded: the
+ * parent's tables are not its own (see cprof__heap_vforked).  Fork
+ * children get their own H.pid from the fork handler.  A raw
+ * clone(CLONE_VM) child is not detected on x86-64 (documented limit).
+ */
+static inline bool in_vfork_child(void)
+{
+#if defined(__x86_64__)
+    if (LIKELY(!cprof__heap_vforked))
+        return false;
+    if ((pid_t)syscall(SYS_getpid) != H.pid)
+        return true;
+    cprof__heap_vforked = 0; /* the parent, back from vfork */
+    return false;
+#else
+    return (pid_t)syscall(SYS_getpid) != H.pid;
+#endif
+}
+
 static void record(void *p, uint64_t size)
 {
     uintptr_t pcs[MAX_DEPTH];
     bool trunc;
     int n, skip = 0;
+    double w = scale_of(size);
 
-    if ((pid_t)syscall(SYS_getpid) != H.pid)
-        return; /* a vfork or CLONE_VM child: the parent's tables are not ours */
+    if (UNLIKELY(in_vfork_child()))
+        return;
     n = cprof_unwind_here_sigsafe(pcs, H.depth, &trunc);
     while (skip < n && in_self(pcs[skip]))
         skip++;
     cprof__heap_enter();
     pthread_mutex_lock(&H.lock);
-    int64_t b = bucket_get(pcs + skip, (uint32_t)(n - skip), size);
+    int64_t b = bucket_get(pcs + skip, (uint32_t)(n - skip), size_class(size));
     if (b < 0) {
         H.dropped++;
         cprof__warn_once(WARN_TABLE, "heap bucket table full: some samples dropped");
     } else {
         struct cprof__heap_bucket *k = &H.buckets[b];
-        double s = scale_of(size);
+        struct cprof__heap_rec r = {.addr = (uintptr_t)p, .size = size, .bucket = (uint32_t)b};
         k->allocs++;
         k->alloc_bytes += size;
-        H.est_alloc_objs += s;
-        H.est_alloc_bytes += s * (double)size;
+        k->est_allocs += w;
+        k->est_alloc_bytes += w * (double)size;
+        H.est_alloc_objs += w;
+        H.est_alloc_bytes += w * (double)size;
         H.samples++;
-        insert_locked((uintptr_t)p, b);
+        insert_locked(&r);
     }
     pthread_mutex_unlock(&H.lock);
     cprof__heap_leave();
@@ -439,36 +494,36 @@ void cprof__heap_alloc_slow(void *p, size_t size)
     errno = saved_errno;
 }
 
-int64_t cprof__heap_free_slow(void *p)
+bool cprof__heap_free_slow(void *p, struct cprof__heap_rec *out)
 {
     int saved_errno = errno;
-    int64_t b;
-    uint32_t slot;
+    int64_t slot;
 
-    if ((pid_t)syscall(SYS_getpid) != H.pid)
-        return -1;
+    if (UNLIKELY(in_vfork_child()))
+        return false;
     cprof__heap_enter();
     pthread_mutex_lock(&H.lock);
-    b = addr_find((uintptr_t)p, &slot);
-    if (b >= 0) {
-        addr_delete(slot);
+    slot = addr_find((uintptr_t)p);
+    if (slot >= 0) {
+        *out = H.addrs[slot];
+        addr_delete((uint32_t)slot);
         H.naddr--;
         atomic_fetch_sub_explicit(&cprof__heap_filter[cprof__heap_filter_slot(p)], 1,
                                   memory_order_relaxed);
-        account_free_locked((uint32_t)b, 1);
+        account_free_locked(out, 1);
     }
     pthread_mutex_unlock(&H.lock);
     cprof__heap_leave();
     errno = saved_errno;
-    return b;
+    return slot >= 0;
 }
 
-void cprof__heap_unretire(void *p, int64_t b)
+void cprof__heap_unretire(const struct cprof__heap_rec *r)
 {
     cprof__heap_enter();
     pthread_mutex_lock(&H.lock);
-    account_free_locked((uint32_t)b, -1);
-    insert_locked((uintptr_t)p, b);
+    account_free_locked(r, -1);
+    insert_locked(r);
     pthread_mutex_unlock(&H.lock);
     cprof__heap_leave();
     cprof__heap_tls.frees--;
@@ -492,22 +547,10 @@ static int snapshot(struct snap *s)
     return s->b ? 0 : -ENOMEM;
 }
 
-/* Go's scaleHeapSample. */
-static void scale_pair(uint64_t count, uint64_t size, int64_t *c, int64_t *b)
+/* An estimate as a profile value: rounded, never negative (rounding residue). */
+static int64_t value_of(double x)
 {
-    if (count == 0 || size == 0) {
-        *c = *b = 0;
-        return;
-    }
-    if (H.rate <= 1) {
-        *c = (int64_t)count;
-        *b = (int64_t)size;
-        return;
-    }
-    double avg = (double)size / (double)count;
-    double sc = 1.0 / (1.0 - exp(-avg / (double)H.rate));
-    *c = (int64_t)((double)count * sc);
-    *b = (int64_t)((double)size * sc);
+    return x > 0.5 ? (int64_t)llround(x) : 0;
 }
 
 static int add_bucket(struct cprof_profile *p, const struct cprof__heap_bucket *k,
@@ -515,19 +558,27 @@ static int add_bucket(struct cprof_profile *p, const struct cprof__heap_bucket *
 {
     uint32_t locs[MAX_DEPTH];
     int64_t v[4];
-    struct cprof_label lab = {.key = bytes_key, .num = (int64_t)k->size};
+    /* Go's blockSize: the average size of the bucket's sampled objects. */
+    int64_t size = k->allocs ? (int64_t)(k->alloc_bytes / k->allocs) : 0;
+    struct cprof_label lab = {.key = bytes_key, .num = size};
     int err = 0;
 
-    scale_pair(k->allocs, k->alloc_bytes, &v[0], &v[1]);
-    scale_pair(k->allocs - k->frees, k->alloc_bytes - k->free_bytes, &v[2], &v[3]);
     if (leaks ? k->allocs == k->frees : k->allocs == 0)
         return 0;
+    v[0] = value_of(k->est_allocs);
+    v[1] = value_of(k->est_alloc_bytes);
+    if (k->allocs == k->frees) {
+        v[2] = v[3] = 0; /* every sample freed: nothing in use, exactly */
+    } else {
+        v[2] = value_of(k->est_allocs - k->est_frees);
+        v[3] = value_of(k->est_alloc_bytes - k->est_free_bytes);
+    }
     for (uint32_t i = 0; i < k->nframes && !err; i++)
         err = cprof_profile_add_location(p, CPROF_NONE, H.frames[k->frames + i] - 1, NULL, 0,
                                          false, &locs[i]);
     if (!err)
-        err = cprof_profile_add_sample(p, locs, k->nframes, v, k->size ? &lab : NULL,
-                                       k->size ? 1 : 0, CPROF_ADD_MERGE);
+        err = cprof_profile_add_sample(p, locs, k->nframes, v, size ? &lab : NULL, size ? 1 : 0,
+                                       CPROF_ADD_MERGE);
     return err;
 }
 

@@ -35,6 +35,17 @@ struct cprof__heap_tls {
 
 extern __thread struct cprof__heap_tls cprof__heap_tls CPROF_HEAP_TLS;
 
+/*
+ * Set by the vfork wrapper (x86-64, heap_interpose.c) in the calling
+ * thread's TLS, which a vfork child shares: the next slow path of the
+ * thread compares getpid() with the profiled pid once, and either passes
+ * through (the child: it must not touch the parent's tables) or clears the
+ * flag (the parent, back from vfork).  So no slow path pays a getpid
+ * system call otherwise (0.5-0.9 us each on a loaded VM, more than the
+ * stack walk).
+ */
+extern __thread int cprof__heap_vforked CPROF_HEAP_TLS;
+
 /* Nonzero while allocations are sampled.  Read with one relaxed load per call. */
 extern _Atomic int cprof__heap_on;
 
@@ -62,24 +73,36 @@ struct cprof__heap_real {
     void *(*valloc)(size_t);
     void *(*pvalloc)(size_t);
     size_t (*malloc_usable_size)(void *);
+    pid_t (*vfork)(void);
 };
 extern struct cprof__heap_real cprof__heap_real;
 
-/* One (stack, size) bucket, as Go keeps them.  Counters are raw (unscaled). */
+/*
+ * One bucket per (stack, size class); see heap.c's header for why a class
+ * and not the exact size.  The raw counters count sampled objects; the
+ * est_* sums add each sample's unsampling weight (1 / (1 - exp(-s/rate))
+ * for a sampled object of s bytes), so they are unbiased estimates of what
+ * the program allocated and freed, whatever the mix of sizes in the class.
+ */
 struct cprof__heap_bucket {
-    uint64_t hash;        /* of the stack and size */
-    uint64_t size;        /* bytes per object */
-    uint64_t allocs;      /* sampled allocations */
-    uint64_t alloc_bytes; /* ... their bytes */
-    uint64_t frees;       /* sampled allocations freed */
-    uint64_t free_bytes;  /* ... their bytes */
-    uint32_t frames;      /* first pc in the frame store */
-    uint32_t nframes;     /* pcs (return addresses), leaf first */
+    uint64_t hash;         /* of the stack and size class */
+    uint64_t cls;          /* size class (size_class() in heap.c) */
+    uint64_t allocs;       /* sampled allocations */
+    uint64_t alloc_bytes;  /* ... their bytes (exact sizes) */
+    uint64_t frees;        /* sampled allocations freed */
+    uint64_t free_bytes;   /* ... their bytes */
+    double est_allocs;     /* sum of weights of the sampled allocations */
+    double est_alloc_bytes; /* sum of weight * size */
+    double est_frees;      /* ... of the sampled allocations freed */
+    double est_free_bytes;
+    uint32_t frames;       /* first pc in the frame store */
+    uint32_t nframes;      /* pcs (return addresses), leaf first */
 };
 
-/* A live sampled block. */
+/* A live sampled block: what its free must take back out of its bucket. */
 struct cprof__heap_rec {
     uintptr_t addr;  /* 0 = empty slot */
+    uint64_t size;   /* bytes asked for (its weight is recomputed from it: same rate, same value) */
     uint32_t bucket; /* index into buckets */
 };
 
@@ -166,13 +189,14 @@ void cprof__heap_alloc_slow(void *p, size_t size);
 
 /*
  * Retires the sample record of p if p was sampled; called before p is
- * given back to the allocator.  Returns the bucket index of the retired
- * record (for realloc's failure path) or -1.  Context: malloc wrappers.
+ * given back to the allocator.  Returns true and the retired record in
+ * *out (for realloc's failure path) when p was sampled.  Context: malloc
+ * wrappers.
  */
-int64_t cprof__heap_free_slow(void *p);
+bool cprof__heap_free_slow(void *p, struct cprof__heap_rec *out);
 
 /* Puts back a record retired by cprof__heap_free_slow (realloc failed). */
-void cprof__heap_unretire(void *p, int64_t bucket);
+void cprof__heap_unretire(const struct cprof__heap_rec *r);
 
 /* Reads the environment and turns sampling on if asked.  Called by the constructor. */
 void cprof__heap_init(void);

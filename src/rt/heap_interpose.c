@@ -12,6 +12,14 @@
  * and a free reads one counter of the sampled-address filter; only sampled
  * allocations and filter hits call into src/rt/heap.c.
  *
+ * vfork (x86-64): a child of vfork shares the parent's memory and its
+ * thread's TLS, and must not record into the parent's tables (pitfall 7).
+ * The wrapper marks the thread (cprof__heap_vforked) and jumps to the real
+ * vfork with the caller's stack untouched (a C wrapper cannot: the child
+ * would return through, and clobber, the wrapper's frame).  glibc's
+ * posix_spawn, system and popen clone the child internally and never
+ * allocate in it.  Elsewhere the slow paths check getpid() every time.
+ *
  * Bootstrap: dlsym() may allocate before the real functions are known.
  * Those requests are served from a static arena; its blocks are never
  * freed (free() recognises and ignores them).
@@ -33,6 +41,7 @@
 #define ARENA_HDR 16 /* each arena block starts with its size */
 
 struct cprof__heap_real cprof__heap_real;
+__thread int cprof__heap_vforked CPROF_HEAP_TLS;
 
 static _Alignas(64) unsigned char arena[ARENA_BYTES];
 static _Atomic size_t arena_used;
@@ -131,6 +140,7 @@ NOSAN void cprof__heap_resolve(void)
     r.pvalloc = (void *(*)(size_t))next("pvalloc", (void *)__libc_pvalloc);
     r.malloc_usable_size =
         (size_t(*)(void *))next("malloc_usable_size", (void *)fallback_usable_size);
+    r.vfork = (pid_t(*)(void))next("vfork", NULL);
     /* malloc last: a wrapper that sees it set may use every other pointer. */
     __atomic_store_n(&cprof__heap_real.free, r.free, __ATOMIC_RELEASE);
     __atomic_store_n(&cprof__heap_real.calloc, r.calloc, __ATOMIC_RELEASE);
@@ -142,6 +152,7 @@ NOSAN void cprof__heap_resolve(void)
     __atomic_store_n(&cprof__heap_real.pvalloc, r.pvalloc, __ATOMIC_RELEASE);
     __atomic_store_n(&cprof__heap_real.malloc_usable_size, r.malloc_usable_size,
                      __ATOMIC_RELEASE);
+    __atomic_store_n(&cprof__heap_real.vfork, r.vfork, __ATOMIC_RELEASE);
     __atomic_store_n(&cprof__heap_real.malloc, r.malloc, __ATOMIC_RELEASE);
     atomic_store_explicit(&resolved, 1, memory_order_release);
     atomic_store(&resolving, 0);
@@ -171,19 +182,19 @@ NOSAN static inline void on_alloc(void *p, size_t n)
     cprof__heap_alloc_slow(p, n);
 }
 
-/* Before p goes back to the allocator.  Returns the retired record's bucket, or -1. */
-NOSAN static inline int64_t on_free(void *p)
+/* Before p goes back to the allocator.  True when p was sampled (its record in *r). */
+NOSAN static inline bool on_free(void *p, struct cprof__heap_rec *r)
 {
     if (LIKELY(!atomic_load_explicit(&cprof__heap_on, memory_order_relaxed)) || UNLIKELY(!p))
-        return -1;
+        return false;
     struct cprof__heap_tls *t = &cprof__heap_tls;
     if (UNLIKELY(t->guard))
-        return -1;
+        return false;
     t->frees++;
     if (LIKELY(!atomic_load_explicit(&cprof__heap_filter[cprof__heap_filter_slot(p)],
                                      memory_order_relaxed)))
-        return -1;
-    return cprof__heap_free_slow(p);
+        return false;
+    return cprof__heap_free_slow(p, r);
 }
 
 NOSAN CPROF_EXPORT void *malloc(size_t n)
@@ -201,7 +212,8 @@ NOSAN CPROF_EXPORT void free(void *p)
         return;
     if (UNLIKELY(!ready()))
         return; /* only arena blocks can exist before the real free is known */
-    on_free(p);
+    struct cprof__heap_rec r;
+    on_free(p, &r);
     cprof__heap_real.free(p);
 }
 
@@ -227,14 +239,15 @@ NOSAN CPROF_EXPORT void *realloc(void *old, size_t n)
     }
     if (UNLIKELY(!ready()))
         return old ? NULL : arena_alloc(n, 16);
-    int64_t b = on_free(old);
+    struct cprof__heap_rec r;
+    bool sampled = on_free(old, &r);
     void *p = cprof__heap_real.realloc(old, n);
     if (p) {
         on_alloc(p, n);
     } else if (old && n) {
         /* Failed: the old block lives on. */
-        if (b >= 0)
-            cprof__heap_unretire(old, b);
+        if (sampled)
+            cprof__heap_unretire(&r);
         else if (atomic_load_explicit(&cprof__heap_on, memory_order_relaxed) &&
                  !cprof__heap_tls.guard)
             cprof__heap_tls.frees--;
@@ -314,3 +327,26 @@ NOSAN CPROF_EXPORT size_t malloc_usable_size(void *p)
         return 0;
     return cprof__heap_real.malloc_usable_size(p);
 }
+
+#if defined(__x86_64__)
+/*
+ * pid_t vfork(void): cprof__heap_vforked = 1, then a tail jump to the real
+ * vfork (cprof__heap_real.vfork once resolved, glibc's __vfork before).
+ * The flag is set in the caller's thread before the child exists, so the
+ * child sees it; the parent clears it at its next slow path.
+ */
+__asm__(".text\n"
+        ".globl vfork\n"
+        ".type vfork, @function\n"
+        "vfork:\n"
+        "    movq cprof__heap_vforked@gottpoff(%rip), %rax\n"
+        "    movl $1, %fs:(%rax)\n"
+        "    movq cprof__heap_real+80(%rip), %rax\n"
+        "    testq %rax, %rax\n"
+        "    jz 1f\n"
+        "    jmp *%rax\n"
+        "1:  jmp __vfork@PLT\n"
+        ".size vfork, .-vfork\n");
+_Static_assert(__builtin_offsetof(struct cprof__heap_real, vfork) == 80,
+               "the vfork wrapper's offset of cprof__heap_real.vfork");
+#endif

@@ -83,7 +83,8 @@
 
 __thread struct cprof__heap_tls cprof__heap_tls CPROF_HEAP_TLS;
 _Atomic int cprof__heap_on;
-_Atomic uint16_t *cprof__heap_filter;
+_Atomic uint64_t *cprof__heap_filter;
+static uint32_t *filter_counts; /* sampled blocks per filter slot (H.lock) */
 
 /* The heap profiler's part of the singleton (see the contract in rt.h). */
 #define H (cprof__rt->heap)
@@ -226,7 +227,12 @@ static uint64_t mix(uint64_t h, uint64_t v)
 static int grow_index(uint32_t **idx, uint32_t *cap, uint32_t used,
                       uint64_t (*hash_of)(uint32_t))
 {
-    uint32_t ncap = *cap ? *cap * 2 : 1u << 16; /* rehashing (munmap: TLB shootdowns) is rare */
+    /*
+     * Small to start: every sample probes it, and a large sparse index
+     * misses the cache on each probe.  Doubling keeps rehashes (munmap:
+     * TLB shootdowns) to a handful over a run.
+     */
+    uint32_t ncap = *cap ? *cap * 2 : 1u << 10;
     uint32_t *n;
 
     if ((uint64_t)(used + 1) * 2 <= *cap)
@@ -309,7 +315,7 @@ static uint64_t addr_hash(uintptr_t a)
 
 static int addr_grow(void)
 {
-    uint32_t ncap = H.addr_cap ? H.addr_cap * 2 : 1u << 14;
+    uint32_t ncap = H.addr_cap ? H.addr_cap * 2 : 1u << 10; /* small to start: see grow_index */
     struct cprof__heap_rec *n;
 
     if ((uint64_t)(H.naddr + 1) * 2 <= H.addr_cap)
@@ -382,6 +388,26 @@ static void account_free_locked(const struct cprof__heap_rec *r, int sign)
     H.est_free_bytes += w * (double)r->size;
 }
 
+/* Counts a sampled block in the filter.  Lock held. */
+static void filter_add(uintptr_t a)
+{
+    uint32_t s = cprof__heap_filter_slot((void *)a);
+
+    if (filter_counts[s]++ == 0)
+        atomic_fetch_or_explicit(&cprof__heap_filter[s >> 6], UINT64_C(1) << (s & 63),
+                                 memory_order_relaxed);
+}
+
+/* Uncounts a retired sampled block.  Lock held. */
+static void filter_remove(uintptr_t a)
+{
+    uint32_t s = cprof__heap_filter_slot((void *)a);
+
+    if (--filter_counts[s] == 0)
+        atomic_fetch_and_explicit(&cprof__heap_filter[s >> 6], ~(UINT64_C(1) << (s & 63)),
+                                  memory_order_relaxed);
+}
+
 /* Records a sampled block: address entry, filter count.  Lock held. */
 static void insert_locked(const struct cprof__heap_rec *r)
 {
@@ -404,8 +430,7 @@ static void insert_locked(const struct cprof__heap_rec *r)
         j = (j + 1) & (H.addr_cap - 1);
     H.addrs[j] = *r;
     H.naddr++;
-    atomic_fetch_add_explicit(&cprof__heap_filter[cprof__heap_filter_slot((void *)a)], 1,
-                              memory_order_relaxed);
+    filter_add(a);
 }
 
 /* ---- the slow paths ---- */
@@ -488,7 +513,8 @@ void cprof__heap_alloc_slow(void *p, size_t size)
     }
     uint64_t since = (uint64_t)(t->drawn - t->countdown) + size;
     t->bytes += since;
-    atomic_fetch_add_explicit(&H.alloc_bytes, since, memory_order_relaxed);
+    if (H.every) /* a shared line bouncing between cores: only when it is read */
+        atomic_fetch_add_explicit(&H.alloc_bytes, since, memory_order_relaxed);
     t->countdown = t->drawn = draw(t);
     record(p, size);
     errno = saved_errno;
@@ -508,8 +534,7 @@ bool cprof__heap_free_slow(void *p, struct cprof__heap_rec *out)
         *out = H.addrs[slot];
         addr_delete((uint32_t)slot);
         H.naddr--;
-        atomic_fetch_sub_explicit(&cprof__heap_filter[cprof__heap_filter_slot(p)], 1,
-                                  memory_order_relaxed);
+        filter_remove((uintptr_t)p);
         account_free_locked(out, 1);
     }
     pthread_mutex_unlock(&H.lock);
@@ -904,8 +929,9 @@ static int heap_start(int64_t rate)
     H.buckets = map_region(sizeof(*H.buckets) * MAX_BUCKETS);
     H.frames = map_region(sizeof(*H.frames) * MAX_FRAMES);
     H.threads = map_region(sizeof(*H.threads) * MAX_TRACKED_THREADS);
-    cprof__heap_filter = map_region(sizeof(uint16_t) << CPROF_HEAP_FILTER_BITS);
-    if (!H.buckets || !H.frames || !H.threads || !cprof__heap_filter) {
+    cprof__heap_filter = map_region(sizeof(uint64_t) << (CPROF_HEAP_FILTER_BITS - 6));
+    filter_counts = map_region(sizeof(uint32_t) << CPROF_HEAP_FILTER_BITS);
+    if (!H.buckets || !H.frames || !H.threads || !cprof__heap_filter || !filter_counts) {
         err = -ENOMEM;
         goto out;
     }

@@ -9,7 +9,7 @@
  * This file is the hot path.  With heap profiling off a wrapper costs one
  * relaxed load and a predictable branch beyond the real call.  With it on,
  * an allocation decrements the thread's byte countdown (initial-exec TLS)
- * and a free reads one counter of the sampled-address filter; only sampled
+ * and a free reads one bit of the sampled-address filter; only sampled
  * allocations and filter hits call into src/rt/heap.c.
  *
  * vfork (x86-64): a child of vfork shares the parent's memory and its
@@ -191,8 +191,7 @@ NOSAN static inline bool on_free(void *p, struct cprof__heap_rec *r)
     if (UNLIKELY(t->guard))
         return false;
     t->frees++;
-    if (LIKELY(!atomic_load_explicit(&cprof__heap_filter[cprof__heap_filter_slot(p)],
-                                     memory_order_relaxed)))
+    if (LIKELY(!cprof__heap_filter_hit(p)))
         return false;
     return cprof__heap_free_slow(p, r);
 }

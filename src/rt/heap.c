@@ -83,7 +83,7 @@
 
 __thread struct cprof__heap_tls cprof__heap_tls CPROF_HEAP_TLS;
 _Atomic int cprof__heap_on;
-_Atomic uint64_t *cprof__heap_filter;
+_Atomic uint64_t cprof__heap_filter[1u << (CPROF_HEAP_FILTER_BITS - 6)];
 static uint32_t *filter_counts; /* sampled blocks per filter slot (H.lock) */
 
 /* The heap profiler's part of the singleton (see the contract in rt.h). */
@@ -120,6 +120,8 @@ void cprof__heap_enter(void)
         /* Countdown 0 sends every allocation to the slow path, which sees the guard. */
         t->stash = t->countdown;
         t->countdown = 0;
+        /* The free wrappers count without looking at the guard: undone at leave. */
+        t->stash_frees = t->frees;
     }
 }
 
@@ -127,8 +129,10 @@ void cprof__heap_leave(void)
 {
     struct cprof__heap_tls *t = &cprof__heap_tls;
 
-    if (--t->guard == 0)
+    if (--t->guard == 0) {
         t->countdown = t->stash;
+        t->frees = t->stash_frees;
+    }
 }
 
 void cprof__heap_ignore_thread(void)
@@ -181,7 +185,7 @@ static void thread_exit(void *arg)
         if (H.threads[i] != t)
             continue;
         H.exited_objs += t->objs;
-        H.exited_frees += t->frees;
+        H.exited_frees += t->stash_frees; /* guard held: t->frees counts our own frees */
         H.exited_bytes += t->bytes + (uint64_t)(t->drawn - t->countdown);
         H.threads[i] = H.threads[--H.nthreads];
         break;
@@ -525,7 +529,7 @@ bool cprof__heap_free_slow(void *p, struct cprof__heap_rec *out)
     int saved_errno = errno;
     int64_t slot;
 
-    if (UNLIKELY(in_vfork_child()))
+    if (cprof__heap_tls.guard || UNLIKELY(in_vfork_child()))
         return false;
     cprof__heap_enter();
     pthread_mutex_lock(&H.lock);
@@ -781,7 +785,9 @@ static void totals(struct cprof__heap_totals *t)
         int64_t drawn = __atomic_load_n(&x->drawn, __ATOMIC_RELAXED);
         int64_t left = __atomic_load_n(&x->countdown, __ATOMIC_RELAXED);
         t->objs += __atomic_load_n(&x->objs, __ATOMIC_RELAXED);
-        t->frees += __atomic_load_n(&x->frees, __ATOMIC_RELAXED);
+        t->frees += __atomic_load_n(&x->guard, __ATOMIC_RELAXED)
+                        ? __atomic_load_n(&x->stash_frees, __ATOMIC_RELAXED)
+                        : __atomic_load_n(&x->frees, __ATOMIC_RELAXED);
         t->bytes += __atomic_load_n(&x->bytes, __ATOMIC_RELAXED);
         if (left > 0 && drawn >= left)
             t->bytes += (uint64_t)(drawn - left);
@@ -929,9 +935,8 @@ static int heap_start(int64_t rate)
     H.buckets = map_region(sizeof(*H.buckets) * MAX_BUCKETS);
     H.frames = map_region(sizeof(*H.frames) * MAX_FRAMES);
     H.threads = map_region(sizeof(*H.threads) * MAX_TRACKED_THREADS);
-    cprof__heap_filter = map_region(sizeof(uint64_t) << (CPROF_HEAP_FILTER_BITS - 6));
     filter_counts = map_region(sizeof(uint32_t) << CPROF_HEAP_FILTER_BITS);
-    if (!H.buckets || !H.frames || !H.threads || !cprof__heap_filter || !filter_counts) {
+    if (!H.buckets || !H.frames || !H.threads || !filter_counts) {
         err = -ENOMEM;
         goto out;
     }

@@ -182,15 +182,17 @@ NOSAN static inline void on_alloc(void *p, size_t n)
     cprof__heap_alloc_slow(p, n);
 }
 
-/* Before p goes back to the allocator.  True when p was sampled (its record in *r). */
+/*
+ * Before p goes back to the allocator.  True when p was sampled (its record
+ * in *r).  The guard is checked in cprof__heap_free_slow, not here: frees
+ * the runtime makes under its guard are counted in t->frees and the count
+ * is restored when the guard is left (cprof__heap_leave).
+ */
 NOSAN static inline bool on_free(void *p, struct cprof__heap_rec *r)
 {
     if (LIKELY(!atomic_load_explicit(&cprof__heap_on, memory_order_relaxed)) || UNLIKELY(!p))
         return false;
-    struct cprof__heap_tls *t = &cprof__heap_tls;
-    if (UNLIKELY(t->guard))
-        return false;
-    t->frees++;
+    cprof__heap_tls.frees++;
     if (LIKELY(!cprof__heap_filter_hit(p)))
         return false;
     return cprof__heap_free_slow(p, r);
@@ -198,21 +200,38 @@ NOSAN static inline bool on_free(void *p, struct cprof__heap_rec *r)
 
 NOSAN CPROF_EXPORT void *malloc(size_t n)
 {
-    if (UNLIKELY(!ready()))
+    /* cprof__heap_on implies the real functions are resolved (heap_start resolves first). */
+    if (UNLIKELY(!atomic_load_explicit(&cprof__heap_on, memory_order_relaxed)) && !ready())
         return arena_alloc(n, 16);
     void *p = cprof__heap_real.malloc(n);
     on_alloc(p, n);
     return p;
 }
 
+/* free of a block that may have been sampled: off the fast path, so free needs no frame. */
+NOSAN __attribute__((noinline)) static void free_filtered(void *p)
+{
+    struct cprof__heap_rec r;
+
+    cprof__heap_free_slow(p, &r);
+    cprof__heap_real.free(p);
+}
+
 NOSAN CPROF_EXPORT void free(void *p)
 {
     if (UNLIKELY(in_arena(p)))
         return;
-    if (UNLIKELY(!ready()))
+    if (LIKELY(atomic_load_explicit(&cprof__heap_on, memory_order_relaxed))) {
+        if (UNLIKELY(!p))
+            return;
+        cprof__heap_tls.frees++;
+        if (UNLIKELY(cprof__heap_filter_hit(p))) {
+            free_filtered(p);
+            return;
+        }
+    } else if (UNLIKELY(!ready())) {
         return; /* only arena blocks can exist before the real free is known */
-    struct cprof__heap_rec r;
-    on_free(p, &r);
+    }
     cprof__heap_real.free(p);
 }
 
@@ -247,8 +266,7 @@ NOSAN CPROF_EXPORT void *realloc(void *old, size_t n)
         /* Failed: the old block lives on. */
         if (sampled)
             cprof__heap_unretire(&r);
-        else if (atomic_load_explicit(&cprof__heap_on, memory_order_relaxed) &&
-                 !cprof__heap_tls.guard)
+        else if (atomic_load_explicit(&cprof__heap_on, memory_order_relaxed))
             cprof__heap_tls.frees--;
     }
     return p;

@@ -198,14 +198,46 @@ NOSAN static inline bool on_free(void *p, struct cprof__heap_rec *r)
     return cprof__heap_free_slow(p, r);
 }
 
+/*
+ * True when an allocation of n bytes is not sampled: the countdown is
+ * charged before the real call, so the wrapper can tail-call it with no
+ * frame of its own.  (A request that then fails has still been counted:
+ * it moves the next sample by n bytes and adds one to the heap trace's
+ * allocation count; both only when memory runs out.)  The guard's zero
+ * countdown sends its allocations to the slow path, which lets them pass.
+ */
+NOSAN static inline bool unsampled(size_t n)
+{
+    struct cprof__heap_tls *t = &cprof__heap_tls;
+
+    if (LIKELY(n < (uint64_t)t->countdown)) {
+        t->countdown -= (int64_t)n;
+        t->objs++;
+        return true;
+    }
+    return false;
+}
+
+NOSAN __attribute__((noinline)) static void *malloc_sampled(size_t n)
+{
+    void *p = cprof__heap_real.malloc(n);
+
+    if (p)
+        cprof__heap_alloc_slow(p, n);
+    return p;
+}
+
 NOSAN CPROF_EXPORT void *malloc(size_t n)
 {
     /* cprof__heap_on implies the real functions are resolved (heap_start resolves first). */
-    if (UNLIKELY(!atomic_load_explicit(&cprof__heap_on, memory_order_relaxed)) && !ready())
+    if (LIKELY(atomic_load_explicit(&cprof__heap_on, memory_order_relaxed))) {
+        if (LIKELY(unsampled(n)))
+            return cprof__heap_real.malloc(n);
+        return malloc_sampled(n);
+    }
+    if (UNLIKELY(!ready()))
         return arena_alloc(n, 16);
-    void *p = cprof__heap_real.malloc(n);
-    on_alloc(p, n);
-    return p;
+    return cprof__heap_real.malloc(n);
 }
 
 /* free of a block that may have been sampled: off the fast path, so free needs no frame. */
@@ -241,6 +273,9 @@ NOSAN CPROF_EXPORT void *calloc(size_t n, size_t m)
 
     if (UNLIKELY(!ready()))
         return __builtin_mul_overflow(n, m, &total) ? NULL : arena_alloc(total, 16);
+    if (atomic_load_explicit(&cprof__heap_on, memory_order_relaxed) &&
+        !__builtin_mul_overflow(n, m, &total) && unsampled(total))
+        return cprof__heap_real.calloc(n, m);
     void *p = cprof__heap_real.calloc(n, m);
     on_alloc(p, n * m);
     return p;

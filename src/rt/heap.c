@@ -165,12 +165,17 @@ static int64_t draw(struct cprof__heap_tls *t)
     return (int64_t)x + 1;
 }
 
-/* Unsampling weight of one sampled object of size bytes: 1 / P(sampled). */
-static double scale_of(uint64_t size)
+/*
+ * Unsampling weight of one sampled object of size bytes: 1 / P(sampled),
+ * rounded to a float, which the address table keeps so the free subtracts
+ * exactly what the allocation added (and computes no exp under the lock).
+ * The rounding (relative 6e-8) is far below the sampling error.
+ */
+static float weight_of(uint64_t size)
 {
     if (H.rate <= 1 || size == 0)
-        return 1.0;
-    return 1.0 / (1.0 - exp(-(double)size / (double)H.rate));
+        return 1.0f;
+    return (float)(1.0 / -expm1(-(double)size / (double)H.rate));
 }
 
 /* ---- thread registry (heap trace) ---- */
@@ -274,13 +279,19 @@ static uint64_t size_class(uint64_t s)
     return (uint64_t)(e - 2) << 3 | ((s >> (e - 3)) & 7);
 }
 
-/* The bucket of (stack, size class), created if new; -1 when the tables are full. */
-static int64_t bucket_get(const uintptr_t *pcs, uint32_t n, uint64_t cls)
+/* Hash of a bucket's key: computed before the lock is taken. */
+static uint64_t bucket_hash(const uintptr_t *pcs, uint32_t n, uint64_t cls)
 {
     uint64_t h = mix(0x12345, cls);
 
     for (uint32_t i = 0; i < n; i++)
         h = mix(h, pcs[i]);
+    return h;
+}
+
+/* The bucket of (stack, size class) of hash h, created if new; -1 when the tables are full. */
+static int64_t bucket_get(const uintptr_t *pcs, uint32_t n, uint64_t cls, uint64_t h)
+{
     if (H.bidx_cap) {
         for (uint32_t j = (uint32_t)h & (H.bidx_cap - 1);; j = (j + 1) & (H.bidx_cap - 1)) {
             uint32_t v = H.bidx[j];
@@ -382,7 +393,7 @@ static void addr_delete(uint32_t i)
 static void account_free_locked(const struct cprof__heap_rec *r, int sign)
 {
     struct cprof__heap_bucket *k = &H.buckets[r->bucket];
-    double w = sign * scale_of(r->size);
+    double w = sign * (double)r->weight;
 
     k->frees += (uint64_t)(int64_t)sign;
     k->free_bytes += (uint64_t)((int64_t)sign * (int64_t)r->size);
@@ -469,22 +480,25 @@ static void record(void *p, uint64_t size)
     uintptr_t pcs[MAX_DEPTH];
     bool trunc;
     int n, skip = 0;
-    double w = scale_of(size);
+    float w = weight_of(size);
+    uint64_t cls = size_class(size), h;
 
     if (UNLIKELY(in_vfork_child()))
         return;
     n = cprof_unwind_here_sigsafe(pcs, H.depth, &trunc);
     while (skip < n && in_self(pcs[skip]))
         skip++;
+    h = bucket_hash(pcs + skip, (uint32_t)(n - skip), cls);
     cprof__heap_enter();
     pthread_mutex_lock(&H.lock);
-    int64_t b = bucket_get(pcs + skip, (uint32_t)(n - skip), size_class(size));
+    int64_t b = bucket_get(pcs + skip, (uint32_t)(n - skip), cls, h);
     if (b < 0) {
         H.dropped++;
         cprof__warn_once(WARN_TABLE, "heap bucket table full: some samples dropped");
     } else {
         struct cprof__heap_bucket *k = &H.buckets[b];
-        struct cprof__heap_rec r = {.addr = (uintptr_t)p, .size = size, .bucket = (uint32_t)b};
+        struct cprof__heap_rec r = {
+            .addr = (uintptr_t)p, .size = size, .bucket = (uint32_t)b, .weight = w};
         k->allocs++;
         k->alloc_bytes += size;
         k->est_allocs += w;
@@ -918,6 +932,22 @@ static int find_self(struct dl_phdr_info *info, size_t size, void *arg)
     return 0;
 }
 
+/*
+ * (Re)initialises H.lock as an adaptive mutex: it is held for a few
+ * hundred nanoseconds at a time, and two threads sampling at the default
+ * rate collide on it thousands of times a second; spinning briefly
+ * instead of sleeping at once avoids a futex system call per collision.
+ */
+static void init_lock(void)
+{
+    pthread_mutexattr_t a;
+
+    pthread_mutexattr_init(&a);
+    pthread_mutexattr_settype(&a, PTHREAD_MUTEX_ADAPTIVE_NP);
+    pthread_mutex_init(&H.lock, &a);
+    pthread_mutexattr_destroy(&a);
+}
+
 /* Allocates the tables and turns sampling on.  Idempotent; not on the hot path. */
 static int heap_start(int64_t rate)
 {
@@ -927,6 +957,7 @@ static int heap_start(int64_t rate)
     if (atomic_load(&cprof__heap_on))
         goto out;
     cprof__heap_resolve();
+    init_lock(); /* nobody takes it before sampling is on (fork handlers take start_lock first) */
     H.rate = rate > 0 ? rate : DEFAULT_RATE;
     H.pid = getpid();
     H.depth = cprof__rt->cfg.depth > 0 && cprof__rt->cfg.depth < MAX_DEPTH ? cprof__rt->cfg.depth
@@ -1080,7 +1111,7 @@ void cprof__heap_fork_parent(void)
  */
 void cprof__heap_fork_child(void)
 {
-    pthread_mutex_init(&H.lock, NULL);
+    init_lock();
     pthread_mutex_init(&H.start_lock, NULL);
     pthread_mutex_init(&H.bg_lock, NULL);
     pthread_cond_init(&H.bg_wake, NULL);

@@ -117,8 +117,9 @@ struct cprof__heap_bucket {
 /* A live sampled block: what its free must take back out of its bucket. */
 struct cprof__heap_rec {
     uintptr_t addr;  /* 0 = empty slot */
-    uint64_t size;   /* bytes asked for (its weight is recomputed from it: same rate, same value) */
+    uint64_t size;   /* bytes asked for */
     uint32_t bucket; /* index into buckets */
+    float weight;    /* unsampling weight its allocation added (a float, and exactly that) */
 };
 
 /* Heap trace counters at one moment. */

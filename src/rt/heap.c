@@ -84,7 +84,6 @@
 __thread struct cprof__heap_tls cprof__heap_tls CPROF_HEAP_TLS;
 _Atomic int cprof__heap_on;
 _Atomic uint64_t cprof__heap_filter[1u << (CPROF_HEAP_FILTER_BITS - 6)];
-static uint32_t *filter_counts; /* sampled blocks per filter slot (H.lock) */
 
 /* The heap profiler's part of the singleton (see the contract in rt.h). */
 #define H (cprof__rt->heap)
@@ -323,9 +322,15 @@ static int64_t bucket_get(const uintptr_t *pcs, uint32_t n, uint64_t cls, uint64
     return id;
 }
 
-static uint64_t addr_hash(uintptr_t a)
+/*
+ * Home slot of address a in an address table of cap slots: the top bits
+ * of the same hash as the free filter's slot (cprof__heap_filter_slot), so
+ * the records of one filter slot have neighbouring homes (see
+ * filter_slot_used).
+ */
+static uint32_t addr_home(uintptr_t a, uint32_t cap)
 {
-    return (a >> 4) * 0x9e3779b97f4a7c15ull;
+    return (uint32_t)(((a >> 4) * 0x9e3779b97f4a7c15ull) >> (64 - __builtin_ctz(cap)));
 }
 
 static int addr_grow(void)
@@ -341,7 +346,7 @@ static int addr_grow(void)
     for (uint32_t i = 0; i < H.addr_cap; i++) {
         if (!H.addrs[i].addr)
             continue;
-        uint32_t j = (uint32_t)(addr_hash(H.addrs[i].addr) >> 32) & (ncap - 1);
+        uint32_t j = addr_home(H.addrs[i].addr, ncap);
         while (n[j].addr)
             j = (j + 1) & (ncap - 1);
         n[j] = H.addrs[i];
@@ -358,7 +363,7 @@ static int64_t addr_find(uintptr_t a)
 {
     if (!H.addr_cap)
         return -1;
-    for (uint32_t j = (uint32_t)(addr_hash(a) >> 32) & (H.addr_cap - 1);;
+    for (uint32_t j = addr_home(a, H.addr_cap);;
          j = (j + 1) & (H.addr_cap - 1)) {
         if (!H.addrs[j].addr)
             return -1;
@@ -378,7 +383,7 @@ static void addr_delete(uint32_t i)
             j = (j + 1) & mask;
             if (!H.addrs[j].addr)
                 return;
-            uint32_t home = (uint32_t)(addr_hash(H.addrs[j].addr) >> 32) & mask;
+            uint32_t home = addr_home(H.addrs[j].addr, H.addr_cap);
             /* Move j back to i unless its home lies cyclically in (i, j]. */
             if (i <= j ? (i < home && home <= j) : (i < home || home <= j))
                 continue;
@@ -403,22 +408,58 @@ static void account_free_locked(const struct cprof__heap_rec *r, int sign)
     H.est_free_bytes += w * (double)r->size;
 }
 
-/* Counts a sampled block in the filter.  Lock held. */
+/* Sets a sampled block's filter bit.  Lock held. */
 static void filter_add(uintptr_t a)
 {
     uint32_t s = cprof__heap_filter_slot((void *)a);
+    uint64_t bit = UINT64_C(1) << (s & 63);
 
-    if (filter_counts[s]++ == 0)
-        atomic_fetch_or_explicit(&cprof__heap_filter[s >> 6], UINT64_C(1) << (s & 63),
-                                 memory_order_relaxed);
+    if (!(atomic_load_explicit(&cprof__heap_filter[s >> 6], memory_order_relaxed) & bit))
+        atomic_fetch_or_explicit(&cprof__heap_filter[s >> 6], bit, memory_order_relaxed);
 }
 
-/* Uncounts a retired sampled block.  Lock held. */
+/*
+ * True when a live record's address falls in filter slot s.  Such records
+ * have their homes in one run of the address table (addr_home uses the
+ * top bits of the filter's hash): the home s >> (16 - b) when the table
+ * has 2^b <= 2^16 slots, else the 2^(b-16) homes from s << (b - 16).
+ * Linear probing leaves no empty slot between a record and its home, so
+ * the scan ends at the first empty slot past the last home: a few slots,
+ * in lines the caller just touched.  This replaces a table of per-slot
+ * counts (256 KiB of random accesses, a cache miss per sample and per
+ * sampled free).  Lock held.
+ */
+static bool filter_slot_used(uint32_t s)
+{
+    uint32_t bits = (uint32_t)__builtin_ctz(H.addr_cap), mask = H.addr_cap - 1;
+    uint32_t lo, n;
+
+    if (bits <= CPROF_HEAP_FILTER_BITS) {
+        lo = s >> (CPROF_HEAP_FILTER_BITS - bits);
+        n = 1;
+    } else {
+        lo = s << (bits - CPROF_HEAP_FILTER_BITS);
+        n = 1u << (bits - CPROF_HEAP_FILTER_BITS);
+    }
+    for (uint32_t i = 0; i < H.addr_cap; i++) {
+        uintptr_t a = H.addrs[(lo + i) & mask].addr;
+        if (!a) {
+            if (i + 1 >= n)
+                return false;
+            continue;
+        }
+        if (cprof__heap_filter_slot((void *)a) == s)
+            return true;
+    }
+    return true; /* a full table cannot happen (load <= 1/2); keep the bit */
+}
+
+/* Clears the filter bit of a retired block unless another live record shares it.  Lock held. */
 static void filter_remove(uintptr_t a)
 {
     uint32_t s = cprof__heap_filter_slot((void *)a);
 
-    if (--filter_counts[s] == 0)
+    if (!filter_slot_used(s))
         atomic_fetch_and_explicit(&cprof__heap_filter[s >> 6], ~(UINT64_C(1) << (s & 63)),
                                   memory_order_relaxed);
 }
@@ -440,7 +481,7 @@ static void insert_locked(const struct cprof__heap_rec *r)
         cprof__warn_once(WARN_TABLE, "heap sample table full: some samples dropped");
         return;
     }
-    uint32_t j = (uint32_t)(addr_hash(a) >> 32) & (H.addr_cap - 1);
+    uint32_t j = addr_home(a, H.addr_cap);
     while (H.addrs[j].addr)
         j = (j + 1) & (H.addr_cap - 1);
     H.addrs[j] = *r;
@@ -966,8 +1007,7 @@ static int heap_start(int64_t rate)
     H.buckets = map_region(sizeof(*H.buckets) * MAX_BUCKETS);
     H.frames = map_region(sizeof(*H.frames) * MAX_FRAMES);
     H.threads = map_region(sizeof(*H.threads) * MAX_TRACKED_THREADS);
-    filter_counts = map_region(sizeof(uint32_t) << CPROF_HEAP_FILTER_BITS);
-    if (!H.buckets || !H.frames || !H.threads || !filter_counts) {
+    if (!H.buckets || !H.frames || !H.threads) {
         err = -ENOMEM;
         goto out;
     }

@@ -9,6 +9,8 @@
  */
 #include "rt/rt.h"
 
+#include "rt/heap.h"
+
 #include <dlfcn.h>
 #include <errno.h>
 #include <stdlib.h>
@@ -40,7 +42,9 @@ static void *trampoline(void *p)
 {
     struct start s = *(struct start *)p;
 
+    cprof__heap_enter();
     free(p);
+    cprof__heap_leave();
     cprof__thread_begin();
     return s.fn(s.arg);
 }
@@ -48,15 +52,21 @@ static void *trampoline(void *p)
 CPROF_EXPORT int pthread_create(pthread_t *t, const pthread_attr_t *a, void *(*fn)(void *),
                                 void *arg)
 {
-    struct start *s = malloc(sizeof(*s));
+    struct start *s;
     int err;
 
+    cprof__heap_enter(); /* the runtime's own block: not in the program's heap profile */
+    s = malloc(sizeof(*s));
+    cprof__heap_leave();
     if (!s) /* still create the thread; the next /proc scan will sample it */
         return cprof__real_pthread_create(t, a, fn, arg);
     s->fn = fn;
     s->arg = arg;
     err = cprof__real_pthread_create(t, a, trampoline, s);
-    if (err)
+    if (err) {
+        cprof__heap_enter();
         free(s);
+        cprof__heap_leave();
+    }
     return err;
 }

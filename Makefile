@@ -24,7 +24,7 @@ ifneq ($(SANITIZE),)
 SANFLAGS := -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
 endif
 
-PKGS      := libdeflate libdw libelf
+PKGS      := libdeflate libdw libelf libmicrohttpd
 # Deferred (=): pkg-config runs only after deps.sh had its chance to install.
 PKG_CFLAGS = $(shell pkg-config --cflags $(PKGS))
 PKG_LIBS   = $(shell pkg-config --libs $(PKGS)) -lpthread -ldl -lm
@@ -206,6 +206,7 @@ bench: all $(BENCH_GEN)
 	@sh scripts/deps.sh bench
 	@BUILD=$(BUILD) sh bench/run.sh
 	@BUILD=$(BUILD) sh bench/cpu.sh
+	@BUILD=$(BUILD) sh bench/http.sh
 	@BUILD=$(BUILD) sh bench/heap.sh
 
 # ---- install ---------------------------------------------------------------

@@ -83,6 +83,19 @@ int cprof_heap_start(long rate);
  */
 int cprof_heap_write(int fd, int flags);
 
+/*
+ * Serves Go's /debug/pprof/ endpoints (index, profile, goroutine,
+ * threadcreate, cmdline, symbol, and heap/allocs when heap profiling is
+ * on) on addr, "host:port" ("127.0.0.1:6060", "[::1]:6060"; port 0 picks a
+ * free port, announced on stderr), from a thread of the runtime, as
+ * CPROF_HTTP=addr does at start.  Returns at once; binding happens on that
+ * thread, which warns on stderr when it fails.  A non-loopback address is
+ * refused unless CPROF_HTTP_ALLOW_REMOTE=1.  Returns 0, CPROF_EBUSY when
+ * already serving, CPROF_EUSAGE, or -errno.
+ * Context: any thread, not a signal handler.
+ */
+int cprof_http_start(const char *addr);
+
 #ifdef __cplusplus
 }
 #endif

@@ -8,11 +8,16 @@
 # apt-get line to run and exits 1.
 set -eu
 
-pkgs_build="gcc make pkg-config libc6-dev libdeflate-dev libdw-dev libelf-dev"
+pkgs_build="gcc make pkg-config libc6-dev libdeflate-dev libdw-dev libelf-dev libmicrohttpd-dev"
 # protobuf-c is the reference codec the tests and the fuzz target compare with.
 pkgs_ref="libprotobuf-c-dev protobuf-c-compiler"
 # golang-go gives `go tool pprof`, the reference the tests compare against.
-pkgs_test="$pkgs_build $pkgs_ref golang-go"
+# The flame graph tests: libxml2-utils (xmllint) checks the SVG is
+# well-formed XML, python3 checks its layout, chromium (large, but the
+# flame graph's screenshot test needs a real browser; the test skips when
+# it is missing) renders it and drives its script, fonts-dejavu-core gives
+# it the same font everywhere.  curl drives the /debug/pprof endpoint tests.
+pkgs_test="$pkgs_build $pkgs_ref golang-go libxml2-utils python3 chromium fonts-dejavu-core curl"
 pkgs_fuzz="$pkgs_build $pkgs_ref clang libclang-rt-14-dev"
 # time: GNU /usr/bin/time, for peak RSS.
 # libgoogle-perftools-dev: gperftools' libprofiler.so, the anchor of bench/cpu.sh.

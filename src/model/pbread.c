@@ -88,8 +88,11 @@ static int rd_key(struct pbdec *d, struct rd *r, uint32_t *field, int *wt)
     err = rd_varint(d, r, &k);
     if (err)
         return err;
-    /* A key fits 5 bytes (32-bit field numbers), as protobuf-c requires. */
-    if ((k >> 3) == 0 || r->p - start > 5)
+    /*
+     * A key fits 5 bytes (32-bit field numbers), as protobuf-c requires.
+     * Field 0 is unknown, hence skipped, as pprof's and protobuf-c's readers do.
+     */
+    if (r->p - start > 5)
         return bad(d, r, "invalid field number");
     *field = (uint32_t)(k >> 3);
     *wt = (int)(k & 7);

@@ -732,6 +732,18 @@ static int write_kind(unsigned kind, int fd, const char *path)
     return err;
 }
 
+int cprof__heap_profile(int flags, struct cprof_profile **out)
+{
+    int err;
+
+    if (!atomic_load(&cprof__heap_on))
+        return CPROF_EUSAGE;
+    cprof__heap_enter();
+    err = build_profile((unsigned)flags & CPROF_HEAP_ALLOCS, out);
+    cprof__heap_leave();
+    return err;
+}
+
 /* ---- leak report ---- */
 
 static int cmp_inuse_desc(const void *a, const void *b)

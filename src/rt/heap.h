@@ -221,6 +221,16 @@ void cprof__heap_init(void);
 void cprof__heap_fini(void);
 
 /*
+ * The heap or allocs profile (flags: CPROF_HEAP_ALLOCS) as cprof_heap_write
+ * builds it, before mappings and symbols: the /debug/pprof endpoint
+ * symbolizes it with the symbolizer it keeps (src/rt/http.c).  Caller owns
+ * *out.  0, CPROF_EUSAGE (heap sampling off) or -ENOMEM.
+ * Context: not a signal handler.
+ */
+struct cprof_profile;
+int cprof__heap_profile(int flags, struct cprof_profile **out);
+
+/*
  * The per-thread guard: between enter and leave, the thread's allocations
  * and frees pass straight through, unrecorded.  Nests.  Used around the
  * runtime's own work (profile writers, symbolizer) and the slow paths,

@@ -5,11 +5,12 @@
  *
  * pthread_create: the new thread starts in a trampoline that registers it
  * with the runtime (unwinder stack bounds, CPU timer, exit hook) before it
- * runs the program's start routine.
+ * runs the program's start routine.  The creating stack is recorded for
+ * the threadcreate profile (src/rt/threads.c).
  */
 #include "rt/rt.h"
-
 #include "rt/heap.h"
+#include "rt/threads.h"
 
 #include <dlfcn.h>
 #include <errno.h>
@@ -55,6 +56,7 @@ CPROF_EXPORT int pthread_create(pthread_t *t, const pthread_attr_t *a, void *(*f
     struct start *s;
     int err;
 
+    cprof__threadcreate_record(); /* the threadcreate profile */
     cprof__heap_enter(); /* the runtime's own block: not in the program's heap profile */
     s = malloc(sizeof(*s));
     cprof__heap_leave();

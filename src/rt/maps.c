@@ -61,16 +61,17 @@ static int read_mappings(struct cprof_profile *p)
     return err;
 }
 
-static int symbolize(struct cprof_profile *p)
+static int symbolize(struct cprof_profile *p, struct cprof_symbolizer *cached)
 {
     /* No debuginfod from inside the host program: local files only. */
-    struct cprof_symbolizer *s = cprof_symbolizer_new(CPROF_SYM_NO_DEBUGINFOD);
+    struct cprof_symbolizer *s = cached ? cached : cprof_symbolizer_new(CPROF_SYM_NO_DEBUGINFOD);
     int err;
 
     if (!s)
         return -ENOMEM;
     err = cprof_symbolize_profile(p, s, 0, NULL);
-    cprof_symbolizer_free(s);
+    if (s != cached)
+        cprof_symbolizer_free(s);
     return err;
 }
 #else
@@ -104,14 +105,20 @@ static int read_mappings(struct cprof_profile *p)
     return err;
 }
 
-static int symbolize(struct cprof_profile *p)
+static int symbolize(struct cprof_profile *p, struct cprof_symbolizer *cached)
 {
     (void)p;
+    (void)cached;
     return 0;
 }
 #endif
 
 int cprof__add_self_mappings(struct cprof_profile *p)
+{
+    return cprof__add_self_mappings_sym(p, NULL);
+}
+
+int cprof__add_self_mappings_sym(struct cprof_profile *p, struct cprof_symbolizer *s)
 {
     int err = read_mappings(p);
 
@@ -119,6 +126,6 @@ int cprof__add_self_mappings(struct cprof_profile *p)
         if (p->locations[i].mapping == CPROF_NONE && p->locations[i].nlines == 0)
             p->locations[i].mapping = find_mapping(p, p->locations[i].address);
     if (!err)
-        err = symbolize(p);
+        err = symbolize(p, s);
     return err;
 }

@@ -111,6 +111,13 @@ int cprof__real_pthread_create(pthread_t *t, const pthread_attr_t *a, void *(*fn
 int cprof__add_self_mappings(struct cprof_profile *p);
 
 /*
+ * Same, with a symbolizer the caller keeps between calls (files stay
+ * open: the /debug/pprof server's requests); NULL = a fresh one.
+ */
+struct cprof_symbolizer;
+int cprof__add_self_mappings_sym(struct cprof_profile *p, struct cprof_symbolizer *s);
+
+/*
  * Finishes a profile built by a sampler and writes it: adds the process's
  * mappings, symbolizes (cprof__add_self_mappings), encodes gzipped pprof,
  * and writes it to fd when fd >= 0, else atomically to path.  The CPU and

@@ -9,6 +9,8 @@
  *   CPROF_CPU_TIMER=perf|posix|itimer   force a sampling mechanism
  *   CPROF_SIGNAL=N        force the signal of the perf/posix mechanisms
  *   CPROF_HEAP, CPROF_MEMRATE, ...  the heap profiler: see src/rt/heap.c
+ *   CPROF_HTTP=ADDR       serve /debug/pprof/ on ADDR (host:port; loopback
+ *                         only unless CPROF_HTTP_ALLOW_REMOTE=1), src/rt/http.c
  *
  * Processes: the first process that profiles with CPROF_CPU=FILE writes
  * FILE and records itself in CPROF_CPU_PID.  A program it execs after a
@@ -31,6 +33,7 @@
 #include <unistd.h>
 
 #include "cprof.h"
+#include "rt/http.h"
 #include "rt/sig/unwind.h"
 
 /*
@@ -182,6 +185,26 @@ static void env_output_path(char *out, size_t n)
     }
 }
 
+/* CPROF_HTTP: the first process serves; descendants that inherit it do not. */
+static void start_http(void)
+{
+    const char *addr = getenv("CPROF_HTTP");
+    const char *owner = getenv("CPROF_HTTP_PID");
+    char buf[32];
+    int err;
+
+    if (!addr || !*addr || (owner && *owner && atol(owner) != (long)getpid()))
+        return;
+    snprintf(buf, sizeof(buf), "%ld", (long)getpid());
+    setenv("CPROF_HTTP_PID", buf, 1);
+    err = cprof__http_start(addr);
+    if (err)
+        cprof__warn("cannot serve on '%s': %s", addr, cprof_strerror(err));
+    /* Go's /heap and /allocs always answer: sample the heap (CPROF_MEMRATE, default 512 KiB). */
+    else if ((err = cprof_heap_start(0)) != 0)
+        cprof__warn("heap sampling for the endpoint: %s", cprof_strerror(err));
+}
+
 __attribute__((constructor)) static void rt_ctor(void)
 {
     char path[sizeof(g_rt.cpu.out_path)];
@@ -189,6 +212,9 @@ __attribute__((constructor)) static void rt_ctor(void)
 
     cprof__rt_ensure_init();
     cprof__heap_init();
+    cprof__heap_enter(); /* setenv and the server thread's start are the runtime's */
+    start_http();
+    cprof__heap_leave();
     if (!g_rt.cfg.cpu_file[0])
         return;
     env_output_path(path, sizeof(path));
@@ -205,10 +231,19 @@ __attribute__((destructor)) static void rt_dtor(void)
     if (!g_rt.inited || getpid() != g_rt.pid)
         return; /* a vfork child calling exit() must not touch the parent's state */
     cprof__heap_enter(); /* the CPU profile's writing is the runtime's own work */
+    cprof__http_stop();
     pthread_mutex_lock(&g_rt.lock);
     if (g_rt.cpu.running)
         cprof__cpu_stop_locked();
     pthread_mutex_unlock(&g_rt.lock);
     cprof__heap_leave();
     cprof__heap_fini();
+}
+
+CPROF_EXPORT int cprof_http_start(const char *addr)
+{
+    if (!addr || !*addr)
+        return CPROF_EUSAGE;
+    cprof__rt_ensure_init();
+    return cprof__http_start(addr);
 }

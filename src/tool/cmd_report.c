@@ -23,6 +23,7 @@
 #include "model/codec.h"
 #include "model/merge.h"
 #include "model/profile.h"
+#include "tool/fetch.h"
 #include "tool/flags.h"
 #include "tool/prune.h"
 #include "tool/raw.h"
@@ -34,6 +35,8 @@ struct cprof_cli_opts {
     bool proto;         /* -proto: gzipped protobuf of the merged profile */
     bool version;       /* -version */
     const char *output; /* -output FILE, NULL = stdout */
+    long long seconds;  /* -seconds: duration of a profile fetched by URL */
+    long long timeout;  /* -timeout: seconds to wait for a URL, 0 = pprof's default */
 };
 
 static struct cprof_cli_opts opts;
@@ -43,6 +46,8 @@ static const struct cprof_flag flag_table[] = {
     {"output", CPROF_FLAG_STRING, &opts.output, "Output filename for file-based outputs"},
     {"proto", CPROF_FLAG_BOOL, &opts.proto, "Outputs the profile in compressed protobuf format"},
     {"raw", CPROF_FLAG_BOOL, &opts.raw, "Outputs a text representation of the raw profile"},
+    {"seconds", CPROF_FLAG_INT, &opts.seconds, "Length of time for dynamic profiles"},
+    {"timeout", CPROF_FLAG_INT, &opts.timeout, "Timeout in seconds for fetching a profile"},
     {"version", CPROF_FLAG_BOOL, &opts.version, "Print the version and exit"},
 };
 
@@ -81,6 +86,10 @@ static int load(const char *path, const struct cprof_limits *lim, struct cprof_p
     struct cprof_buf buf;
     int rc;
 
+    if (cprof_fetch_is_url(path)) /* src/tool/fetch.c: pprof's URL sources */
+        return cprof_fetch_profile(path, opts.seconds, opts.timeout, lim, out, &diag)
+                   ? fail("%s", diag.msg)
+                   : 0;
     /* A gzipped profile is smaller than its decoded size: the same cap bounds the file. */
     cprof_buf_init(&buf, lim->max_bytes);
     rc = cprof_file_read(path, &buf);

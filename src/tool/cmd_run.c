@@ -6,6 +6,9 @@
  * profile's file name and a top-10 summary on stderr and exits with the
  * program's status.  The CPU profile is on unless only heap flags are given.
  * Children the program forks and execs write FILE.<pid> (see src/rt/state.c).
+ * -http ADDR serves /debug/pprof/ from the program (CPROF_HTTP); without
+ * -cpu it then takes no whole-run CPU profile, so the endpoint's CPU
+ * profile is free to use.
  */
 #include "tool/cmd_run.h"
 
@@ -30,7 +33,8 @@
 struct run_opts {
     const char *cpu;  /* -cpu FILE, or NULL for the default name */
     int hz;           /* -hz N, 0 = the runtime's default */
-    bool want_cpu;    /* CPU profile on (-cpu given, or no heap flag) */
+    const char *http; /* -http ADDR, or NULL */
+    bool want_cpu;    /* CPU profile on (-cpu given, or no heap or -http flag) */
     const char *heap; /* -heap FILE, or NULL */
     long memrate;     /* -memrate N, 0 = the runtime's default */
     bool leaks;       /* -leaks: leak report at exit */
@@ -39,8 +43,8 @@ struct run_opts {
 
 static int usage(void)
 {
-    fprintf(stderr, "usage: cprof run [-cpu FILE] [-hz N] [-heap FILE] [-memrate N] [-leaks] -- "
-                    "PROGRAM [ARGS...]\n");
+    fprintf(stderr, "usage: cprof run [-cpu FILE] [-hz N] [-heap FILE] [-memrate N] [-leaks] "
+                    "[-http ADDR] -- PROGRAM [ARGS...]\n");
     return 2;
 }
 
@@ -75,6 +79,8 @@ static int parse(int argc, char **argv, struct run_opts *o)
             break;
         if ((v = flag_value(argv, &i, argc, "cpu")) != NULL) {
             o->cpu = v;
+        } else if ((v = flag_value(argv, &i, argc, "http")) != NULL) {
+            o->http = v;
         } else if ((v = flag_value(argv, &i, argc, "hz")) != NULL) {
             char *end;
             long hz = strtol(v, &end, 10);
@@ -102,7 +108,7 @@ static int parse(int argc, char **argv, struct run_opts *o)
     }
     if (i >= argc)
         return -1;
-    o->want_cpu = o->cpu || (!o->heap && !o->leaks);
+    o->want_cpu = o->cpu || (!o->heap && !o->leaks && !o->http);
     o->argv = argv + i;
     return 0;
 }
@@ -179,6 +185,10 @@ static void child_exec(const struct run_opts *o, const char *lib, const char *pa
         sprintf(preload, "%s%s%s%s%s", san ? san : "", san ? ":" : "", lib,
                 old && *old ? ":" : "", old ? old : "");
         setenv("LD_PRELOAD", preload, 1);
+    }
+    if (o->http) {
+        setenv("CPROF_HTTP", o->http, 1);
+        unsetenv("CPROF_HTTP_PID"); /* the program serves, not its children */
     }
     if (o->want_cpu) {
         absolute(abs, sizeof(abs), path);

@@ -313,7 +313,7 @@ static void apply_overrides(struct rep *r)
         r->gran = CPROF_GRAN_ADDRESSES;
         r->noinlines = false;
     }
-    if (r->kind == CPROF_REPORT_COLLAPSED)
+    if (r->kind == CPROF_REPORT_COLLAPSED || r->kind == CPROF_REPORT_FLAMEGRAPH)
         trim = false;
     if (!trim) {
         r->nodecount = 0;
@@ -1852,8 +1852,7 @@ int cprof__rep_trimmed_graph(struct rep *r, uint32_t *orig_count, uint32_t *drop
 /* pprof's selectOutputUnit. */
 void cprof__rep_select_unit(struct rep *r)
 {
-    int64_t minv = 0, maxv;
-    const char *minu, *maxu, *unit;
+    int64_t minv = 0;
 
     if (strcmp(r->out_unit, "minimum") != 0 || r->norder == 0)
         return;
@@ -1866,6 +1865,20 @@ void cprof__rep_select_unit(struct rep *r)
         if (m > 0 && (minv == 0 || m < minv))
             minv = m;
     }
+    cprof__rep_choose_unit(r, minv);
+}
+
+/*
+ * The second half of selectOutputUnit: picks the "minimum" output unit from
+ * the smallest non-zero value shown, minv, and the total.
+ */
+void cprof__rep_choose_unit(struct rep *r, int64_t minv)
+{
+    int64_t maxv;
+    const char *minu, *maxu, *unit;
+
+    if (strcmp(r->out_unit, "minimum") != 0)
+        return;
     maxv = r->total;
     if (minv == 0)
         minv = maxv;
@@ -1940,6 +1953,8 @@ static int dispatch(struct rep *r)
         return cprof__rep_list(r);
     case CPROF_REPORT_CALLGRIND:
         return cprof__rep_callgrind(r);
+    case CPROF_REPORT_FLAMEGRAPH:
+        return cprof__rep_flamegraph(r);
     }
     return cprof_diag_set(r->diag, CPROF_EUSAGE, "unexpected output format");
 }

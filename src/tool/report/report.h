@@ -33,6 +33,7 @@ enum cprof_report_kind {
     CPROF_REPORT_CALLGRIND, /* -callgrind */
     CPROF_REPORT_COLLAPSED, /* -collapsed: folded stacks, root first */
     CPROF_REPORT_COMMENTS,  /* -comments */
+    CPROF_REPORT_FLAMEGRAPH, /* -flamegraph: interactive SVG flame graph */
 };
 
 enum cprof_report_granularity {
@@ -83,6 +84,21 @@ void cprof_report_opts_init(struct cprof_report_opts *o /* OUT */);
  */
 int cprof_report_run(const struct cprof_profile *p, enum cprof_report_kind kind,
                      const struct cprof_report_opts *o, FILE *out, struct cprof_diag *diag);
+
+/*
+ * Writes p as a flame graph: one self-contained interactive SVG file
+ * (inline CSS and JavaScript; no external resources).  The call tree is
+ * merged root first by frame name at o's granularity (inline frames
+ * included unless noinlines), after o's sample selection and filters;
+ * the root is drawn at the bottom.  Hovering shows "name (value, pct%)",
+ * a click zooms into a frame, Search (or Ctrl-F) highlights frames
+ * matching a regular expression.  Frames narrower than 0.3 pixels are
+ * omitted, which the header says.  Same as cprof_report_run() with
+ * CPROF_REPORT_FLAMEGRAPH; same errors.
+ * Context: any thread.
+ */
+int cprof_report_flamegraph(const struct cprof_profile *p, const struct cprof_report_opts *o,
+                            FILE *out, struct cprof_diag *diag);
 
 /* Parses "functions", "lines", ...; 0 or CPROF_EUSAGE. */
 int cprof_report_granularity_parse(const char *s, enum cprof_report_granularity *g /* OUT */);

@@ -138,6 +138,7 @@ int cprof__rep_build(struct rep *r, bool all_kept);
 int cprof__rep_trimmed_graph(struct rep *r, uint32_t *orig_count, uint32_t *dropped_nodes,
                              uint32_t *dropped_edges);
 void cprof__rep_select_unit(struct rep *r);
+void cprof__rep_choose_unit(struct rep *r, int64_t minv);
 char *cprof__rep_fmt(const struct rep *r, char *buf, size_t n, int64_t v);
 int64_t cprof__rep_flat(const struct rep_node *n);
 int64_t cprof__rep_cum(const struct rep_node *n);
@@ -163,6 +164,9 @@ int cprof__rep_callgrind(struct rep *r);
 
 /* dot.c */
 int cprof__rep_dot(struct rep *r);
+
+/* flame.c */
+int cprof__rep_flamegraph(struct rep *r);
 
 /* list.c */
 int cprof__rep_list(struct rep *r);

@@ -1,7 +1,7 @@
 /*
  * Test driver for the report engine: decodes one profile file and prints
  * one report.  Usage: report_driver KIND [name=value...] FILE
- * (KIND: top traces tree peek list dot tags callgrind collapsed comments;
+ * (KIND: top traces tree peek list dot tags callgrind collapsed comments flamegraph;
  * options use pprof's names, e.g. nodecount=5 cum=1 focus=main).
  */
 #include <stdio.h>
@@ -55,7 +55,8 @@ static int set_opt(struct cprof_report_opts *o, const char *name, const char *v)
 int main(int argc, char **argv)
 {
     static const char *const kinds[] = {"top", "traces", "tree", "peek", "list",
-                                        "dot", "tags", "callgrind", "collapsed", "comments"};
+                                        "dot", "tags", "callgrind", "collapsed", "comments",
+                                        "flamegraph"};
     struct cprof_report_opts o;
     struct cprof_diag diag = {0};
     struct cprof_profile *p = NULL;
@@ -66,7 +67,7 @@ int main(int argc, char **argv)
 
     if (argc < 3)
         return 2;
-    for (int i = 0; i < 10; i++)
+    for (int i = 0; i < (int)(sizeof(kinds) / sizeof(kinds[0])); i++)
         if (!strcmp(argv[1], kinds[i]))
             kind = i;
     if (kind < 0)

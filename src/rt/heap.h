@@ -198,10 +198,12 @@ void cprof__heap_resolve(void);
 
 /*
  * Slow path of an allocation of size bytes at p (non-NULL): counts it,
- * samples it when the thread's countdown ran out.  The caller already
- * checked cprof__heap_on.  Context: malloc wrappers, any thread.
+ * samples it when the thread's countdown ran out.  Returns p, so a
+ * wrapper can tail-call it and leave no frame of its own on the stack the
+ * sample walks.  The caller already checked cprof__heap_on.  Context:
+ * malloc wrappers, any thread.
  */
-void cprof__heap_alloc_slow(void *p, size_t size);
+void *cprof__heap_alloc_slow(void *p, size_t size);
 
 /*
  * Retires the sample record of p if p was sampled; called before p is

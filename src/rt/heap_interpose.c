@@ -222,9 +222,10 @@ NOSAN __attribute__((noinline)) static void *malloc_sampled(size_t n)
 {
     void *p = cprof__heap_real.malloc(n);
 
-    if (p)
-        cprof__heap_alloc_slow(p, n);
-    return p;
+    if (!p)
+        return p;
+    /* A tail call (as malloc's call here is): the stack walk starts one frame from the program. */
+    return cprof__heap_alloc_slow(p, n);
 }
 
 NOSAN CPROF_EXPORT void *malloc(size_t n)

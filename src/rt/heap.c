@@ -308,8 +308,8 @@ static int64_t bucket_get(const uintptr_t *pcs, uint32_t n, uint64_t cls, uint64
     uint32_t id = H.nbuckets;
     struct cprof__heap_bucket *b = &H.buckets[id];
     b->hash = h;
-    b->cls = cls;
-    b->nframes = n;
+    b->cls = (uint16_t)cls;
+    b->nframes = (uint16_t)n;
     b->frames = H.nframes;
     memcpy(H.frames + H.nframes, pcs, n * sizeof(*pcs));
     H.nframes += n;
@@ -401,7 +401,6 @@ static void account_free_locked(const struct cprof__heap_rec *r, int sign)
     double w = sign * (double)r->weight;
 
     k->frees += (uint64_t)(int64_t)sign;
-    k->free_bytes += (uint64_t)((int64_t)sign * (int64_t)r->size);
     k->est_frees += w;
     k->est_free_bytes += w * (double)r->size;
 }
@@ -551,7 +550,6 @@ __attribute__((always_inline)) static inline void record(void *p, uint64_t size)
         struct cprof__heap_rec r = {
             .addr = (uintptr_t)p, .size = size, .bucket = (uint32_t)b, .weight = w};
         k->allocs++;
-        k->alloc_bytes += size;
         k->est_allocs += w;
         k->est_alloc_bytes += w * (double)size;
         insert_locked(&r);
@@ -633,7 +631,7 @@ static int snapshot(struct snap *s)
 {
     pthread_mutex_lock(&H.lock);
     s->n = H.nbuckets;
-    s->b = malloc((s->n ? s->n : 1) * sizeof(*s->b));
+    s->b = aligned_alloc(_Alignof(struct cprof__heap_bucket), (s->n ? s->n : 1) * sizeof(*s->b));
     if (s->b)
         memcpy(s->b, H.buckets, s->n * sizeof(*s->b));
     pthread_mutex_unlock(&H.lock);
@@ -651,8 +649,12 @@ static int add_bucket(struct cprof_profile *p, const struct cprof__heap_bucket *
 {
     uint32_t locs[MAX_DEPTH];
     int64_t v[4];
-    /* Go's blockSize: the average size of the bucket's sampled objects. */
-    int64_t size = k->allocs ? (int64_t)(k->alloc_bytes / k->allocs) : 0;
+    /*
+     * The average object size, as Go's blockSize (AllocBytes/AllocObjects)
+     * is, here of the estimated objects (a sampled object's weight counts
+     * the unsampled ones it stands for): exact for a class of one size.
+     */
+    int64_t size = k->est_allocs > 0 ? (int64_t)llround(k->est_alloc_bytes / k->est_allocs) : 0;
     struct cprof_label lab = {.key = bytes_key, .num = size};
     int err = 0;
 

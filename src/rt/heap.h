@@ -100,19 +100,19 @@ extern struct cprof__heap_real cprof__heap_real;
  * the program allocated and freed, whatever the mix of sizes in the class.
  */
 struct cprof__heap_bucket {
-    uint64_t hash;         /* of the stack and size class */
-    uint64_t cls;          /* size class (size_class() in heap.c) */
+    _Alignas(64) uint64_t hash; /* of the stack and size class */
+    uint32_t frames;       /* first pc in the frame store */
+    uint16_t cls;          /* size class (size_class() in heap.c, < 512) */
+    uint16_t nframes;      /* pcs (return addresses), leaf first */
     uint64_t allocs;       /* sampled allocations */
-    uint64_t alloc_bytes;  /* ... their bytes (exact sizes) */
     uint64_t frees;        /* sampled allocations freed */
-    uint64_t free_bytes;   /* ... their bytes */
     double est_allocs;     /* sum of weights of the sampled allocations */
     double est_alloc_bytes; /* sum of weight * size */
     double est_frees;      /* ... of the sampled allocations freed */
     double est_free_bytes;
-    uint32_t frames;       /* first pc in the frame store */
-    uint32_t nframes;      /* pcs (return addresses), leaf first */
 };
+/* One cache line each: a sample or a sampled free touches one line of its bucket. */
+_Static_assert(sizeof(struct cprof__heap_bucket) == 64, "a heap bucket is one cache line");
 
 /* A live sampled block: what its free must take back out of its bucket. */
 struct cprof__heap_rec {

@@ -4,8 +4,10 @@
 # work's CPU time (user + system of all threads, start-up and exit
 # excluded, so not the profile writing) under each profiler over the same
 # allocator unprofiled.  The machine is shared and noisy: the
-# configurations of a group run alternately RUNS times and each figure is
-# the median; wall time is shown beside.  cprof at its default rate
+# configurations of a group run alternately RUNS times; each time is the
+# median of its runs, and each ratio the median of the per-round ratios
+# (a run over the baseline run just before it, which saw the same machine
+# load); wall time is shown beside.  cprof at its default rate
 # (512 KiB; target <= 1.10) and recording every allocation
 # (CPROF_MEMRATE=1); heaptrack and gperftools' heap profiler (tcmalloc with
 # HEAPPROFILE, against tcmalloc unprofiled) as anchors, on fewer operations
@@ -13,12 +15,12 @@
 # separate heaptrack_interpret process; its wall figure does not.  A
 # benchmark, not a test.
 #
-#   BUILD=build bash bench/heap.sh     (OPS=1000000 per thread, RUNS=9)
+#   BUILD=build bash bench/heap.sh     (OPS=1000000 per thread, RUNS=15)
 set -eu
 
 BUILD=${BUILD:-build}
 OPS=${OPS:-1000000}
-RUNS=${RUNS:-9}
+RUNS=${RUNS:-15}
 SMALL=$((OPS / 20))
 dir="$BUILD/bench"
 lib="$(pwd)/$BUILD/libcprof.so"
@@ -50,16 +52,22 @@ median() {
     sort -n "$1" | awk '{ v[NR] = $1 } END { if (NR) print v[int((NR + 1) / 2)]; else print 0 }'
 }
 
-# line LABEL OPS NAME BASE: one row, NAME's medians over BASE's.
-line() {
-    awk -v l="$1" -v ops="$2" -v c="$(median "$tmp/$3.cpu")" -v bc="$(median "$tmp/$4.cpu")" \
-        -v w="$(median "$tmp/$3.wall")" -v bw="$(median "$tmp/$4.wall")" 'BEGIN {
-        if (c == 0) { printf "%-36s %8d ops/thr   (failed)\n", l, ops; exit }
-        printf "%-36s %8d ops/thr  cpu %8.1f ms  x%-6.2f  wall %8.1f ms  x%.2f\n",
-            l, ops, c, c / bc, w, w / bw }'
+# ratio NAME BASE KIND: the median of NAME's per-round ratios over BASE.
+ratio() {
+    paste "$tmp/$1.$3" "$tmp/$2.$3" | awk '$2 > 0 { print $1 / $2 }' >"$tmp/ratios"
+    median "$tmp/ratios"
 }
 
-echo "# heap profiler overhead: median of $RUNS alternating runs; xN = over the same allocator unprofiled"
+# line LABEL OPS NAME BASE: one row, NAME's medians and ratios over BASE.
+line() {
+    awk -v l="$1" -v ops="$2" -v c="$(median "$tmp/$3.cpu")" -v rc="$(ratio "$3" "$4" cpu)" \
+        -v w="$(median "$tmp/$3.wall")" -v rw="$(ratio "$3" "$4" wall)" 'BEGIN {
+        if (c == 0) { printf "%-36s %8d ops/thr   (failed)\n", l, ops; exit }
+        printf "%-36s %8d ops/thr  cpu %8.1f ms  x%-6.3f  wall %8.1f ms  x%.2f\n",
+            l, ops, c, rc, w, rw }'
+}
+
+echo "# heap profiler overhead: $RUNS alternating rounds; ms = median, xN = median per-round ratio to the same allocator unprofiled"
 group "$OPS" base=X=1 off="LD_PRELOAD=$lib" \
     rate="LD_PRELOAD=$lib CPROF_HEAP=$tmp/out.pb.gz"
 line "glibc malloc (baseline)" "$OPS" base base

@@ -24,7 +24,7 @@ ifneq ($(SANITIZE),)
 SANFLAGS := -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
 endif
 
-PKGS      := libdeflate libdw libelf libmicrohttpd
+PKGS      := libdeflate libdw libelf
 # Deferred (=): pkg-config runs only after deps.sh had its chance to install.
 PKG_CFLAGS = $(shell pkg-config --cflags $(PKGS))
 PKG_LIBS   = $(shell pkg-config --libs $(PKGS)) -lpthread -ldl -lm
@@ -65,9 +65,11 @@ EXAMPLES := $(patsubst examples/%.c,$(BUILD)/examples/%,$(wildcard examples/*.c)
 all: $(CPROF) $(LIBRT) $(EXAMPLES)
 
 # The README's main job: build, profile the bundled CPU-bound example with
-# the runtime preloaded, and show where its CPU time went.
+# the runtime preloaded, and show where its CPU time went: the run's top
+# summary, then the hottest function's annotated source.
 demo: all
 	$(CPROF) run -hz 1000 -cpu $(BUILD)/demo.cpu.pb.gz -- $(BUILD)/examples/cpu_hot
+	$(CPROF) -list=hot_loop $(BUILD)/demo.cpu.pb.gz
 
 deps:
 	@sh scripts/deps.sh build test
@@ -129,12 +131,6 @@ $(UNIT): $(UNIT_OBJ) $(REF_OBJ) $(BUILD)/libtool.a $(BUILD)/librt.a $(BUILD)/lib
 	@echo "  LD      $@"
 	$(Q)$(CC) -o $@ $^ $(LDFLAGS_ALL) $(PKG_LIBS) $(REF_LIBS)
 
-# Test driver of the report engine (tests/e2e/t_report_agree.sh).
-$(BUILD)/report_driver: $(BUILD)/obj/tests/e2e/progs/report_driver.o $(BUILD)/libtool.a \
-                        $(BUILD)/libshared.a
-	@echo "  LD      $@"
-	$(Q)$(CC) -o $@ $^ $(LDFLAGS_ALL) $(PKG_LIBS)
-
 $(REPLAY): $(BUILD)/obj/fuzz/replay.o $(BUILD)/obj/fuzz/fuzz_decode.o $(REF_OBJ) $(BUILD)/libshared.a
 	@echo "  LD      $@"
 	$(Q)$(CC) -o $@ $^ $(LDFLAGS_ALL) $(PKG_LIBS) $(REF_LIBS)
@@ -146,7 +142,7 @@ $(BUILD)/examples/%: examples/%.c | $(DEPS_STAMP)
 
 # ---- tests -----------------------------------------------------------------
 
-test: all $(UNIT) $(REPLAY) $(BUILD)/report_driver $(BUILD)/.deps-test check
+test: all $(UNIT) $(REPLAY) $(BUILD)/.deps-test check
 	@BUILD=$(BUILD) sh tests/run.sh
 
 unit: $(UNIT)
@@ -205,6 +201,7 @@ $(BENCH_GEN): $(BUILD)/obj/bench/gen_profile.o $(BUILD)/libshared.a
 bench: all $(BENCH_GEN)
 	@sh scripts/deps.sh bench
 	@BUILD=$(BUILD) sh bench/run.sh
+	@BUILD=$(BUILD) sh bench/report.sh
 	@BUILD=$(BUILD) sh bench/cpu.sh
 	@BUILD=$(BUILD) sh bench/http.sh
 	@BUILD=$(BUILD) bash bench/heap.sh

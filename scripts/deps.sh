@@ -17,7 +17,8 @@ pkgs_ref="libprotobuf-c-dev protobuf-c-compiler"
 # flame graph's screenshot test needs a real browser; the test skips when
 # it is missing) renders it and drives its script, fonts-dejavu-core gives
 # it the same font everywhere.  curl drives the /debug/pprof endpoint tests.
-pkgs_test="$pkgs_build $pkgs_ref golang-go libxml2-utils python3 chromium fonts-dejavu-core curl"
+# graphviz (dot) renders -svg, -png and -pdf; the tests render with it.
+pkgs_test="$pkgs_build $pkgs_ref golang-go libxml2-utils python3 chromium fonts-dejavu-core curl graphviz"
 pkgs_fuzz="$pkgs_build $pkgs_ref clang libclang-rt-14-dev"
 # time: GNU /usr/bin/time, for peak RSS.
 # libgoogle-perftools-dev: gperftools' libprofiler.so, the anchor of bench/cpu.sh.

@@ -8,6 +8,8 @@
 #include "model/merge.h"
 
 #include <errno.h>
+#include <math.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -522,5 +524,103 @@ int cprof_profile_merge(struct cprof_profile *const *srcs, size_t n, struct cpro
         }
     }
     *out = m.p;
+    return 0;
+}
+
+/* ---- scaling and base profiles ------------------------------------------------ */
+
+int cprof_profile_scale(struct cprof_profile *p, const double *ratios)
+{
+    size_t kept = 0;
+    bool all_ones = true;
+
+    for (uint32_t k = 0; k < p->nsample_types; k++)
+        if (ratios[k] != 1)
+            all_ones = false;
+    if (all_ones)
+        return 0;
+    for (size_t i = 0; i < p->nsamples; i++) {
+        struct cprof_sample *s = &p->samples[i];
+        bool keep = false;
+
+        for (uint32_t k = 0; k < p->nsample_types; k++) {
+            if (ratios[k] == 1)
+                continue;
+            s->values[k] = (int64_t)round((double)s->values[k] * ratios[k]);
+            keep = keep || s->values[k] != 0;
+        }
+        if (keep)
+            p->samples[kept++] = *s;
+    }
+    if (kept != p->nsamples) {
+        p->nsamples = kept;
+        /* Positions moved: the builder's sample index is stale. */
+        cprof_htab_release(&p->sample_idx);
+        cprof_htab_init(&p->sample_idx);
+        p->sample_indexed = 0;
+    }
+    return 0;
+}
+
+int cprof_profile_normalize(struct cprof_profile *p, const struct cprof_profile *base,
+                            struct cprof_diag *diag)
+{
+    double *ratios;
+    int64_t *bv, *sv;
+    uint32_t n = p->nsample_types;
+    int rc;
+
+    rc = compatible(p, base, diag);
+    if (rc)
+        return rc;
+    ratios = calloc((size_t)n + 1, sizeof(*ratios));
+    bv = calloc((size_t)n + 1, sizeof(*bv));
+    sv = calloc((size_t)n + 1, sizeof(*sv));
+    if (!ratios || !bv || !sv) {
+        rc = cprof_diag_set(diag, -ENOMEM, "out of memory");
+        goto out;
+    }
+    for (size_t i = 0; i < base->nsamples; i++)
+        for (uint32_t k = 0; k < n; k++)
+            bv[k] += base->samples[i].values[k];
+    for (size_t i = 0; i < p->nsamples; i++)
+        for (uint32_t k = 0; k < n; k++)
+            sv[k] += p->samples[i].values[k];
+    for (uint32_t k = 0; k < n; k++)
+        ratios[k] = sv[k] == 0 ? 0.0 : (double)bv[k] / (double)sv[k];
+    rc = cprof_profile_scale(p, ratios);
+out:
+    free(ratios);
+    free(bv);
+    free(sv);
+    return rc;
+}
+
+int cprof_profile_set_label(struct cprof_profile *p, const char *key, const char *value)
+{
+    uint32_t k, v;
+    int rc;
+
+    if ((rc = cprof_profile_intern_cstr(p, key, &k)) || (rc = cprof_profile_intern_cstr(p, value, &v)))
+        return rc;
+    for (size_t i = 0; i < p->nsamples; i++) {
+        struct cprof_sample *s = &p->samples[i];
+        struct cprof_label *l;
+        uint32_t n = 0;
+
+        l = cprof_arena_array(&p->arena, (size_t)s->nlabels + 1, sizeof(*l));
+        if (!l)
+            return -ENOMEM;
+        for (uint32_t j = 0; j < s->nlabels; j++)
+            if (s->labels[j].key != k)
+                l[n++] = s->labels[j];
+        l[n++] = (struct cprof_label){.key = k, .str = v};
+        s->labels = l;
+        s->nlabels = n;
+    }
+    /* Labels changed: the builder's sample index is stale. */
+    cprof_htab_release(&p->sample_idx);
+    cprof_htab_init(&p->sample_idx);
+    p->sample_indexed = 0;
     return 0;
 }

@@ -36,4 +36,28 @@ struct cprof_profile;
 int cprof_profile_merge(struct cprof_profile *const *srcs, size_t n,
                         struct cprof_profile **out /* OUT */, struct cprof_diag *diag);
 
+/*
+ * pprof's Profile.ScaleN: every value of sample type k is multiplied by
+ * ratios[k] (nsample_types entries) and rounded; types whose ratio is 1
+ * are left alone, and a sample whose scaled values are all zero is
+ * dropped (unless every ratio is 1).  Always 0.
+ * Context: the owner's thread of p.
+ */
+int cprof_profile_scale(struct cprof_profile *p, const double *ratios);
+
+/*
+ * pprof's Profile.Normalize: scales p so that each sample type's total
+ * equals base's (a type with a zero total in p scales by 0).  0,
+ * CPROF_EMISMATCH ("incompatible sample types ..." in diag) or -ENOMEM.
+ */
+int cprof_profile_normalize(struct cprof_profile *p, const struct cprof_profile *base,
+                            struct cprof_diag *diag);
+
+/*
+ * pprof's Profile.SetLabel with one value: every sample gets the string
+ * label key=value, replacing the labels with that key.  0, -ENOMEM or
+ * CPROF_ETOOBIG.
+ */
+int cprof_profile_set_label(struct cprof_profile *p, const char *key, const char *value);
+
 #endif /* CPROF_MODEL_MERGE_H */

@@ -16,6 +16,7 @@
 #include "rt/http.h"
 
 #include <arpa/inet.h>
+#include <dlfcn.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -41,6 +42,72 @@
 #include "rt/rt.h"
 #include "rt/threads.h"
 
+/*
+ * libmicrohttpd is loaded with dlopen when the endpoint is asked for, never
+ * linked: linking it would load GnuTLS, p11-kit and their constructors
+ * (p11-kit calls newlocale at load time) into every profiled program, even
+ * one that never serves HTTP.  Call sites keep the library's names through
+ * the macros below.
+ */
+#define MHD_FUNCTIONS(X)                                                                           \
+    X(MHD_add_response_header)                                                                     \
+    X(MHD_create_response_from_buffer)                                                             \
+    X(MHD_destroy_response)                                                                        \
+    X(MHD_get_connection_values)                                                                   \
+    X(MHD_get_daemon_info)                                                                         \
+    X(MHD_get_timeout)                                                                             \
+    X(MHD_lookup_connection_value)                                                                 \
+    X(MHD_queue_response)                                                                          \
+    X(MHD_resume_connection)                                                                       \
+    X(MHD_run)                                                                                     \
+    X(MHD_start_daemon)                                                                            \
+    X(MHD_stop_daemon)                                                                             \
+    X(MHD_suspend_connection)
+
+#define MHD_SONAME "libmicrohttpd.so.12"
+
+enum { WARN_HTTP = 1 << 20 };
+
+static struct {
+#define X(name) __typeof__(name) *name;
+    MHD_FUNCTIONS(X)
+#undef X
+} mhd;
+
+/* Resolves libmicrohttpd's functions; 0, or CPROF_ENOTFOUND with a warning. */
+static int mhd_load(void)
+{
+    void *h = dlopen(MHD_SONAME, RTLD_NOW | RTLD_LOCAL);
+
+    if (!h) {
+        cprof__warn_once(WARN_HTTP, "cannot load %s: %s", MHD_SONAME, dlerror());
+        return CPROF_ENOTFOUND;
+    }
+#define X(name)                                                                                    \
+    mhd.name = (__typeof__(name) *)dlsym(h, #name);                                                \
+    if (!mhd.name) {                                                                               \
+        cprof__warn_once(WARN_HTTP, "%s lacks %s", MHD_SONAME, #name);                             \
+        return CPROF_ENOTFOUND;                                                                    \
+    }
+    MHD_FUNCTIONS(X)
+#undef X
+    return 0;
+}
+
+#define MHD_add_response_header mhd.MHD_add_response_header
+#define MHD_create_response_from_buffer mhd.MHD_create_response_from_buffer
+#define MHD_destroy_response mhd.MHD_destroy_response
+#define MHD_get_connection_values mhd.MHD_get_connection_values
+#define MHD_get_daemon_info mhd.MHD_get_daemon_info
+#define MHD_get_timeout mhd.MHD_get_timeout
+#define MHD_lookup_connection_value mhd.MHD_lookup_connection_value
+#define MHD_queue_response mhd.MHD_queue_response
+#define MHD_resume_connection mhd.MHD_resume_connection
+#define MHD_run mhd.MHD_run
+#define MHD_start_daemon mhd.MHD_start_daemon
+#define MHD_stop_daemon mhd.MHD_stop_daemon
+#define MHD_suspend_connection mhd.MHD_suspend_connection
+
 #if __has_include("rt/heap.h")
 #include "rt/heap.h"
 #define HAVE_HEAP 1
@@ -56,7 +123,6 @@
 #define MAX_SYMBOLS 4096          /* addresses per /symbol request */
 #define PREFIX "/debug/pprof/"
 
-enum { WARN_HTTP = 1 << 20 };
 
 /* One request; MHD's per-connection pointer. */
 struct req {
@@ -857,6 +923,8 @@ static void *server_main(void *arg)
 #if HAVE_HEAP
     cprof__heap_enter(); /* everything this thread allocates is the runtime's own */
 #endif
+    if (mhd_load() != 0)
+        goto out;
     fd = listen_socket();
     if (fd < 0)
         goto out;

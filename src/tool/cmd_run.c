@@ -26,7 +26,10 @@
 #include "base/err.h"
 #include "base/file.h"
 #include "model/codec.h"
+#include "model/merge.h"
 #include "model/profile.h"
+#include "tool/prune.h"
+#include "tool/report/report.h"
 
 #define MAX_PROFILE_BYTES (1u << 30)
 
@@ -302,123 +305,29 @@ int cprof_cmd_run(int argc, char **argv)
     return status;
 }
 
-/* ---- the summary: a simple pprof-style top ---- */
+/* ---- the summary: pprof's top ---- */
 
-struct top_entry {
-    int64_t flat, cum;
-    size_t last;      /* last sample counted in cum, + 1 */
-    char name[256];
-};
-
-/* Entry of a frame: slots [0, nstrings) by function name, then by mapping, then "unknown". */
-static struct top_entry *entry_for(const struct cprof_profile *p, struct top_entry *tab,
-                                   const struct cprof_location *l, uint32_t line)
+void cprof_run_print_top(struct cprof_profile *p, int n)
 {
-    struct top_entry *e;
+    struct cprof_profile *m = NULL;
+    struct cprof_report_opts o;
+    struct cprof_diag diag = {0};
+    int err;
 
-    if (line < l->nlines) {
-        uint32_t name = p->functions[l->lines[line].func].name;
-        e = &tab[name];
-        if (!e->name[0])
-            snprintf(e->name, sizeof(e->name), "%s", cprof_profile_str(p, name));
-    } else if (l->mapping != CPROF_NONE) {
-        const char *f = cprof_profile_str(p, p->mappings[l->mapping].filename);
-        const char *b = strrchr(f, '/') ? strrchr(f, '/') + 1 : f;
-        e = &tab[p->nstrings + l->mapping];
-        if (!e->name[0])
-            snprintf(e->name, sizeof(e->name), b[0] == '[' ? "%s" : "[%s]", b);
-    } else {
-        e = &tab[p->nstrings + p->nmappings];
-        if (!e->name[0])
-            snprintf(e->name, sizeof(e->name), "[unknown]");
+    /* As the report command does: merge (compacts), then drop_frames pruning. */
+    err = cprof_profile_merge(&p, 1, &m, &diag);
+    if (!err && cprof_profile_remove_uninteresting(m) < 0)
+        err = cprof_diag_set(&diag, -ENOMEM, "out of memory");
+    if (!err) {
+        cprof_report_opts_init(&o);
+        o.nodecount = n;
+        /* A heap profile: what was allocated says more than what is left. */
+        if (cprof_profile_sample_index(m, "cpu") == CPROF_NONE &&
+            cprof_profile_sample_index(m, "alloc_space") != CPROF_NONE)
+            o.sample_index = "alloc_space";
+        err = cprof_report_run(m, CPROF_REPORT_TOP, &o, stderr, &diag);
     }
-    return e;
-}
-
-static int by_flat(const void *a, const void *b)
-{
-    const struct top_entry *x = *(struct top_entry *const *)a, *y = *(struct top_entry *const *)b;
-
-    if (x->flat != y->flat)
-        return x->flat < y->flat ? 1 : -1;
-    if (x->cum != y->cum)
-        return x->cum < y->cum ? 1 : -1;
-    return strcmp(x->name, y->name);
-}
-
-static void fmt_value(char *out, size_t n, int64_t v, const char *unit)
-{
-    if (!strcmp(unit, "nanoseconds"))
-        snprintf(out, n, "%.2fs", (double)v / 1e9);
-    else if (!strcmp(unit, "bytes") && (v >= 10 * 1048576 || v <= -10 * 1048576))
-        snprintf(out, n, "%.1fMB", (double)v / 1048576);
-    else if (!strcmp(unit, "bytes") && (v >= 10 * 1024 || v <= -10 * 1024))
-        snprintf(out, n, "%.1fkB", (double)v / 1024);
-    else if (!strcmp(unit, "bytes"))
-        snprintf(out, n, "%lldB", (long long)v);
-    else
-        snprintf(out, n, "%lld", (long long)v);
-}
-
-void cprof_run_print_top(const struct cprof_profile *p, int n)
-{
-    uint32_t vi = cprof_profile_sample_index(p, "cpu");
-
-    if (vi == CPROF_NONE) /* a heap profile: what was allocated says more than what is left */
-        vi = cprof_profile_sample_index(p, "alloc_space");
-    uint32_t ci = cprof_profile_sample_index(p, "samples");
-    int64_t count = 0;
-    size_t nent = (size_t)p->nstrings + p->nmappings + 1, nused = 0;
-    struct top_entry *tab, **order;
-    int64_t total = 0, sum = 0;
-    char a[32], b[32];
-
-    if (vi == CPROF_NONE)
-        vi = cprof_profile_sample_index(p, NULL);
-    if (vi == CPROF_NONE)
-        return;
-    tab = calloc(nent, sizeof(*tab));
-    order = calloc(nent, sizeof(*order));
-    if (!tab || !order)
-        goto out;
-    for (size_t s = 0; s < p->nsamples; s++) {
-        const struct cprof_sample *sm = &p->samples[s];
-        int64_t v = sm->values[vi];
-        total += v;
-        count += ci != CPROF_NONE ? sm->values[ci] : 1;
-        for (uint32_t k = 0; k < sm->nlocs; k++) {
-            const struct cprof_location *l = &p->locations[sm->locs[k]];
-            uint32_t nl = l->nlines ? l->nlines : 1;
-            for (uint32_t j = 0; j < nl; j++) {
-                struct top_entry *e = entry_for(p, tab, l, j);
-                if (k == 0 && j == 0)
-                    e->flat += v;
-                if (e->last != s + 1) {
-                    e->cum += v;
-                    e->last = s + 1;
-                }
-            }
-        }
-    }
-    for (size_t i = 0; i < nent; i++)
-        if (tab[i].name[0])
-            order[nused++] = &tab[i];
-    qsort(order, nused, sizeof(*order), by_flat);
-    const char *unit = cprof_profile_str(p, p->sample_types[vi].unit);
-    fmt_value(a, sizeof(a), total, unit);
-    fprintf(stderr, "cprof: %s %s total in %lld samples; top %d of %zu functions:\n",
-            a, cprof_profile_str(p, p->sample_types[vi].type), (long long)count,
-            (int)((size_t)n < nused ? (size_t)n : nused), nused);
-    fprintf(stderr, "%10s %6s %6s %10s %6s\n", "flat", "flat%", "sum%", "cum", "cum%");
-    for (size_t i = 0; i < nused && i < (size_t)n; i++) {
-        double d = total ? (double)total : 1;
-        sum += order[i]->flat;
-        fmt_value(a, sizeof(a), order[i]->flat, unit);
-        fmt_value(b, sizeof(b), order[i]->cum, unit);
-        fprintf(stderr, "%10s %5.1f%% %5.1f%% %10s %5.1f%%  %s\n", a, 100.0 * (double)order[i]->flat / d,
-                100.0 * (double)sum / d, b, 100.0 * (double)order[i]->cum / d, order[i]->name);
-    }
-out:
-    free(order);
-    free(tab);
+    if (err)
+        fprintf(stderr, "cprof: summary: %s\n", diag.msg[0] ? diag.msg : cprof_strerror(err));
+    cprof_profile_free(m);
 }

@@ -16,9 +16,9 @@ struct cprof_profile;
 int cprof_cmd_run(int argc, char **argv);
 
 /*
- * Prints a top-n summary of p (flat and cumulative, by function, on its
- * "cpu" sample type or its default one) to stderr.
+ * Prints pprof's top report of p, its n biggest nodes (header lines
+ * included, default sample type), to stderr.  p is not modified.
  */
-void cprof_run_print_top(const struct cprof_profile *p, int n);
+void cprof_run_print_top(struct cprof_profile *p, int n);
 
 #endif /* CPROF_TOOL_CMD_RUN_H */

@@ -400,7 +400,8 @@ static int save(const struct cprof_profile *p, char *path, size_t pathsz)
         snprintf(prefix + strlen(prefix), sizeof(prefix) - strlen(prefix), "%s.",
                  cprof_profile_str(p, p->sample_types[i].type));
     for (int i = 1; i < 10000 && fd < 0; i++) {
-        snprintf(path, pathsz, "%s/%s%03d.pb.gz", dir, prefix, i);
+        if (snprintf(path, pathsz, "%s/%s%03d.pb.gz", dir, prefix, i) >= (int)pathsz)
+            return -ENAMETOOLONG;
         fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0666);
         if (fd < 0 && errno != EEXIST)
             return -errno;

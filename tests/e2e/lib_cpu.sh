@@ -38,7 +38,7 @@ pprof_top() {
 
 # summary_top ERRFILE: the first function of cprof run's summary.
 summary_top() {
-    awk '/flat%/ { getline; print $NF; exit }' "$1"
+    awk '/flat%/ { getline; print $6; exit }' "$1"
 }
 
 # comment FILE: the cprof comments of a profile.

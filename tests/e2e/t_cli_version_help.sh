@@ -18,5 +18,5 @@ grep -q '^usage: cprof ' "$WORK/err"
 expect 2 "$CPROF" -raw
 # No output format.
 expect 2 "$CPROF" "$FIX/go-cpu.pb.gz"
-err_is "cprof: no output format given (use -raw or -proto)"
+err_is "cprof: no output format given (use -top, -list=REGEX, -dot, -raw, ...; see -help)"
 echo ok

@@ -287,3 +287,85 @@ CPROF_TEST(merge_drops_samples_that_sum_to_zero)
     cprof_profile_free(a);
     cprof_profile_free(b);
 }
+
+CPROF_TEST(scale_rounds_and_drops_zeroed_samples)
+{
+    struct cprof_profile *p = new_cpu(10);
+    uint32_t m = add_map(p, 0x1000, 0x5000, "/bin/prog"), l[2];
+    double neg[2] = {-1, -1}, half[2] = {1, 0.25}, ones[2] = {1, 1};
+
+    l[0] = add_loc(p, m, 0x1100, "a", 1);
+    l[1] = add_loc(p, m, 0x1200, "b", 2);
+    add_sample(p, l, 1, 3, NULL, 0);     /* 3, 30 */
+    add_sample(p, l + 1, 1, 0, NULL, 0); /* 0, 0: kept while the ratios are all 1 */
+    CPROF_ASSERT_EQ(cprof_profile_scale(p, ones), 0);
+    CPROF_ASSERT_EQ(p->nsamples, 2);
+    CPROF_ASSERT_EQ(cprof_profile_scale(p, neg), 0);
+    CPROF_ASSERT_EQ(p->nsamples, 1); /* the all-zero sample stays zero: dropped */
+    CPROF_ASSERT_EQ(p->samples[0].values[0], -3);
+    CPROF_ASSERT_EQ(p->samples[0].values[1], -30);
+    CPROF_ASSERT_EQ(cprof_profile_scale(p, half), 0);
+    CPROF_ASSERT_EQ(p->samples[0].values[0], -3); /* ratio 1: untouched */
+    CPROF_ASSERT_EQ(p->samples[0].values[1], -8); /* -7.5 rounds away from zero */
+    cprof_profile_free(p);
+}
+
+CPROF_TEST(normalize_scales_to_the_base_totals)
+{
+    struct cprof_profile *p = new_cpu(10), *base = new_cpu(10), *heap = cprof_profile_new();
+    struct cprof_diag d = {0};
+    uint32_t m = add_map(p, 0x1000, 0x5000, "/bin/prog"), mb, l, lb;
+
+    l = add_loc(p, m, 0x1100, "a", 1);
+    add_sample(p, &l, 1, 4, NULL, 0); /* 4, 40 */
+    mb = add_map(base, 0x1000, 0x5000, "/bin/prog");
+    lb = add_loc(base, mb, 0x1100, "a", 1);
+    add_sample(base, &lb, 1, 2, NULL, 0); /* 2, 20 */
+    add_sample(base, &lb, 1, 4, NULL, 0); /* 4, 40: totals 6, 60 */
+    CPROF_ASSERT_EQ(cprof_profile_normalize(p, base, &d), 0);
+    CPROF_ASSERT_EQ(p->samples[0].values[0], 6);
+    CPROF_ASSERT_EQ(p->samples[0].values[1], 60);
+    CPROF_ASSERT(heap != NULL);
+    CPROF_ASSERT_EQ(cprof_profile_add_sample_type(heap, "inuse_space", "bytes"), 0);
+    CPROF_ASSERT_EQ(cprof_profile_normalize(p, heap, &d), CPROF_EMISMATCH);
+    CPROF_ASSERT(d.msg[0] != 0);
+    cprof_profile_free(p);
+    cprof_profile_free(base);
+    cprof_profile_free(heap);
+}
+
+CPROF_TEST(set_label_replaces_the_key_on_every_sample)
+{
+    struct cprof_profile *p = new_cpu(10), *out = NULL;
+    struct cprof_diag d = {0};
+    uint32_t m = add_map(p, 0x1000, 0x5000, "/bin/prog"), l, k, v;
+    struct cprof_label lab[2] = {{0}};
+
+    l = add_loc(p, m, 0x1100, "a", 1);
+    CPROF_ASSERT_EQ(cprof_profile_intern_cstr(p, "pprof::base", &k), 0);
+    CPROF_ASSERT_EQ(cprof_profile_intern_cstr(p, "old", &v), 0);
+    lab[0] = (struct cprof_label){.key = k, .str = v};
+    CPROF_ASSERT_EQ(cprof_profile_intern_cstr(p, "thread", &lab[1].key), 0);
+    CPROF_ASSERT_EQ(cprof_profile_intern_cstr(p, "t1", &lab[1].str), 0);
+    add_sample(p, &l, 1, 1, lab, 2);
+    add_sample(p, &l, 1, 2, NULL, 0);
+    CPROF_ASSERT_EQ(cprof_profile_set_label(p, "pprof::base", "true"), 0);
+    for (size_t i = 0; i < p->nsamples; i++) {
+        const struct cprof_sample *s = &p->samples[i];
+        int base = 0;
+
+        for (uint32_t j = 0; j < s->nlabels; j++) {
+            if (s->labels[j].key == k) {
+                base++;
+                CPROF_ASSERT_STR(cprof_profile_str(p, s->labels[j].str), "true");
+            }
+        }
+        CPROF_ASSERT_EQ(base, 1);
+    }
+    CPROF_ASSERT_EQ(p->samples[0].nlabels, 2);
+    /* The label keeps the samples apart through a merge. */
+    CPROF_ASSERT_EQ(cprof_profile_merge(&p, 1, &out, &d), 0);
+    CPROF_ASSERT_EQ(out->nsamples, 2);
+    cprof_profile_free(out);
+    cprof_profile_free(p);
+}

@@ -136,7 +136,7 @@ bool cprof__rep_match(const regex_t *re, const char *s)
 
 /* ---- Go's filepath.Clean ------------------------------------------------- */
 
-static char *clean_path(struct cprof_arena *a, const char *path)
+char *cprof__rep_clean_path(struct cprof_arena *a, const char *path)
 {
     size_t n = strlen(path), w = 0, i = 0, dotdot = 0;
     bool rooted = n > 0 && path[0] == '/';
@@ -185,8 +185,8 @@ static char *clean_path(struct cprof_arena *a, const char *path)
 }
 
 /* pprof's trimPath (report/source.go): applied to every function file name. */
-static const char *trim_path(struct cprof_arena *a, const char *path, const char *trim,
-                             const char *search)
+const char *cprof__rep_trim_path(struct cprof_arena *a, const char *path, const char *trim,
+                                const char *search)
 {
     if (!trim || !*trim) {
         const char *d = search ? search : "";
@@ -294,11 +294,18 @@ static void apply_overrides(struct rep *r)
         trim = false;
         r->gran = CPROF_GRAN_LINES;
         break;
+    case CPROF_REPORT_DISASM:
+        trim = false;
+        r->gran = CPROF_GRAN_ADDRESSES;
+        r->noinlines = true;
+        break;
     case CPROF_REPORT_TOP:
+    case CPROF_REPORT_TOPPROTO:
     case CPROF_REPORT_TRACES:
     case CPROF_REPORT_TAGS:
     case CPROF_REPORT_COMMENTS:
-        if (r->kind == CPROF_REPORT_TOP && r->nodecount == -1)
+        if ((r->kind == CPROF_REPORT_TOP || r->kind == CPROF_REPORT_TOPPROTO) &&
+            r->nodecount == -1)
             r->nodecount = 0;
         else if (r->nodecount == -1)
             r->nodecount = 80;
@@ -1232,8 +1239,8 @@ static int intern_names(struct rep *r)
 
         err = cprof__rep_intern(&r->strs, name, strlen(name), &r->fname_id[i]);
         if (!err && *file) {
-            file = trim_path(&r->arena, file, r->o->trim_path, r->o->source_path);
-            file = clean_path(&r->arena, file);
+            file = cprof__rep_trim_path(&r->arena, file, r->o->trim_path, r->o->source_path);
+            file = cprof__rep_clean_path(&r->arena, file);
             if (!file)
                 return -ENOMEM;
         }
@@ -1547,7 +1554,8 @@ static char *info_string(const struct rep *r, const struct rep_node *n)
     return s;
 }
 
-static int compare_nodes(const struct rep *r, const struct rep_node *a, const struct rep_node *b)
+int cprof__rep_compare_nodes(const struct rep *r, const struct rep_node *a,
+                            const struct rep_node *b)
 {
     char *sa = info_string(r, a), *sb = info_string(r, b);
     int c = (sa && sb) ? strcmp(sa, sb) : 0;
@@ -1576,7 +1584,7 @@ static int cmp_nodes(const void *pa, const void *pb, void *arg)
         y = abs64(b->cum);
         if (x != y)
             return x > y ? -1 : 1;
-        return compare_nodes(c->r, a, b);
+        return cprof__rep_compare_nodes(c->r, a, b);
     }
     x = abs64(c->order == 1 ? a->cum : c->score[ia]);
     y = abs64(c->order == 1 ? b->cum : c->score[ib]);
@@ -1588,7 +1596,7 @@ static int cmp_nodes(const void *pa, const void *pb, void *arg)
     y = abs64(b->flat);
     if (x != y)
         return x > y ? -1 : 1;
-    return compare_nodes(c->r, a, b);
+    return cprof__rep_compare_nodes(c->r, a, b);
 }
 
 static double edge_entropy(struct rep *r, const uint32_t *ids, uint32_t n, int64_t self)
@@ -1638,7 +1646,14 @@ static int64_t entropy_score(struct rep *r, const struct rep_node *n)
         score++;
     else
         score += edge_entropy(r, r->adj_out + n->out0, n->nout, n->flat);
-    return (int64_t)(score * (double)n->cum) + n->flat;
+    score *= (double)n->cum;
+    /*
+     * Go on amd64 turns a NaN or out-of-range float into INT64_MIN and
+     * wraps the sum (negative values of -base profiles get here): the
+     * same, without C's undefined behaviour.
+     */
+    int64_t s = (isnan(score) || score >= 0x1p63 || score < -0x1p63) ? INT64_MIN : (int64_t)score;
+    return (int64_t)((uint64_t)s + (uint64_t)n->flat);
 }
 
 static int sort_nodes(struct rep *r)
@@ -1953,6 +1968,11 @@ static int dispatch(struct rep *r)
         return cprof__rep_list(r);
     case CPROF_REPORT_CALLGRIND:
         return cprof__rep_callgrind(r);
+    case CPROF_REPORT_TOPPROTO:
+        return cprof__rep_topproto(r);
+    case CPROF_REPORT_DISASM:
+        return cprof_diag_set(r->diag, CPROF_EUSAGE,
+                              "disasm: not available yet (no disassembler in cprof)");
     case CPROF_REPORT_FLAMEGRAPH:
         return cprof__rep_flamegraph(r);
     }
@@ -1975,7 +1995,8 @@ int cprof_report_run(const struct cprof_profile *p, enum cprof_report_kind kind,
     cprof_arena_init(&r.strs.arena);
     apply_overrides(&r);
     r.want_tags = kind == CPROF_REPORT_DOT;
-    if ((kind == CPROF_REPORT_PEEK || kind == CPROF_REPORT_LIST) && !set(o->symbol)) {
+    if ((kind == CPROF_REPORT_PEEK || kind == CPROF_REPORT_LIST || kind == CPROF_REPORT_DISASM) &&
+        !set(o->symbol)) {
         err = cprof_diag_set(diag, CPROF_EUSAGE, "this report needs a regexp argument");
         goto out;
     }

@@ -1,6 +1,6 @@
 /*
  * Report engine: pprof's text and graph reports (top, traces, peek, tree,
- * list, dot, tags, callgrind, collapsed) computed from a decoded profile.
+ * list, dot, tags, callgrind, collapsed, topproto) computed from a decoded profile.
  *
  * The engine follows go tool pprof (Go 1.19's vendored google/pprof): the
  * same sample selection, filters, graph, trimming, unit choice and layouts,
@@ -27,12 +27,14 @@ enum cprof_report_kind {
     CPROF_REPORT_TRACES,    /* -traces */
     CPROF_REPORT_TREE,      /* -tree */
     CPROF_REPORT_PEEK,      /* -peek=REGEX (opts.symbol) */
-    CPROF_REPORT_LIST,      /* -list=REGEX (opts.symbol) */
+    CPROF_REPORT_LIST,      /* -list=REGEX (opts.symbol): sources read from disk */
     CPROF_REPORT_DOT,       /* -dot */
     CPROF_REPORT_TAGS,      /* -tags */
     CPROF_REPORT_CALLGRIND, /* -callgrind */
     CPROF_REPORT_COLLAPSED, /* -collapsed: folded stacks, root first */
     CPROF_REPORT_COMMENTS,  /* -comments */
+    CPROF_REPORT_TOPPROTO,  /* -topproto: the top table as a gzipped profile (binary) */
+    CPROF_REPORT_DISASM,    /* -disasm=REGEX (opts.symbol); not available yet */
     CPROF_REPORT_FLAMEGRAPH, /* -flamegraph: interactive SVG flame graph */
 };
 
@@ -78,9 +80,12 @@ void cprof_report_opts_init(struct cprof_report_opts *o /* OUT */);
  * Writes report kind of p with options o to out.  p is not modified.
  * 0, or a negative error with a pprof-like one-line reason in diag
  * (may be NULL): CPROF_EUSAGE for a bad option or regex ("parsing focus
- * regexp: ..."), CPROF_ENOTFOUND for "no matches found for regexp: ...",
+ * regexp: ..."), CPROF_ENOTFOUND for "no matches found for regexp: ..."
+ * and, after the whole list report is written, for a source file that
+ * could not be read ("list: could not find file ..."),
  * -ENOMEM, -EIO when writing fails.
- * Context: any thread; uses no global state (the time zone for Time:).
+ * Context: any thread; uses no global state (but the time zone for Time:
+ * and the current directory for list).
  */
 int cprof_report_run(const struct cprof_profile *p, enum cprof_report_kind kind,
                      const struct cprof_report_opts *o, FILE *out, struct cprof_diag *diag);

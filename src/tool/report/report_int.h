@@ -131,6 +131,11 @@ char *cprof__rep_scaled_label(char *buf, size_t n, int64_t value, const char *fr
 char *cprof__rep_percentage(char *buf, size_t n, int64_t value, int64_t total);
 
 /* engine.c */
+char *cprof__rep_clean_path(struct cprof_arena *a, const char *path); /* Go's filepath.Clean */
+const char *cprof__rep_trim_path(struct cprof_arena *a, const char *path, const char *trim,
+                                 const char *search); /* pprof's trimPath */
+int cprof__rep_compare_nodes(const struct rep *r, const struct rep_node *a,
+                             const struct rep_node *b); /* pprof's compareNodes */
 int cprof__rep_regcomp(struct rep *r, regex_t *re, const char *what, const char *pattern);
 bool cprof__rep_match(const regex_t *re, const char *s);
 const char *cprof__rep_str(const struct rep *r, uint32_t i);
@@ -165,6 +170,8 @@ int cprof__rep_callgrind(struct rep *r);
 /* dot.c */
 int cprof__rep_dot(struct rep *r);
 
+/* topproto.c */
+int cprof__rep_topproto(struct rep *r);
 /* flame.c */
 int cprof__rep_flamegraph(struct rep *r);
 

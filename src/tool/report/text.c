@@ -6,6 +6,7 @@
 #include "tool/report/report_int.h"
 
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -576,24 +577,68 @@ oom:
 
 /* ---- collapsed ---------------------------------------------------------------------- */
 
+/* One sample's stack: node ids root first in a shared buffer, and its value. */
 struct folded {
-    char *stack;
+    size_t first;
+    uint32_t n;
     int64_t v;
 };
 
-static int cmp_folded(const void *a, const void *b)
+struct fold_ctx {
+    const struct rep *r;
+    const uint32_t *frames;
+};
+
+/*
+ * Compares two stacks as their folded strings ("a;b;c") compare, without
+ * building them: frame names are compared with the character that follows
+ * each in its string (';' before another frame, the end otherwise).
+ */
+static int cmp_folded(const void *pa, const void *pb, void *arg)
 {
-    return strcmp(((const struct folded *)a)->stack, ((const struct folded *)b)->stack);
+    const struct fold_ctx *c = arg;
+    const struct folded *a = pa, *b = pb;
+    const uint32_t *fa = c->frames + a->first, *fb = c->frames + b->first;
+    uint32_t n = a->n < b->n ? a->n : b->n;
+
+    for (uint32_t i = 0; i < n; i++) {
+        const unsigned char *x, *y;
+
+        if (fa[i] == fb[i])
+            continue;
+        x = (const unsigned char *)c->r->nodes[fa[i]].pname;
+        y = (const unsigned char *)c->r->nodes[fb[i]].pname;
+        while (*x && *x == *y) {
+            x++;
+            y++;
+        }
+        if (*x || *y) {
+            unsigned cx = *x ? *x : (i + 1 < a->n ? ';' : 0);
+            unsigned cy = *y ? *y : (i + 1 < b->n ? ';' : 0);
+
+            if (cx != cy)
+                return cx < cy ? -1 : 1;
+            /* One name is a prefix of the other followed by ';': the shorter goes on. */
+            return *x ? 1 : -1;
+        }
+    }
+    return a->n == b->n ? 0 : a->n < b->n ? -1 : 1;
 }
 
 /*
  * Folded stacks ("root;...;leaf value"), one line per distinct stack,
  * sorted by stack; frames are node names at the chosen granularity.
+ * Each sample's stack is kept as node ids; stacks are sorted and summed
+ * by comparing names in place, so only the output is ever formatted.
  */
 int cprof__rep_collapsed(struct rep *r)
 {
     struct folded *f = malloc((r->nsamples + 1) * sizeof(*f));
-    size_t n = 0, w = 0;
+    uint32_t *frames = NULL;
+    size_t n = 0, nframes = 0, cap = 0, line_cap = 0, *nlen = NULL;
+    char *line = NULL;
+    struct fold_ctx ctx;
+    int err = 0;
 
     if (!f)
         return cprof_diag_set(r->diag, -ENOMEM, "out of memory");
@@ -602,8 +647,6 @@ int cprof__rep_collapsed(struct rep *r)
         const uint32_t *stk = r->stk + r->s_first[r->samples[i]];
         uint32_t nl = r->s_n[r->samples[i]];
         int64_t v, d;
-        size_t len = 0;
-        FILE *m;
 
         cprof__rep_sample_value(r, s, &v, &d);
         if (d != 0)
@@ -612,33 +655,77 @@ int cprof__rep_collapsed(struct rep *r)
             v = (int64_t)((double)v * r->ratio);
         if (v == 0 || nl == 0)
             continue;
-        m = open_memstream(&f[n].stack, &len);
-        if (!m)
-            break;
-        for (int k = (int)nl - 1, first = 1; k >= 0; k--) {
+        f[n].first = nframes;
+        for (int k = (int)nl - 1; k >= 0; k--) {
             uint32_t fs, nn = cprof__rep_loc_nodes(r, stk[k], &fs);
 
-            for (int j = (int)nn - 1; j >= 0; j--, first = 0)
-                fprintf(m, "%s%s", first ? "" : ";", r->nodes[r->locnode[fs + (uint32_t)j]].pname);
+            if (nframes + nn > cap) {
+                size_t ncap = cap ? 2 * cap : 65536;
+                uint32_t *nf;
+
+                while (ncap < nframes + nn)
+                    ncap *= 2;
+                nf = realloc(frames, ncap * sizeof(*nf));
+                if (!nf) {
+                    err = cprof_diag_set(r->diag, -ENOMEM, "out of memory");
+                    goto out;
+                }
+                frames = nf;
+                cap = ncap;
+            }
+            for (int j = (int)nn - 1; j >= 0; j--)
+                frames[nframes++] = r->locnode[fs + (uint32_t)j];
         }
-        fclose(m);
+        f[n].n = (uint32_t)(nframes - f[n].first);
         f[n++].v = v;
     }
-    qsort(f, n, sizeof(*f), cmp_folded);
-    for (size_t i = 0; i < n; i++) {
-        if (w > 0 && strcmp(f[w - 1].stack, f[i].stack) == 0) {
-            f[w - 1].v += f[i].v;
-            free(f[i].stack);
-        } else {
-            f[w++] = f[i];
+    ctx.r = r;
+    ctx.frames = frames;
+    qsort_r(f, n, sizeof(*f), cmp_folded, &ctx);
+    /* Lines are assembled with the names' lengths known, then written whole. */
+    nlen = malloc((r->nnodes + 1) * sizeof(*nlen));
+    if (!nlen) {
+        err = cprof_diag_set(r->diag, -ENOMEM, "out of memory");
+        goto out;
+    }
+    for (uint32_t i = 0; i < r->nnodes; i++)
+        nlen[i] = r->nodes[i].pname ? strlen(r->nodes[i].pname) : 0;
+    for (size_t i = 0, j; i < n; i = j) {
+        int64_t v = f[i].v;
+        size_t len = 32;
+
+        for (j = i + 1; j < n && cmp_folded(&f[i], &f[j], &ctx) == 0; j++)
+            v += f[j].v;
+        for (uint32_t k = 0; k < f[i].n; k++)
+            len += nlen[frames[f[i].first + k]] + 1;
+        if (len > line_cap) {
+            char *nl = realloc(line, len * 2);
+
+            if (!nl) {
+                err = cprof_diag_set(r->diag, -ENOMEM, "out of memory");
+                goto out;
+            }
+            line = nl;
+            line_cap = len * 2;
         }
+        len = 0;
+        for (uint32_t k = 0; k < f[i].n; k++) {
+            uint32_t id = frames[f[i].first + k];
+
+            if (k)
+                line[len++] = ';';
+            memcpy(line + len, r->nodes[id].pname, nlen[id]);
+            len += nlen[id];
+        }
+        len += (size_t)snprintf(line + len, 32, " %lld\n", (long long)v);
+        fwrite_unlocked(line, 1, len, r->out);
     }
-    for (size_t i = 0; i < w; i++) {
-        fprintf(r->out, "%s %lld\n", f[i].stack, (long long)f[i].v);
-        free(f[i].stack);
-    }
+out:
+    free(line);
+    free(nlen);
+    free(frames);
     free(f);
-    return 0;
+    return err;
 }
 
 /* ---- callgrind ------------------------------------------------------------------------ */

@@ -72,7 +72,8 @@ int main(int argc, char **argv)
         pthread_join(t[i], NULL);
     clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &cb);
     clock_gettime(CLOCK_MONOTONIC, &b);
-    printf("ms %.1f\n", (double)(b.tv_sec - a.tv_sec) * 1e3 + (double)(b.tv_nsec - a.tv_nsec) / 1e6);
+    printf("ms %.1f\n",
+           (double)(b.tv_sec - a.tv_sec) * 1e3 + (double)(b.tv_nsec - a.tv_nsec) / 1e6);
     printf("cpu_ms %.1f\n",
            (double)(cb.tv_sec - ca.tv_sec) * 1e3 + (double)(cb.tv_nsec - ca.tv_nsec) / 1e6);
     return 0;

@@ -70,16 +70,16 @@
 #include "rt/rt.h"
 #include "rt/sig/unwind.h"
 
-#define LIKELY(x) __builtin_expect(!!(x), 1)
+#define LIKELY(x)   __builtin_expect(!!(x), 1)
 #define UNLIKELY(x) __builtin_expect(!!(x), 0)
 
-#define DEFAULT_RATE 524288
-#define MAX_DEPTH 128
-#define MAX_BUCKETS (1u << 20)      /* reserved bucket slots */
-#define MAX_FRAMES (1u << 24)       /* reserved frame words */
-#define MAX_TRACKED_THREADS 4096    /* heap-trace registry */
-#define LEAK_REPORT_STACKS 10       /* stacks printed by the leak report */
-#define LEAK_REPORT_FRAMES 8        /* frames printed per stack */
+#define DEFAULT_RATE        524288
+#define MAX_DEPTH           128
+#define MAX_BUCKETS         (1u << 20) /* reserved bucket slots */
+#define MAX_FRAMES          (1u << 24) /* reserved frame words */
+#define MAX_TRACKED_THREADS 4096       /* heap-trace registry */
+#define LEAK_REPORT_STACKS  10         /* stacks printed by the leak report */
+#define LEAK_REPORT_FRAMES  8          /* frames printed per stack */
 
 __thread struct cprof__heap_tls cprof__heap_tls CPROF_HEAP_TLS;
 _Atomic int cprof__heap_on;
@@ -232,8 +232,7 @@ static uint64_t mix(uint64_t h, uint64_t v)
     return h * 0xff51afd7ed558ccdull;
 }
 
-static int grow_index(uint32_t **idx, uint32_t *cap, uint32_t used,
-                      uint64_t (*hash_of)(uint32_t))
+static int grow_index(uint32_t **idx, uint32_t *cap, uint32_t used, uint64_t (*hash_of)(uint32_t))
 {
     /*
      * Small to start: every sample probes it, and a large sparse index
@@ -363,8 +362,7 @@ static int64_t addr_find(uintptr_t a)
 {
     if (!H.addr_cap)
         return -1;
-    for (uint32_t j = addr_home(a, H.addr_cap);;
-         j = (j + 1) & (H.addr_cap - 1)) {
+    for (uint32_t j = addr_home(a, H.addr_cap);; j = (j + 1) & (H.addr_cap - 1)) {
         if (!H.addrs[j].addr)
             return -1;
         if (H.addrs[j].addr == a)
@@ -465,11 +463,11 @@ static void filter_remove(uintptr_t a)
 
     /* Only lock holders write the filter: a plain store, no locked instruction. */
     if (!filter_slot_used(s))
-        atomic_store_explicit(&cprof__heap_filter[s >> 6],
-                              atomic_load_explicit(&cprof__heap_filter[s >> 6],
-                                                   memory_order_relaxed) &
-                                  ~(UINT64_C(1) << (s & 63)),
-                              memory_order_relaxed);
+        atomic_store_explicit(
+            &cprof__heap_filter[s >> 6],
+            atomic_load_explicit(&cprof__heap_filter[s >> 6], memory_order_relaxed) &
+                ~(UINT64_C(1) << (s & 63)),
+            memory_order_relaxed);
 }
 
 /* Records a sampled block: address entry, filter count.  Lock held. */
@@ -623,8 +621,8 @@ void cprof__heap_unretire(const struct cprof__heap_rec *r)
 /* ---- profiles ---- */
 
 struct snap {
-    uint32_t n;                       /* buckets */
-    struct cprof__heap_bucket *b;     /* copies of their counters */
+    uint32_t n;                   /* buckets */
+    struct cprof__heap_bucket *b; /* copies of their counters */
 };
 
 static int snapshot(struct snap *s)
@@ -669,8 +667,8 @@ static int add_bucket(struct cprof_profile *p, const struct cprof__heap_bucket *
         v[3] = value_of(k->est_alloc_bytes - k->est_free_bytes);
     }
     for (uint32_t i = 0; i < k->nframes && !err; i++)
-        err = cprof_profile_add_location(p, CPROF_NONE, H.frames[k->frames + i] - 1, NULL, 0,
-                                         false, &locs[i]);
+        err = cprof_profile_add_location(p, CPROF_NONE, H.frames[k->frames + i] - 1, NULL, 0, false,
+                                         &locs[i]);
     if (!err)
         err = cprof_profile_add_sample(p, locs, k->nframes, v, size ? &lab : NULL, size ? 1 : 0,
                                        CPROF_ADD_MERGE);
@@ -707,8 +705,8 @@ static int build_profile(unsigned kind, struct cprof_profile **out)
     if (!err)
         err = cprof_profile_intern_cstr(p, "bytes", &p->period_type.unit);
     if (!err)
-        err = cprof_profile_intern_cstr(p, (kind & CPROF_HEAP_ALLOCS) ? "alloc_space" : "inuse_space",
-                                        &p->default_sample_type);
+        err = cprof_profile_intern_cstr(
+            p, (kind & CPROF_HEAP_ALLOCS) ? "alloc_space" : "inuse_space", &p->default_sample_type);
     if (!err)
         err = cprof_profile_intern_cstr(p, "bytes", &bytes_key);
     for (uint32_t i = 0; i < s.n; i++)
@@ -719,9 +717,9 @@ static int build_profile(unsigned kind, struct cprof_profile **out)
     p->period = H.rate;
     p->time_nanos = H.start_ns;
     p->duration_nanos = now_ns(CLOCK_MONOTONIC) - H.start_mono_ns;
-    snprintf(text, sizeof(text), "cprof: heap rate=%" PRId64 " samples=%" PRIu64 " dropped=%" PRIu64
-             " buckets=%u%s", H.rate, samples, H.dropped, s.n,
-             (kind & HEAP_LEAKS) ? " leaks-at-exit" : "");
+    snprintf(text, sizeof(text),
+             "cprof: heap rate=%" PRId64 " samples=%" PRIu64 " dropped=%" PRIu64 " buckets=%u%s",
+             H.rate, samples, H.dropped, s.n, (kind & HEAP_LEAKS) ? " leaks-at-exit" : "");
     if (!err)
         err = cprof_profile_add_comment(p, text);
     if (err) {
@@ -800,12 +798,13 @@ static void leak_report(const struct cprof_profile *p)
     }
     qsort(v, p->nsamples, sizeof(*v), cmp_inuse_desc);
     cprof__warn("leaks at exit: %s%" PRId64 " bytes in %s%" PRId64 " objects from %zu stacks "
-                "(sampling rate %" PRId64 ")", H.rate > 1 ? "~" : "", bytes,
-                H.rate > 1 ? "~" : "", objs, p->nsamples, H.rate);
+                "(sampling rate %" PRId64 ")",
+                H.rate > 1 ? "~" : "", bytes, H.rate > 1 ? "~" : "", objs, p->nsamples, H.rate);
     for (uint32_t i = 0; i < p->nsamples && i < LEAK_REPORT_STACKS; i++) {
         const struct cprof_sample *s = v[i];
         int64_t size = s->nlabels ? s->labels[0].num : 0;
-        cprof__warn("  %" PRId64 " bytes in %" PRId64 " objects of %" PRId64 " bytes, allocated at:",
+        cprof__warn("  %" PRId64 " bytes in %" PRId64 " objects of %" PRId64
+                    " bytes, allocated at:",
                     s->values[3], s->values[2], size);
         for (uint32_t j = 0; j < s->nlocs && j < LEAK_REPORT_FRAMES; j++)
             print_frame(p, &p->locations[s->locs[j]]);
@@ -1032,7 +1031,7 @@ static int heap_start(int64_t rate)
     H.rate = rate > 0 ? rate : DEFAULT_RATE;
     H.pid = getpid();
     H.depth = cprof__rt->cfg.depth > 0 && cprof__rt->cfg.depth < MAX_DEPTH ? cprof__rt->cfg.depth
-                                                                          : MAX_DEPTH;
+                                                                           : MAX_DEPTH;
     dl_iterate_phdr(find_self, (void *)(uintptr_t)find_self);
     H.buckets = map_region(sizeof(*H.buckets) * MAX_BUCKETS);
     H.frames = map_region(sizeof(*H.frames) * MAX_FRAMES);
@@ -1064,8 +1063,8 @@ static int64_t env_i64(const char *name, int64_t def, int64_t lo, int64_t hi, bo
     errno = 0;
     v = strtoll(s, &end, 10);
     if (errno || *end || v < lo || v > hi) {
-        cprof__warn("ignoring %s='%s': want an integer in [%" PRId64 ", %" PRId64 "]", name, s,
-                    lo, hi);
+        cprof__warn("ignoring %s='%s': want an integer in [%" PRId64 ", %" PRId64 "]", name, s, lo,
+                    hi);
         return def;
     }
     if (set)
@@ -1118,8 +1117,7 @@ void cprof__heap_init(void)
     if (file && *file) {
         if (strlen(file) >= sizeof(H.base))
             cprof__warn("ignoring CPROF_HEAP: path too long");
-        else
-        {
+        else {
             memcpy(H.base, file, strlen(file) + 1);
             output_path(file, H.file, sizeof(H.file));
         }

@@ -30,8 +30,8 @@ struct cprof__heap_tls {
     uint64_t bytes;    /* bytes allocated, up to the last sample (see cprof__heap_thread_bytes) */
     int64_t stash;     /* countdown saved while the guard is held */
     uint64_t stash_frees; /* frees when the guard was taken: restored when it is left */
-    int guard;         /* > 0: inside the runtime; allocations pass straight through */
-    int state;         /* 0 new, 1 registered for the heap trace, 2 exited */
+    int guard;            /* > 0: inside the runtime; allocations pass straight through */
+    int state;            /* 0 new, 1 registered for the heap trace, 2 exited */
 };
 
 extern __thread struct cprof__heap_tls cprof__heap_tls CPROF_HEAP_TLS;
@@ -101,14 +101,14 @@ extern struct cprof__heap_real cprof__heap_real;
  */
 struct cprof__heap_bucket {
     _Alignas(64) uint64_t hash; /* of the stack and size class */
-    uint32_t frames;       /* first pc in the frame store */
-    uint16_t cls;          /* size class (size_class() in heap.c, < 512) */
-    uint16_t nframes;      /* pcs (return addresses), leaf first */
-    uint64_t allocs;       /* sampled allocations */
-    uint64_t frees;        /* sampled allocations freed */
-    double est_allocs;     /* sum of weights of the sampled allocations */
-    double est_alloc_bytes; /* sum of weight * size */
-    double est_frees;      /* ... of the sampled allocations freed */
+    uint32_t frames;            /* first pc in the frame store */
+    uint16_t cls;               /* size class (size_class() in heap.c, < 512) */
+    uint16_t nframes;           /* pcs (return addresses), leaf first */
+    uint64_t allocs;            /* sampled allocations */
+    uint64_t frees;             /* sampled allocations freed */
+    double est_allocs;          /* sum of weights of the sampled allocations */
+    double est_alloc_bytes;     /* sum of weight * size */
+    double est_frees;           /* ... of the sampled allocations freed */
     double est_free_bytes;
 };
 /* One cache line each: a sample or a sampled free touches one line of its bucket. */
@@ -144,50 +144,50 @@ struct cprof__heap_state {
      * writes share one cache line (it moves between cores with the lock
      * anyway); the next line holds what samples only read in steady state.
      */
-    _Alignas(64) pthread_mutex_t lock;  /* tables, counters, registry */
-    struct cprof__heap_rec *addrs;      /* live sampled blocks, linear probing */
+    _Alignas(64) pthread_mutex_t lock; /* tables, counters, registry */
+    struct cprof__heap_rec *addrs;     /* live sampled blocks, linear probing */
     uint32_t addr_cap, naddr;
-    uint32_t *bidx;                     /* bucket hash index: bucket + 1, 0 = empty */
+    uint32_t *bidx;                                  /* bucket hash index: bucket + 1, 0 = empty */
     _Alignas(64) struct cprof__heap_bucket *buckets; /* nbuckets used, never moved */
     uint32_t nbuckets;
-    _Atomic uint32_t nbuckets_pub;      /* nbuckets, for lock-free readers */
-    uintptr_t *frames;                  /* frame store, nframes used, never moved */
+    _Atomic uint32_t nbuckets_pub; /* nbuckets, for lock-free readers */
+    uintptr_t *frames;             /* frame store, nframes used, never moved */
     uint32_t nframes;
     uint32_t bidx_cap;
-    int64_t rate;                       /* mean bytes between samples; 1 = all (configuration) */
-    uint64_t dropped;                   /* samples lost to full tables */
-    uintptr_t self_lo, self_hi;         /* libcprof.so's code: frames trimmed from stacks */
-    int depth;                          /* max frames per sample */
-    pid_t pid;                          /* process the tables belong to */
+    int64_t rate;               /* mean bytes between samples; 1 = all (configuration) */
+    uint64_t dropped;           /* samples lost to full tables */
+    uintptr_t self_lo, self_hi; /* libcprof.so's code: frames trimmed from stacks */
+    int depth;                  /* max frames per sample */
+    pid_t pid;                  /* process the tables belong to */
     _Alignas(64) pthread_mutex_t start_lock; /* serialises starting */
     /* configuration */
-    uint64_t seed;              /* CPROF_MEMSEED */
-    bool seed_set;              /* ... was given */
-    char base[4096];            /* CPROF_HEAP as given */
-    char file[4200];            /* where this process writes its exit profile ("" = none) */
-    char leaks_file[4096];      /* leak profile path ("" = stderr report only) */
-    bool leaks;                 /* leak report at exit */
-    int64_t interval_s;         /* periodic profiles every this many seconds, 0 = off */
-    uint64_t every;             /* ... or every this many bytes allocated, 0 = off */
-    int64_t trace_ms;           /* heap trace period, ms, 0 = off */
-    int64_t start_ns;           /* CLOCK_REALTIME at start */
-    int64_t start_mono_ns;      /* CLOCK_MONOTONIC at start */
-    _Atomic uint64_t alloc_bytes;       /* bytes allocated, updated at each sample if `every` */
+    uint64_t seed;                /* CPROF_MEMSEED */
+    bool seed_set;                /* ... was given */
+    char base[4096];              /* CPROF_HEAP as given */
+    char file[4200];              /* where this process writes its exit profile ("" = none) */
+    char leaks_file[4096];        /* leak profile path ("" = stderr report only) */
+    bool leaks;                   /* leak report at exit */
+    int64_t interval_s;           /* periodic profiles every this many seconds, 0 = off */
+    uint64_t every;               /* ... or every this many bytes allocated, 0 = off */
+    int64_t trace_ms;             /* heap trace period, ms, 0 = off */
+    int64_t start_ns;             /* CLOCK_REALTIME at start */
+    int64_t start_mono_ns;        /* CLOCK_MONOTONIC at start */
+    _Atomic uint64_t alloc_bytes; /* bytes allocated, updated at each sample if `every` */
     /* heap-trace registry */
-    pthread_key_t key;                  /* unregisters exiting threads */
+    pthread_key_t key; /* unregisters exiting threads */
     bool key_ok;
-    struct cprof__heap_tls **threads;   /* registered threads' TLS blocks */
+    struct cprof__heap_tls **threads; /* registered threads' TLS blocks */
     uint32_t nthreads;
-    _Atomic uint64_t thread_seq;        /* threads seen, for seeding */
+    _Atomic uint64_t thread_seq;                      /* threads seen, for seeding */
     uint64_t exited_objs, exited_frees, exited_bytes; /* totals of exited threads */
-    struct cprof__heap_totals trace_last; /* at the previous trace line */
+    struct cprof__heap_totals trace_last;             /* at the previous trace line */
     int64_t trace_last_ns;
     /* the background thread (heap trace, periodic profiles) */
     pthread_t bg;
     bool bg_started, bg_stop;
     pthread_mutex_t bg_lock;
     pthread_cond_t bg_wake;
-    unsigned seq;                       /* numbered profiles written */
+    unsigned seq; /* numbered profiles written */
 };
 
 /* Internal flag of write requests beside CPROF_HEAP_ALLOCS: only blocks still in use. */

@@ -38,7 +38,7 @@
 #include "rt/rt.h"
 
 #define ARENA_BYTES (64 * 1024)
-#define ARENA_HDR 16 /* each arena block starts with its size */
+#define ARENA_HDR   16 /* each arena block starts with its size */
 
 struct cprof__heap_real cprof__heap_real;
 __thread int cprof__heap_vforked CPROF_HEAP_TLS;
@@ -56,7 +56,7 @@ static _Atomic int resolved;
  */
 #define NOSAN __attribute__((no_sanitize("address", "undefined")))
 
-#define LIKELY(x) __builtin_expect(!!(x), 1)
+#define LIKELY(x)   __builtin_expect(!!(x), 1)
 #define UNLIKELY(x) __builtin_expect(!!(x), 0)
 
 NOSAN static bool in_arena(const void *p)
@@ -132,8 +132,8 @@ NOSAN void cprof__heap_resolve(void)
     r.free = (void (*)(void *))next("free", (void *)__libc_free);
     r.calloc = (void *(*)(size_t, size_t))next("calloc", (void *)__libc_calloc);
     r.realloc = (void *(*)(void *, size_t))next("realloc", (void *)__libc_realloc);
-    r.posix_memalign = (int (*)(void **, size_t, size_t))next("posix_memalign",
-                                                              (void *)fallback_posix_memalign);
+    r.posix_memalign =
+        (int (*)(void **, size_t, size_t))next("posix_memalign", (void *)fallback_posix_memalign);
     r.aligned_alloc = (void *(*)(size_t, size_t))next("aligned_alloc", (void *)__libc_memalign);
     r.memalign = (void *(*)(size_t, size_t))next("memalign", (void *)__libc_memalign);
     r.valloc = (void *(*)(size_t))next("valloc", (void *)__libc_valloc);
@@ -150,8 +150,7 @@ NOSAN void cprof__heap_resolve(void)
     __atomic_store_n(&cprof__heap_real.memalign, r.memalign, __ATOMIC_RELEASE);
     __atomic_store_n(&cprof__heap_real.valloc, r.valloc, __ATOMIC_RELEASE);
     __atomic_store_n(&cprof__heap_real.pvalloc, r.pvalloc, __ATOMIC_RELEASE);
-    __atomic_store_n(&cprof__heap_real.malloc_usable_size, r.malloc_usable_size,
-                     __ATOMIC_RELEASE);
+    __atomic_store_n(&cprof__heap_real.malloc_usable_size, r.malloc_usable_size, __ATOMIC_RELEASE);
     __atomic_store_n(&cprof__heap_real.vfork, r.vfork, __ATOMIC_RELEASE);
     __atomic_store_n(&cprof__heap_real.malloc, r.malloc, __ATOMIC_RELEASE);
     atomic_store_explicit(&resolved, 1, memory_order_release);

@@ -57,7 +57,7 @@ CPROF_EXPORT int pthread_create(pthread_t *t, const pthread_attr_t *a, void *(*f
     int err;
 
     cprof__threadcreate_record(); /* the threadcreate profile */
-    cprof__heap_enter(); /* the runtime's own block: not in the program's heap profile */
+    cprof__heap_enter();          /* the runtime's own block: not in the program's heap profile */
     s = malloc(sizeof(*s));
     cprof__heap_leave();
     if (!s) /* still create the thread; the next /proc scan will sample it */

@@ -30,7 +30,11 @@ suite() {
 }
 
 suite unit "$BUILD/cprof_unit"
-suite replay "$BUILD/fuzz_replay" fuzz/corpus/decode
+# One replay per corpus: fuzz/corpus/NAME/ through $BUILD/fuzz_replay_NAME.
+for dir in fuzz/corpus/*/; do
+    name=$(basename "$dir")
+    suite "replay_$name" "$BUILD/fuzz_replay_$name" "$dir"
+done
 suite e2e sh tests/e2e/run.sh
 echo "$total_pass passed, $total_fail failed"
 [ "$total_fail" -eq 0 ]

@@ -89,10 +89,11 @@ static int rd_key(struct pbdec *d, struct rd *r, uint32_t *field, int *wt)
     if (err)
         return err;
     /*
-     * A key fits 5 bytes (32-bit field numbers), as protobuf-c requires.
-     * Field 0 is unknown, hence skipped, as pprof's and protobuf-c's readers do.
+     * As protobuf-c reads keys: at most 5 bytes (32-bit field numbers), and
+     * a one-byte key of field 0 is malformed.  A longer encoding of field 0
+     * is an unknown field, skipped (pprof skips field 0 in any form).
      */
-    if (r->p - start > 5)
+    if (r->p - start > 5 || start[0] < 8)
         return bad(d, r, "invalid field number");
     *field = (uint32_t)(k >> 3);
     *wt = (int)(k & 7);

@@ -12,13 +12,20 @@
  * pthread_create wrapper are found by scanning /proc/self/task every writer
  * tick; threads created through the wrapper register themselves and
  * unregister in a thread-key destructor.
+ *
+ * Unwind tables follow the loaded objects: every writer tick compares the
+ * loader's load/unload counters with those the tables were built at and
+ * rebuilds them, outside the lock, when they moved; dlopen and dlclose
+ * (interpose.c) wake the writer so the rebuild follows them at once.
  */
 #include "rt/rt.h"
 
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <link.h>
 #include <linux/perf_event.h>
+#include <stddef.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -371,23 +378,113 @@ static void scan_threads(void)
     }
 }
 
-static void *writer_main(void *arg)
+/* ---- unwind tables and loaded objects ---- */
+
+/* Loader generation the published unwind tables were built at. */
+static _Atomic unsigned long long g_unw_gen;
+
+static int loader_gen_cb(struct dl_phdr_info *info, size_t size, void *ctx)
 {
+    /* Both counters only grow: their sum changes whenever either does. */
+    if (size >= offsetof(struct dl_phdr_info, dlpi_subs) + sizeof(info->dlpi_subs))
+        *(unsigned long long *)ctx = info->dlpi_adds + info->dlpi_subs;
+    return 1; /* the first object carries the counters */
+}
+
+/* Objects ever loaded plus unloaded; takes the loader's list lock briefly. */
+static unsigned long long loader_gen(void)
+{
+    unsigned long long gen = 0;
+
+    dl_iterate_phdr(loader_gen_cb, &gen);
+    return gen;
+}
+
+int cprof__unwind_setup(void)
+{
+    atomic_store(&g_unw_gen, loader_gen());
+    return cprof_unwind_init();
+}
+
+/*
+ * Ticks left of fast polling for a new object: set by a dlopen that had to
+ * tail-call (interpose.c), which returns before we can act.
+ */
+static atomic_int g_dl_pending;
+#define DL_POLL_MS 2     /* writer tick while g_dl_pending */
+#define DL_POLL_TICKS 50 /* ... for at most this many ticks */
+
+/*
+ * Rebuilds the unwind tables if objects were loaded or unloaded; true if it
+ * did.  Writer, lock not held.
+ */
+static bool unwind_sync(void)
+{
+    unsigned long long gen = loader_gen();
+
+    if (gen == atomic_load(&g_unw_gen))
+        return false;
+    /* Noted first: an object loaded during the rebuild triggers the next one. */
+    atomic_store(&g_unw_gen, gen);
+    cprof_unwind_refresh();
+    G.cpu.unw_refreshes++;
+    return true;
+}
+
+void cprof__dl_unloading(void)
+{
+    /* Stop clears active before it symbolizes, which may dlclose under the lock. */
+    if (atomic_load_explicit(&S.active, memory_order_relaxed))
+        cprof__maps_note_unload();
+}
+
+void cprof__dl_changed(void)
+{
+    /* Not profiling: the writer's first tick of the next session catches up. */
+    if (!atomic_load_explicit(&S.active, memory_order_relaxed))
+        return;
+    atomic_store(&g_dl_pending, DL_POLL_TICKS);
+    pthread_cond_signal(&G.wake);
+}
+
+static void deadline_after(struct timespec *ts, long ms)
+{
+    clock_gettime(CLOCK_REALTIME, ts);
+    ts->tv_nsec += ms * 1000000L;
+    while (ts->tv_nsec >= 1000000000L) {
+        ts->tv_sec++;
+        ts->tv_nsec -= 1000000000L;
+    }
+}
+
+void *cprof__writer_main(void *arg)
+{
+    int64_t next_fold = now_ns(CLOCK_MONOTONIC) + WRITER_TICK_MS * 1000000LL;
+
     (void)arg;
     cprof__heap_ignore_thread();
     pthread_mutex_lock(&G.lock);
     G.cpu.writer_tid = gettid();
     while (!G.cpu.writer_stop) {
         struct timespec ts;
-        clock_gettime(CLOCK_REALTIME, &ts);
-        ts.tv_nsec += WRITER_TICK_MS * 1000000L;
-        if (ts.tv_nsec >= 1000000000L) {
-            ts.tv_sec++;
-            ts.tv_nsec -= 1000000000L;
-        }
+        /* The rebuild takes ms and the loader's lock: never under ours. */
+        pthread_mutex_unlock(&G.lock);
+        bool fast = atomic_load(&g_dl_pending) > 0;
+        if (unwind_sync())
+            atomic_store(&g_dl_pending, 0);
+        else if (fast)
+            atomic_fetch_sub(&g_dl_pending, 1);
+        pthread_mutex_lock(&G.lock);
+        if (G.cpu.writer_stop)
+            break;
+        deadline_after(&ts, atomic_load(&g_dl_pending) > 0 ? DL_POLL_MS : WRITER_TICK_MS);
         pthread_cond_timedwait(&G.wake, &G.lock, &ts);
         if (G.cpu.writer_stop)
             break;
+        /* Fast polling ticks only look for new objects. */
+        if (now_ns(CLOCK_MONOTONIC) < next_fold && atomic_load(&g_dl_pending) > 0)
+            continue;
+        next_fold = now_ns(CLOCK_MONOTONIC) + WRITER_TICK_MS * 1000000LL;
         drain_all();
         scan_threads();
     }
@@ -434,7 +531,7 @@ static int add_dropped_sample(struct cprof_profile *p)
 
 static int finish_profile(struct cprof_profile *p)
 {
-    char text[256];
+    char text[384];
     int err;
 
     p->time_nanos = G.cpu.start_ns;
@@ -451,10 +548,12 @@ static int finish_profile(struct cprof_profile *p)
         err = cprof_profile_add_comment(p, text);
     snprintf(text, sizeof(text),
              "cprof: samples=%llu dropped=%llu dropped_ns=%llu truncated=%llu depth=%d "
-             "threads=%llu unknown_signals=%llu",
+             "threads=%llu unknown_signals=%llu uncovered=%llu unwind_refreshes=%llu",
              (unsigned long long)G.cpu.records, (unsigned long long)g_dropped,
              (unsigned long long)g_dropped_ns, (unsigned long long)G.cpu.truncated, S.depth,
-             (unsigned long long)G.cpu.threads, (unsigned long long)atomic_load(&S.unknown));
+             (unsigned long long)G.cpu.threads, (unsigned long long)atomic_load(&S.unknown),
+             (unsigned long long)atomic_load(&S.uncovered),
+             (unsigned long long)G.cpu.unw_refreshes);
     if (!err)
         err = cprof_profile_add_comment(p, text);
     /* Mappings and symbols are added by cprof__profile_write (src/rt/write.c). */
@@ -563,7 +662,7 @@ static int start_writer(void)
     sigfillset(&all);
     pthread_sigmask(SIG_SETMASK, &all, &old);
     G.cpu.writer_stop = false;
-    err = -cprof__real_pthread_create(&G.cpu.writer, NULL, writer_main, NULL);
+    err = -cprof__spawn_internal(&G.cpu.writer, cprof__writer_main);
     pthread_sigmask(SIG_SETMASK, &old, NULL);
     G.cpu.writer_started = err == 0;
     return err;
@@ -605,9 +704,11 @@ int cprof__cpu_start_locked(int out_fd, const char *path, int hz)
     err = new_fold_profile();
     if (err)
         return err;
+    cprof__maps_forget_locked();
     install_handler(S.signo);
     atomic_store(&S.unknown, 0);
     atomic_store(&S.signals, 0);
+    atomic_store(&S.uncovered, 0);
     G.cpu.start_ns = now_ns(CLOCK_REALTIME);
     G.cpu.start_mono_ns = now_ns(CLOCK_MONOTONIC);
     G.cpu.running = true;
@@ -659,6 +760,7 @@ int cprof__cpu_stop_locked(void)
     err = write_profile();
     cprof_profile_free(G.cpu.fold);
     G.cpu.fold = NULL;
+    cprof__maps_forget_locked();
     G.cpu.running = false;
     G.cpu.writer_stop = false;
     return err;

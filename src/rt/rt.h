@@ -51,6 +51,7 @@ struct cprof_cpu_session {
     uint64_t truncated;      /* ... of which with a truncated stack */
     uint64_t threads;        /* threads ever sampled */
     uint64_t arm_failures;   /* threads whose timer could not be set up */
+    uint64_t unw_refreshes;  /* unwind-table rebuilds during the session (writer only) */
     int fold_err;            /* first folding error (ENOMEM); later samples lost */
     bool exclude_kernel;     /* perf: events had to exclude kernel mode */
 };
@@ -98,9 +99,40 @@ void cprof__fork_prepare(void);
 void cprof__fork_parent(void);
 void cprof__fork_child(void);
 
+/*
+ * Loaded objects changed (dlopen, dlclose): wakes the writer, which
+ * rebuilds the unwind tables when the loader's counters moved.  Cheap when
+ * not profiling.  Context: any thread, not a signal handler; takes no lock.
+ */
+void cprof__dl_changed(void);
+
+/*
+ * An object may be unloaded (dlclose, before the real one runs): notes the
+ * mappings for the profile.  Context: any thread, not a signal handler,
+ * never with g_rt.lock held.
+ */
+void cprof__dl_unloading(void);
+
+/*
+ * Builds the unwind tables for the objects loaded now and notes the
+ * loader's generation, so the writer rebuilds them only after a change.
+ * 0 or a negative code.  Context: constructor (init_once), not a signal handler.
+ */
+int cprof__unwind_setup(void);
+
 /* The real pthread_create, resolved lazily (src/rt/interpose.c). */
 int cprof__real_pthread_create(pthread_t *t, const pthread_attr_t *a, void *(*fn)(void *),
                                void *arg);
+
+/*
+ * Starts one of the runtime's own threads (fn(NULL)), never sampled.  In a
+ * TSan build it goes through TSan's interceptor, so TSan knows the thread.
+ * 0 or a positive errno, as pthread_create.  Context: not a signal handler.
+ */
+int cprof__spawn_internal(pthread_t *t, void *(*fn)(void *));
+
+/* The writer thread's body (src/rt/cpu.c). */
+void *cprof__writer_main(void *arg);
 
 /*
  * Adds the executable mappings of /proc/self/maps to p, points every
@@ -109,6 +141,17 @@ int cprof__real_pthread_create(pthread_t *t, const pthread_attr_t *a, void *(*fn
  * Context: not a signal handler; uses malloc and opens files.
  */
 int cprof__add_self_mappings(struct cprof_profile *p);
+
+/*
+ * Notes the executable mappings now, before a dlclose may unmap some, so
+ * samples in an unloaded object keep their mapping and symbols (only while
+ * a session runs).  Context: not a signal handler; takes g_rt.lock, so
+ * never call it with the lock held.
+ */
+void cprof__maps_note_unload(void);
+
+/* Forgets the noted mappings (session start and end).  Lock held. */
+void cprof__maps_forget_locked(void);
 
 /*
  * Same, with a symbolizer the caller keeps between calls (files stay

@@ -155,7 +155,7 @@ static void init_once_fn(void)
     pthread_atfork(cprof__heap_fork_prepare, cprof__heap_fork_parent, cprof__heap_fork_child);
     pthread_atfork(cprof__fork_prepare, cprof__fork_parent, cprof__fork_child);
     /* Unwind tables are built here, outside any signal handler. */
-    int err = cprof_unwind_init();
+    int err = cprof__unwind_setup();
     if (err)
         cprof__warn("unwinder setup failed: %s; stacks will be short", cprof_strerror(err));
     cprof_unwind_thread_init();

@@ -31,6 +31,7 @@
 #include "base/file.h"
 #include "base/htab.h"
 #include "model/codec.h"
+#include "model/legacy.h"
 #include "model/merge.h"
 #include "model/profile.h"
 #include "sym/symbolize.h"
@@ -211,7 +212,7 @@ static int load(const char *path, const struct cprof_limits *lim, struct cprof_p
             return fail("%s: file exceeds %zu bytes", path, lim->max_bytes);
         return fail("%s: %s", path, cprof_strerror(rc));
     }
-    rc = cprof_profile_decode(buf.data, buf.len, lim, out, &diag);
+    rc = cprof_profile_parse_any(buf.data, buf.len, lim, out, &diag);
     cprof_buf_release(&buf);
     if (rc)
         return fail("%s: parsing profile: %s", path,

@@ -144,7 +144,21 @@ static int find_runtime(char *out, size_t n)
     return CPROF_ENOTFOUND;
 }
 
-#if defined(__SANITIZE_ADDRESS__)
+#if defined(__SANITIZE_THREAD__)
+#include <dlfcn.h>
+void __tsan_init(void);
+
+/*
+ * A TSan build of libcprof.so needs the TSan runtime loaded first
+ * (development builds only: `make tsan`).
+ */
+static const char *sanitizer_runtime(void)
+{
+    Dl_info di;
+
+    return dladdr((void *)__tsan_init, &di) && di.dli_fname ? di.dli_fname : NULL;
+}
+#elif defined(__SANITIZE_ADDRESS__)
 #include <dlfcn.h>
 void __asan_init(void);
 

@@ -14,6 +14,14 @@ case "$(summary_top prog.err)" in hot_loop*) ;; *) fail "summary top is '$(summa
 top=$(pprof_top hot.pb.gz | head -n 1)
 echo "pprof top: $top"
 case "${top#* }" in hot_loop*) ;; *) fail "pprof top is '$top'" ;; esac
+# The whole summary agrees with go tool pprof -top run with the summary's
+# trimming (10 nodes, default node fraction): same functions with flat
+# time, in the same order, with the same flat times.
+summary_rows prog.err >sum
+pprof_top hot.pb.gz -nodecount=10 | awk '$1 > 0' | head -n "$(wc -l <sum)" >ptop
+paste -d' ' sum ptop | awk '
+    { print; if ($2 != $4) bad = 1; d = $1 - $3; if (d > 10 || d < -10) bad = 1 }
+    END { exit bad || NR < 2 }' || fail "summary and pprof -top disagree"
 raw=$(go tool pprof -raw hot.pb.gz)
 echo "$raw" | grep -q '^PeriodType: cpu nanoseconds' || fail "period type"
 echo "$raw" | grep -q '^Period: 2000000$' || fail "period"

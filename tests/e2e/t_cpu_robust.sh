@@ -12,8 +12,9 @@ run() {
         { cat "$name.err"; fail "$name exited $?"; }
     grep -q "$name ok" "$name.out" || fail "$name did not finish"
     [ -s "$name.pb.gz" ] || fail "$name wrote no profile"
-    # The summary is pprof's top: its header lines, then indented rows.
-    ! grep -v '^cprof: \|^ \|^$\|^File: \|^Build ID: \|^Type: \|^Time: \|^Duration: \|^Showing \|^Dropped \|^Active filters:' \
+    # The summary is pprof's top: header lines, then rows (a row starts with a
+    # digit when its value fills the column, as in pprof).
+    ! grep -v '^cprof: \|^ \|^[-0-9]\|^$\|^File: \|^Build ID: \|^Type: \|^Time: \|^Duration: \|^Showing \|^Dropped \|^Active filters:' \
         "$name.err" | grep -q . || { cat "$name.err"; fail "$name: stray stderr"; }
 }
 run fork "$WORK/fork"

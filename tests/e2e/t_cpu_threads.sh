@@ -1,6 +1,8 @@
 #!/bin/sh
 # Two threads spend CPU time in two known functions; the profile's shares
 # match the program's own thread-CPU-clock measurements within 3 points.
+# Sixteen threads burning CPU in sixteen functions all show up, each with
+# a fair part of its expected share.
 . "$CPROF_SRCDIR/tests/e2e/lib_cpu.sh"
 need_go
 cd "$WORK"
@@ -22,5 +24,21 @@ check_shares() {
 for hz in 100 1000; do
     "$CPROF" run -cpu th.pb.gz -hz $hz -- "$EX/threads" 0.5 0.25 >own 2>prog.err || fail "run exited $?"
     check_shares || fail "shares differ at $hz Hz"
+done
+build_prog threads16
+for m in perf posix; do
+    CPROF_CPU_TIMER=$m "$CPROF" run -cpu t16.pb.gz -hz 1000 -- "$WORK/threads16" 0.05 >out 2>err ||
+        { cat err; fail "threads16 exited $?"; }
+    pprof_top t16.pb.gz -nodefraction=0 >top
+    awk -v m=$m '
+        $2 ~ /^worker_[0-9]+$/ { ms[$2] = $1; tot += $1 }
+        END {
+            for (i = 0; i < 16; i++) {
+                v = ms["worker_" i] + 0
+                printf "%s worker_%d %.0f ms\n", m, i, v
+                if (tot <= 0 || v < tot / 16 / 4) bad = 1
+            }
+            exit bad
+        }' top || fail "a thread is missing or far below its share under $m"
 done
 echo ok

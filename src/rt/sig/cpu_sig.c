@@ -64,6 +64,9 @@ static void record_sigsafe(struct cprof_cpu_sig *s, struct cprof_thr *t, void *u
     int n = cprof_unwind_sigsafe(uc, (uintptr_t *)(rec + CPROF_REC_HDR_WORDS), max, &truncated);
     if (n < 0)
         n = 0;
+    /* Code no table covers (loaded behind our back, or JIT): counted for the profile. */
+    if (n > 0 && !cprof_unwind_covers_sigsafe((uintptr_t)rec[CPROF_REC_HDR_WORDS]))
+        atomic_fetch_add_explicit(&s->uncovered, 1, memory_order_relaxed);
     rec[0] = ns;
     rec[1] = (uint64_t)n | (uint64_t)(truncated ? CPROF_REC_TRUNCATED : 0) << 16;
     atomic_store_explicit(&r->head, head + 1, memory_order_release);

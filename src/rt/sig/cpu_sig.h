@@ -86,6 +86,7 @@ struct cprof_cpu_sig {
     int nfd2slot;              /* entries in fd2slot */
     _Atomic uint64_t unknown;  /* signals that matched no slot */
     _Atomic uint64_t signals;  /* signals handled while active */
+    _Atomic uint64_t uncovered; /* samples whose PC no unwind table covers */
 };
 
 /*

@@ -230,7 +230,7 @@ bench: all $(BENCH_GEN)
 	@BUILD=$(BUILD) sh bench/cpu.sh
 	@BUILD=$(BUILD) sh bench/cpu_overhead.sh
 	@BUILD=$(BUILD) sh bench/http.sh
-	@BUILD=$(BUILD) sh bench/heap.sh
+	@BUILD=$(BUILD) bash bench/heap.sh
 
 # ---- install ---------------------------------------------------------------
 

@@ -8,10 +8,37 @@
  * in what is left, it is sampled and a new countdown is drawn from an
  * exponential distribution of mean `rate` bytes, so an allocation of s
  * bytes is sampled with probability 1 - exp(-s/rate).  A sampled block
- * gets a stack, a bucket (one per stack and size, as Go keeps them) and an
- * entry in the address table; its address also bumps a counter in the
- * free filter, so a free of an unsampled block reads one counter and
- * returns.  Profiles are unbiased with Go's scaleHeapSample.
+ * gets a stack, a bucket and an entry in the address table; its address
+ * also sets a bit of the free filter, so a free of an unsampled block
+ * reads one bit and returns.
+ *
+ * Estimates and buckets.  Go keeps one bucket per (stack, size) and scales
+ * each bucket at write time by 1 / (1 - exp(-avg/rate)) of its average
+ * size (scaleHeapSample); that is only unbiased when every object of the
+ * bucket has the same size, hence one bucket per exact size.  But with
+ * sizes that vary (buffers, strings, realloc growth) nearly every sample
+ * then opens a new bucket: on bench/heap.sh's workload 24,000 buckets for
+ * 26,000 samples, a table and a profile that grow with the run, and most of
+ * the per-sample cost.  So each sample carries its own unsampling weight
+ * w = 1 / (1 - exp(-s/rate)), the inverse of its probability of being
+ * sampled: the sums of w and w*s over a bucket's samples are unbiased
+ * (Horvitz-Thompson) estimates of its objects and bytes whatever sizes it
+ * mixes, and the address table keeps each live sample's size so its free
+ * subtracts exactly the weight its allocation added.  Buckets are then per
+ * (stack, size class): sizes below 16 exact, above them 8 classes per power
+ * of two (within 12.5%), so a site's profile is bounded by ~8 buckets per
+ * doubling of size, and the `bytes` label keeps its meaning: it is the
+ * objects' average size, as Go's is (Go's blockSize = AllocBytes /
+ * AllocObjects), here estimated bytes over estimated objects, exact for a
+ * site that always allocates one size.  With CPROF_MEMRATE=1 every weight
+ * is 1 and every value exact.
+ *
+ * Cost (bench/heap.sh, default rate): what remains per sample is the stack
+ * walk (~550 cycles), the lock, and the cache lines a sample shares with
+ * the other cores (lock, bucket, address-table slot, filter word).  Hence
+ * one-line buckets, plain stores to the filter under the lock, nothing
+ * computed under the lock that can be computed before it, no getpid() per
+ * sample, and no process-wide counter written per sample.
  *
  * Memory: every table lives in mmap'd memory of its own, never in the
  * program's heap; bucket and frame storage is reserved once
@@ -51,17 +78,20 @@
 #include "rt/rt.h"
 #include "rt/sig/unwind.h"
 
-#define DEFAULT_RATE 524288
-#define MAX_DEPTH 128
-#define MAX_BUCKETS (1u << 20)      /* reserved bucket slots */
-#define MAX_FRAMES (1u << 24)       /* reserved frame words */
-#define MAX_TRACKED_THREADS 4096    /* heap-trace registry */
-#define LEAK_REPORT_STACKS 10       /* stacks printed by the leak report */
-#define LEAK_REPORT_FRAMES 8        /* frames printed per stack */
+#define LIKELY(x)   __builtin_expect(!!(x), 1)
+#define UNLIKELY(x) __builtin_expect(!!(x), 0)
+
+#define DEFAULT_RATE        524288
+#define MAX_DEPTH           128
+#define MAX_BUCKETS         (1u << 20) /* reserved bucket slots */
+#define MAX_FRAMES          (1u << 24) /* reserved frame words */
+#define MAX_TRACKED_THREADS 4096       /* heap-trace registry */
+#define LEAK_REPORT_STACKS  10         /* stacks printed by the leak report */
+#define LEAK_REPORT_FRAMES  8          /* frames printed per stack */
 
 __thread struct cprof__heap_tls cprof__heap_tls CPROF_HEAP_TLS;
 _Atomic int cprof__heap_on;
-_Atomic uint16_t *cprof__heap_filter;
+_Atomic uint64_t cprof__heap_filter[1u << (CPROF_HEAP_FILTER_BITS - 6)];
 
 /* The heap profiler's part of the singleton (see the contract in rt.h). */
 #define H (cprof__rt->heap)
@@ -97,6 +127,8 @@ void cprof__heap_enter(void)
         /* Countdown 0 sends every allocation to the slow path, which sees the guard. */
         t->stash = t->countdown;
         t->countdown = 0;
+        /* The free wrappers count without looking at the guard: undone at leave. */
+        t->stash_frees = t->frees;
     }
 }
 
@@ -104,8 +136,10 @@ void cprof__heap_leave(void)
 {
     struct cprof__heap_tls *t = &cprof__heap_tls;
 
-    if (--t->guard == 0)
+    if (--t->guard == 0) {
         t->countdown = t->stash;
+        t->frees = t->stash_frees;
+    }
 }
 
 void cprof__heap_ignore_thread(void)
@@ -138,12 +172,17 @@ static int64_t draw(struct cprof__heap_tls *t)
     return (int64_t)x + 1;
 }
 
-/* Unbiasing factor of one sampled object of size bytes (Go's scaleHeapSample). */
-static double scale_of(uint64_t size)
+/*
+ * Unsampling weight of one sampled object of size bytes: 1 / P(sampled),
+ * rounded to a float, which the address table keeps so the free subtracts
+ * exactly what the allocation added (and computes no exp under the lock).
+ * The rounding (relative 6e-8) is far below the sampling error.
+ */
+static float weight_of(uint64_t size)
 {
     if (H.rate <= 1 || size == 0)
-        return 1.0;
-    return 1.0 / (1.0 - exp(-(double)size / (double)H.rate));
+        return 1.0f;
+    return (float)(1.0 / -expm1(-(double)size / (double)H.rate));
 }
 
 /* ---- thread registry (heap trace) ---- */
@@ -158,7 +197,7 @@ static void thread_exit(void *arg)
         if (H.threads[i] != t)
             continue;
         H.exited_objs += t->objs;
-        H.exited_frees += t->frees;
+        H.exited_frees += t->stash_frees; /* guard held: t->frees counts our own frees */
         H.exited_bytes += t->bytes + (uint64_t)(t->drawn - t->countdown);
         H.threads[i] = H.threads[--H.nthreads];
         break;
@@ -201,10 +240,14 @@ static uint64_t mix(uint64_t h, uint64_t v)
     return h * 0xff51afd7ed558ccdull;
 }
 
-static int grow_index(uint32_t **idx, uint32_t *cap, uint32_t used,
-                      uint64_t (*hash_of)(uint32_t))
+static int grow_index(uint32_t **idx, uint32_t *cap, uint32_t used, uint64_t (*hash_of)(uint32_t))
 {
-    uint32_t ncap = *cap ? *cap * 2 : 1u << 16; /* rehashing (munmap: TLB shootdowns) is rare */
+    /*
+     * Small to start: every sample probes it, and a large sparse index
+     * misses the cache on each probe.  Doubling keeps rehashes (munmap:
+     * TLB shootdowns) to a handful over a run.
+     */
+    uint32_t ncap = *cap ? *cap * 2 : 1u << 10;
     uint32_t *n;
 
     if ((uint64_t)(used + 1) * 2 <= *cap)
@@ -233,20 +276,35 @@ static uint64_t bucket_hash_of(uint32_t b)
     return H.buckets[b].hash;
 }
 
-/* The bucket of (stack, size), created if new; -1 when the tables are full. */
-static int64_t bucket_get(const uintptr_t *pcs, uint32_t n, uint64_t size)
+/* Size class of an allocation: exact below 16, then 8 classes per power of two. */
+static uint64_t size_class(uint64_t s)
 {
-    uint64_t h = mix(0x12345, size);
+    if (s < 16)
+        return s;
+    unsigned e = 63u - (unsigned)__builtin_clzll(s); /* s in [2^e, 2^(e+1)), e >= 4 */
+    return (uint64_t)(e - 2) << 3 | ((s >> (e - 3)) & 7);
+}
+
+/* Hash of a bucket's key: computed before the lock is taken. */
+static uint64_t bucket_hash(const uintptr_t *pcs, uint32_t n, uint64_t cls)
+{
+    uint64_t h = mix(0x12345, cls);
 
     for (uint32_t i = 0; i < n; i++)
         h = mix(h, pcs[i]);
+    return h;
+}
+
+/* The bucket of (stack, size class) of hash h, created if new; -1 when the tables are full. */
+static int64_t bucket_get(const uintptr_t *pcs, uint32_t n, uint64_t cls, uint64_t h)
+{
     if (H.bidx_cap) {
         for (uint32_t j = (uint32_t)h & (H.bidx_cap - 1);; j = (j + 1) & (H.bidx_cap - 1)) {
             uint32_t v = H.bidx[j];
             if (!v)
                 break;
             struct cprof__heap_bucket *b = &H.buckets[v - 1];
-            if (b->hash == h && b->size == size && b->nframes == n &&
+            if (b->hash == h && b->cls == cls && b->nframes == n &&
                 !memcmp(H.frames + b->frames, pcs, n * sizeof(*pcs)))
                 return v - 1;
         }
@@ -257,8 +315,8 @@ static int64_t bucket_get(const uintptr_t *pcs, uint32_t n, uint64_t size)
     uint32_t id = H.nbuckets;
     struct cprof__heap_bucket *b = &H.buckets[id];
     b->hash = h;
-    b->size = size;
-    b->nframes = n;
+    b->cls = (uint16_t)cls;
+    b->nframes = (uint16_t)n;
     b->frames = H.nframes;
     memcpy(H.frames + H.nframes, pcs, n * sizeof(*pcs));
     H.nframes += n;
@@ -271,14 +329,20 @@ static int64_t bucket_get(const uintptr_t *pcs, uint32_t n, uint64_t size)
     return id;
 }
 
-static uint64_t addr_hash(uintptr_t a)
+/*
+ * Home slot of address a in an address table of cap slots: the top bits
+ * of the same hash as the free filter's slot (cprof__heap_filter_slot), so
+ * the records of one filter slot have neighbouring homes (see
+ * filter_slot_used).
+ */
+static uint32_t addr_home(uintptr_t a, uint32_t cap)
 {
-    return (a >> 4) * 0x9e3779b97f4a7c15ull;
+    return (uint32_t)(((a >> 4) * 0x9e3779b97f4a7c15ull) >> (64 - __builtin_ctz(cap)));
 }
 
 static int addr_grow(void)
 {
-    uint32_t ncap = H.addr_cap ? H.addr_cap * 2 : 1u << 14;
+    uint32_t ncap = H.addr_cap ? H.addr_cap * 2 : 1u << 10; /* small to start: see grow_index */
     struct cprof__heap_rec *n;
 
     if ((uint64_t)(H.naddr + 1) * 2 <= H.addr_cap)
@@ -289,7 +353,7 @@ static int addr_grow(void)
     for (uint32_t i = 0; i < H.addr_cap; i++) {
         if (!H.addrs[i].addr)
             continue;
-        uint32_t j = (uint32_t)(addr_hash(H.addrs[i].addr) >> 32) & (ncap - 1);
+        uint32_t j = addr_home(H.addrs[i].addr, ncap);
         while (n[j].addr)
             j = (j + 1) & (ncap - 1);
         n[j] = H.addrs[i];
@@ -301,18 +365,16 @@ static int addr_grow(void)
     return 0;
 }
 
-static int64_t addr_find(uintptr_t a, uint32_t *slot)
+/* The slot of a's record, or -1. */
+static int64_t addr_find(uintptr_t a)
 {
     if (!H.addr_cap)
         return -1;
-    for (uint32_t j = (uint32_t)(addr_hash(a) >> 32) & (H.addr_cap - 1);;
-         j = (j + 1) & (H.addr_cap - 1)) {
+    for (uint32_t j = addr_home(a, H.addr_cap);; j = (j + 1) & (H.addr_cap - 1)) {
         if (!H.addrs[j].addr)
             return -1;
-        if (H.addrs[j].addr == a) {
-            *slot = j;
-            return H.addrs[j].bucket;
-        }
+        if (H.addrs[j].addr == a)
+            return j;
     }
 }
 
@@ -327,7 +389,7 @@ static void addr_delete(uint32_t i)
             j = (j + 1) & mask;
             if (!H.addrs[j].addr)
                 return;
-            uint32_t home = (uint32_t)(addr_hash(H.addrs[j].addr) >> 32) & mask;
+            uint32_t home = addr_home(H.addrs[j].addr, H.addr_cap);
             /* Move j back to i unless its home lies cyclically in (i, j]. */
             if (i <= j ? (i < home && home <= j) : (i < home || home <= j))
                 continue;
@@ -338,27 +400,94 @@ static void addr_delete(uint32_t i)
     }
 }
 
-static void account_free_locked(uint32_t b, int sign)
+/* Counts the free of sampled block r (sign 1), or takes it back (sign -1, realloc failed). */
+static void account_free_locked(const struct cprof__heap_rec *r, int sign)
 {
-    struct cprof__heap_bucket *k = &H.buckets[b];
-    double s = scale_of(k->size);
+    struct cprof__heap_bucket *k = &H.buckets[r->bucket];
+    double w = sign * (double)r->weight;
 
     k->frees += (uint64_t)(int64_t)sign;
-    k->free_bytes += (uint64_t)((int64_t)sign * (int64_t)k->size);
-    H.est_free_objs += sign * s;
-    H.est_free_bytes += sign * s * (double)k->size;
+    k->est_frees += w;
+    k->est_free_bytes += w * (double)r->size;
 }
 
-/* Records a sampled block: bucket, address entry, filter count.  Lock held. */
-static void insert_locked(uintptr_t a, int64_t b)
+/* Sets a sampled block's filter bit.  Lock held. */
+static void filter_add(uintptr_t a)
 {
-    uint32_t slot;
-    int64_t old = addr_find(a, &slot);
+    uint32_t s = cprof__heap_filter_slot((void *)a);
+    uint64_t bit = UINT64_C(1) << (s & 63);
+    uint64_t v = atomic_load_explicit(&cprof__heap_filter[s >> 6], memory_order_relaxed);
 
-    if (old >= 0) {
+    /*
+     * Only lock holders write the filter, so a load and a store do, with no
+     * locked instruction: a locked read-modify-write of a line the other
+     * cores keep reading cost ~150 cycles per sample and per sampled free
+     * (rdtsc medians of the insert: 318 cycles with it, 160 without).
+     */
+    if (!(v & bit))
+        atomic_store_explicit(&cprof__heap_filter[s >> 6], v | bit, memory_order_relaxed);
+}
+
+/*
+ * True when a live record's address falls in filter slot s.  Such records
+ * have their homes in one run of the address table (addr_home uses the
+ * top bits of the filter's hash): the home s >> (16 - b) when the table
+ * has 2^b <= 2^16 slots, else the 2^(b-16) homes from s << (b - 16).
+ * Linear probing leaves no empty slot between a record and its home, so
+ * the scan ends at the first empty slot past the last home: a few slots,
+ * in lines the caller just touched.  This replaces a table of per-slot
+ * counts (256 KiB of random accesses, a cache miss per sample and per
+ * sampled free).  Lock held.
+ */
+static bool filter_slot_used(uint32_t s)
+{
+    uint32_t bits = (uint32_t)__builtin_ctz(H.addr_cap), mask = H.addr_cap - 1;
+    uint32_t lo, n;
+
+    if (bits <= CPROF_HEAP_FILTER_BITS) {
+        lo = s >> (CPROF_HEAP_FILTER_BITS - bits);
+        n = 1;
+    } else {
+        lo = s << (bits - CPROF_HEAP_FILTER_BITS);
+        n = 1u << (bits - CPROF_HEAP_FILTER_BITS);
+    }
+    for (uint32_t i = 0; i < H.addr_cap; i++) {
+        uintptr_t a = H.addrs[(lo + i) & mask].addr;
+        if (!a) {
+            if (i + 1 >= n)
+                return false;
+            continue;
+        }
+        if (cprof__heap_filter_slot((void *)a) == s)
+            return true;
+    }
+    return true; /* a full table cannot happen (load <= 1/2); keep the bit */
+}
+
+/* Clears the filter bit of a retired block unless another live record shares it.  Lock held. */
+static void filter_remove(uintptr_t a)
+{
+    uint32_t s = cprof__heap_filter_slot((void *)a);
+
+    /* Only lock holders write the filter: a plain store, no locked instruction. */
+    if (!filter_slot_used(s))
+        atomic_store_explicit(
+            &cprof__heap_filter[s >> 6],
+            atomic_load_explicit(&cprof__heap_filter[s >> 6], memory_order_relaxed) &
+                ~(UINT64_C(1) << (s & 63)),
+            memory_order_relaxed);
+}
+
+/* Records a sampled block: address entry, filter count.  Lock held. */
+static void insert_locked(const struct cprof__heap_rec *r)
+{
+    uintptr_t a = r->addr;
+    int64_t slot = addr_find(a);
+
+    if (slot >= 0) {
         /* A stale entry: its free went past us (a guarded or foreign free). */
-        account_free_locked((uint32_t)old, 1);
-        H.addrs[slot].bucket = (uint32_t)b;
+        account_free_locked(&H.addrs[slot], 1);
+        H.addrs[slot] = *r;
         return;
     }
     if (addr_grow()) {
@@ -366,14 +495,12 @@ static void insert_locked(uintptr_t a, int64_t b)
         cprof__warn_once(WARN_TABLE, "heap sample table full: some samples dropped");
         return;
     }
-    uint32_t j = (uint32_t)(addr_hash(a) >> 32) & (H.addr_cap - 1);
+    uint32_t j = addr_home(a, H.addr_cap);
     while (H.addrs[j].addr)
         j = (j + 1) & (H.addr_cap - 1);
-    H.addrs[j].addr = a;
-    H.addrs[j].bucket = (uint32_t)b;
+    H.addrs[j] = *r;
     H.naddr++;
-    atomic_fetch_add_explicit(&cprof__heap_filter[cprof__heap_filter_slot((void *)a)], 1,
-                              memory_order_relaxed);
+    filter_add(a);
 }
 
 /* ---- the slow paths ---- */
@@ -383,44 +510,67 @@ static bool in_self(uintptr_t pc)
     return pc >= H.self_lo && pc < H.self_hi;
 }
 
-static void record(void *p, uint64_t size)
+/*
+ * True in a vfork child, whose allocations pass through unrecorded: the
+ * parent's tables are not its own (see cprof__heap_vforked).  Fork
+ * children get their own H.pid from the fork handler.  A raw
+ * clone(CLONE_VM) child is not detected on x86-64 (documented limit).
+ */
+static inline bool in_vfork_child(void)
+{
+#if defined(__x86_64__)
+    if (LIKELY(!cprof__heap_vforked))
+        return false;
+    if ((pid_t)syscall(SYS_getpid) != H.pid)
+        return true;
+    cprof__heap_vforked = 0; /* the parent, back from vfork */
+    return false;
+#else
+    return (pid_t)syscall(SYS_getpid) != H.pid;
+#endif
+}
+
+/* Inlined into its one caller: each frame of ours on the stack is a step of the walk. */
+__attribute__((always_inline)) static inline void record(void *p, uint64_t size)
 {
     uintptr_t pcs[MAX_DEPTH];
     bool trunc;
     int n, skip = 0;
+    float w = weight_of(size);
+    uint64_t cls = size_class(size), h;
 
-    if ((pid_t)syscall(SYS_getpid) != H.pid)
-        return; /* a vfork or CLONE_VM child: the parent's tables are not ours */
+    if (UNLIKELY(in_vfork_child()))
+        return;
     n = cprof_unwind_here_sigsafe(pcs, H.depth, &trunc);
     while (skip < n && in_self(pcs[skip]))
         skip++;
+    h = bucket_hash(pcs + skip, (uint32_t)(n - skip), cls);
     cprof__heap_enter();
     pthread_mutex_lock(&H.lock);
-    int64_t b = bucket_get(pcs + skip, (uint32_t)(n - skip), size);
+    int64_t b = bucket_get(pcs + skip, (uint32_t)(n - skip), cls, h);
     if (b < 0) {
         H.dropped++;
         cprof__warn_once(WARN_TABLE, "heap bucket table full: some samples dropped");
     } else {
         struct cprof__heap_bucket *k = &H.buckets[b];
-        double s = scale_of(size);
+        struct cprof__heap_rec r = {
+            .addr = (uintptr_t)p, .size = size, .bucket = (uint32_t)b, .weight = w};
         k->allocs++;
-        k->alloc_bytes += size;
-        H.est_alloc_objs += s;
-        H.est_alloc_bytes += s * (double)size;
-        H.samples++;
-        insert_locked((uintptr_t)p, b);
+        k->est_allocs += w;
+        k->est_alloc_bytes += w * (double)size;
+        insert_locked(&r);
     }
     pthread_mutex_unlock(&H.lock);
     cprof__heap_leave();
 }
 
-void cprof__heap_alloc_slow(void *p, size_t size)
+void *cprof__heap_alloc_slow(void *p, size_t size)
 {
     struct cprof__heap_tls *t = &cprof__heap_tls;
     int saved_errno = errno;
 
     if (t->guard)
-        return;
+        return p;
     t->objs++;
     if (!t->rng) {
         cprof__heap_enter();
@@ -428,47 +578,49 @@ void cprof__heap_alloc_slow(void *p, size_t size)
         cprof__heap_leave();
         if (size < (uint64_t)t->countdown) {
             t->countdown -= (int64_t)size;
-            return;
+            errno = saved_errno;
+            return p;
         }
     }
     uint64_t since = (uint64_t)(t->drawn - t->countdown) + size;
     t->bytes += since;
-    atomic_fetch_add_explicit(&H.alloc_bytes, since, memory_order_relaxed);
+    if (H.every) /* a shared line bouncing between cores: only when it is read */
+        atomic_fetch_add_explicit(&H.alloc_bytes, since, memory_order_relaxed);
     t->countdown = t->drawn = draw(t);
     record(p, size);
     errno = saved_errno;
+    return p;
 }
 
-int64_t cprof__heap_free_slow(void *p)
+bool cprof__heap_free_slow(void *p, struct cprof__heap_rec *out)
 {
     int saved_errno = errno;
-    int64_t b;
-    uint32_t slot;
+    int64_t slot;
 
-    if ((pid_t)syscall(SYS_getpid) != H.pid)
-        return -1;
+    if (cprof__heap_tls.guard || UNLIKELY(in_vfork_child()))
+        return false;
     cprof__heap_enter();
     pthread_mutex_lock(&H.lock);
-    b = addr_find((uintptr_t)p, &slot);
-    if (b >= 0) {
-        addr_delete(slot);
+    slot = addr_find((uintptr_t)p);
+    if (slot >= 0) {
+        *out = H.addrs[slot];
+        addr_delete((uint32_t)slot);
         H.naddr--;
-        atomic_fetch_sub_explicit(&cprof__heap_filter[cprof__heap_filter_slot(p)], 1,
-                                  memory_order_relaxed);
-        account_free_locked((uint32_t)b, 1);
+        filter_remove((uintptr_t)p);
+        account_free_locked(out, 1);
     }
     pthread_mutex_unlock(&H.lock);
     cprof__heap_leave();
     errno = saved_errno;
-    return b;
+    return slot >= 0;
 }
 
-void cprof__heap_unretire(void *p, int64_t b)
+void cprof__heap_unretire(const struct cprof__heap_rec *r)
 {
     cprof__heap_enter();
     pthread_mutex_lock(&H.lock);
-    account_free_locked((uint32_t)b, -1);
-    insert_locked((uintptr_t)p, b);
+    account_free_locked(r, -1);
+    insert_locked(r);
     pthread_mutex_unlock(&H.lock);
     cprof__heap_leave();
     cprof__heap_tls.frees--;
@@ -477,37 +629,25 @@ void cprof__heap_unretire(void *p, int64_t b)
 /* ---- profiles ---- */
 
 struct snap {
-    uint32_t n;                       /* buckets */
-    struct cprof__heap_bucket *b;     /* copies of their counters */
+    uint32_t n;                   /* buckets */
+    struct cprof__heap_bucket *b; /* copies of their counters */
 };
 
 static int snapshot(struct snap *s)
 {
     pthread_mutex_lock(&H.lock);
     s->n = H.nbuckets;
-    s->b = malloc((s->n ? s->n : 1) * sizeof(*s->b));
+    s->b = aligned_alloc(_Alignof(struct cprof__heap_bucket), (s->n ? s->n : 1) * sizeof(*s->b));
     if (s->b)
         memcpy(s->b, H.buckets, s->n * sizeof(*s->b));
     pthread_mutex_unlock(&H.lock);
     return s->b ? 0 : -ENOMEM;
 }
 
-/* Go's scaleHeapSample. */
-static void scale_pair(uint64_t count, uint64_t size, int64_t *c, int64_t *b)
+/* An estimate as a profile value: rounded, never negative (rounding residue). */
+static int64_t value_of(double x)
 {
-    if (count == 0 || size == 0) {
-        *c = *b = 0;
-        return;
-    }
-    if (H.rate <= 1) {
-        *c = (int64_t)count;
-        *b = (int64_t)size;
-        return;
-    }
-    double avg = (double)size / (double)count;
-    double sc = 1.0 / (1.0 - exp(-avg / (double)H.rate));
-    *c = (int64_t)((double)count * sc);
-    *b = (int64_t)((double)size * sc);
+    return x > 0.5 ? (int64_t)llround(x) : 0;
 }
 
 static int add_bucket(struct cprof_profile *p, const struct cprof__heap_bucket *k,
@@ -515,19 +655,31 @@ static int add_bucket(struct cprof_profile *p, const struct cprof__heap_bucket *
 {
     uint32_t locs[MAX_DEPTH];
     int64_t v[4];
-    struct cprof_label lab = {.key = bytes_key, .num = (int64_t)k->size};
+    /*
+     * The average object size, as Go's blockSize (AllocBytes/AllocObjects)
+     * is, here of the estimated objects (a sampled object's weight counts
+     * the unsampled ones it stands for): exact for a class of one size.
+     */
+    int64_t size = k->est_allocs > 0 ? (int64_t)llround(k->est_alloc_bytes / k->est_allocs) : 0;
+    struct cprof_label lab = {.key = bytes_key, .num = size};
     int err = 0;
 
-    scale_pair(k->allocs, k->alloc_bytes, &v[0], &v[1]);
-    scale_pair(k->allocs - k->frees, k->alloc_bytes - k->free_bytes, &v[2], &v[3]);
     if (leaks ? k->allocs == k->frees : k->allocs == 0)
         return 0;
+    v[0] = value_of(k->est_allocs);
+    v[1] = value_of(k->est_alloc_bytes);
+    if (k->allocs == k->frees) {
+        v[2] = v[3] = 0; /* every sample freed: nothing in use, exactly */
+    } else {
+        v[2] = value_of(k->est_allocs - k->est_frees);
+        v[3] = value_of(k->est_alloc_bytes - k->est_free_bytes);
+    }
     for (uint32_t i = 0; i < k->nframes && !err; i++)
-        err = cprof_profile_add_location(p, CPROF_NONE, H.frames[k->frames + i] - 1, NULL, 0,
-                                         false, &locs[i]);
+        err = cprof_profile_add_location(p, CPROF_NONE, H.frames[k->frames + i] - 1, NULL, 0, false,
+                                         &locs[i]);
     if (!err)
-        err = cprof_profile_add_sample(p, locs, k->nframes, v, k->size ? &lab : NULL,
-                                       k->size ? 1 : 0, CPROF_ADD_MERGE);
+        err = cprof_profile_add_sample(p, locs, k->nframes, v, size ? &lab : NULL, size ? 1 : 0,
+                                       CPROF_ADD_MERGE);
     return err;
 }
 
@@ -538,6 +690,7 @@ static int build_profile(unsigned kind, struct cprof_profile **out)
     struct cprof_profile *p;
     uint32_t bytes_key;
     char text[256];
+    uint64_t samples = 0;
     int err;
 
     err = snapshot(&s);
@@ -560,19 +713,21 @@ static int build_profile(unsigned kind, struct cprof_profile **out)
     if (!err)
         err = cprof_profile_intern_cstr(p, "bytes", &p->period_type.unit);
     if (!err)
-        err = cprof_profile_intern_cstr(p, (kind & CPROF_HEAP_ALLOCS) ? "alloc_space" : "inuse_space",
-                                        &p->default_sample_type);
+        err = cprof_profile_intern_cstr(
+            p, (kind & CPROF_HEAP_ALLOCS) ? "alloc_space" : "inuse_space", &p->default_sample_type);
     if (!err)
         err = cprof_profile_intern_cstr(p, "bytes", &bytes_key);
+    for (uint32_t i = 0; i < s.n; i++)
+        samples += s.b[i].allocs;
     for (uint32_t i = 0; i < s.n && !err; i++)
         err = add_bucket(p, &s.b[i], bytes_key, kind & HEAP_LEAKS);
     free(s.b);
     p->period = H.rate;
     p->time_nanos = H.start_ns;
     p->duration_nanos = now_ns(CLOCK_MONOTONIC) - H.start_mono_ns;
-    snprintf(text, sizeof(text), "cprof: heap rate=%" PRId64 " samples=%" PRIu64 " dropped=%" PRIu64
-             " buckets=%u%s", H.rate, H.samples, H.dropped, s.n,
-             (kind & HEAP_LEAKS) ? " leaks-at-exit" : "");
+    snprintf(text, sizeof(text),
+             "cprof: heap rate=%" PRId64 " samples=%" PRIu64 " dropped=%" PRIu64 " buckets=%u%s",
+             H.rate, samples, H.dropped, s.n, (kind & HEAP_LEAKS) ? " leaks-at-exit" : "");
     if (!err)
         err = cprof_profile_add_comment(p, text);
     if (err) {
@@ -651,12 +806,13 @@ static void leak_report(const struct cprof_profile *p)
     }
     qsort(v, p->nsamples, sizeof(*v), cmp_inuse_desc);
     cprof__warn("leaks at exit: %s%" PRId64 " bytes in %s%" PRId64 " objects from %zu stacks "
-                "(sampling rate %" PRId64 ")", H.rate > 1 ? "~" : "", bytes,
-                H.rate > 1 ? "~" : "", objs, p->nsamples, H.rate);
+                "(sampling rate %" PRId64 ")",
+                H.rate > 1 ? "~" : "", bytes, H.rate > 1 ? "~" : "", objs, p->nsamples, H.rate);
     for (uint32_t i = 0; i < p->nsamples && i < LEAK_REPORT_STACKS; i++) {
         const struct cprof_sample *s = v[i];
         int64_t size = s->nlabels ? s->labels[0].num : 0;
-        cprof__warn("  %" PRId64 " bytes in %" PRId64 " objects of %" PRId64 " bytes, allocated at:",
+        cprof__warn("  %" PRId64 " bytes in %" PRId64 " objects of %" PRId64
+                    " bytes, allocated at:",
                     s->values[3], s->values[2], size);
         for (uint32_t j = 0; j < s->nlocs && j < LEAK_REPORT_FRAMES; j++)
             print_frame(p, &p->locations[s->locs[j]]);
@@ -717,13 +873,19 @@ static void totals(struct cprof__heap_totals *t)
         int64_t drawn = __atomic_load_n(&x->drawn, __ATOMIC_RELAXED);
         int64_t left = __atomic_load_n(&x->countdown, __ATOMIC_RELAXED);
         t->objs += __atomic_load_n(&x->objs, __ATOMIC_RELAXED);
-        t->frees += __atomic_load_n(&x->frees, __ATOMIC_RELAXED);
+        t->frees += __atomic_load_n(&x->guard, __ATOMIC_RELAXED)
+                        ? __atomic_load_n(&x->stash_frees, __ATOMIC_RELAXED)
+                        : __atomic_load_n(&x->frees, __ATOMIC_RELAXED);
         t->bytes += __atomic_load_n(&x->bytes, __ATOMIC_RELAXED);
         if (left > 0 && drawn >= left)
             t->bytes += (uint64_t)(drawn - left);
     }
-    t->free_bytes = H.est_free_bytes;
-    t->inuse_bytes = H.est_alloc_bytes - H.est_free_bytes;
+    /* Summed here rather than kept per sample: one shared line less on every sample. */
+    t->free_bytes = t->inuse_bytes = 0;
+    for (uint32_t i = 0; i < H.nbuckets; i++) {
+        t->free_bytes += H.buckets[i].est_free_bytes;
+        t->inuse_bytes += H.buckets[i].est_alloc_bytes - H.buckets[i].est_free_bytes;
+    }
     pthread_mutex_unlock(&H.lock);
 }
 
@@ -848,6 +1010,22 @@ static int find_self(struct dl_phdr_info *info, size_t size, void *arg)
     return 0;
 }
 
+/*
+ * (Re)initialises H.lock as an adaptive mutex: it is held for a few
+ * hundred nanoseconds at a time, and two threads sampling at the default
+ * rate collide on it thousands of times a second; spinning briefly
+ * instead of sleeping at once avoids a futex system call per collision.
+ */
+static void init_lock(void)
+{
+    pthread_mutexattr_t a;
+
+    pthread_mutexattr_init(&a);
+    pthread_mutexattr_settype(&a, PTHREAD_MUTEX_ADAPTIVE_NP);
+    pthread_mutex_init(&H.lock, &a);
+    pthread_mutexattr_destroy(&a);
+}
+
 /* Allocates the tables and turns sampling on.  Idempotent; not on the hot path. */
 static int heap_start(int64_t rate)
 {
@@ -857,16 +1035,16 @@ static int heap_start(int64_t rate)
     if (atomic_load(&cprof__heap_on))
         goto out;
     cprof__heap_resolve();
+    init_lock(); /* nobody takes it before sampling is on (fork handlers take start_lock first) */
     H.rate = rate > 0 ? rate : DEFAULT_RATE;
     H.pid = getpid();
     H.depth = cprof__rt->cfg.depth > 0 && cprof__rt->cfg.depth < MAX_DEPTH ? cprof__rt->cfg.depth
-                                                                          : MAX_DEPTH;
+                                                                           : MAX_DEPTH;
     dl_iterate_phdr(find_self, (void *)(uintptr_t)find_self);
     H.buckets = map_region(sizeof(*H.buckets) * MAX_BUCKETS);
     H.frames = map_region(sizeof(*H.frames) * MAX_FRAMES);
     H.threads = map_region(sizeof(*H.threads) * MAX_TRACKED_THREADS);
-    cprof__heap_filter = map_region(sizeof(uint16_t) << CPROF_HEAP_FILTER_BITS);
-    if (!H.buckets || !H.frames || !H.threads || !cprof__heap_filter) {
+    if (!H.buckets || !H.frames || !H.threads) {
         err = -ENOMEM;
         goto out;
     }
@@ -893,8 +1071,8 @@ static int64_t env_i64(const char *name, int64_t def, int64_t lo, int64_t hi, bo
     errno = 0;
     v = strtoll(s, &end, 10);
     if (errno || *end || v < lo || v > hi) {
-        cprof__warn("ignoring %s='%s': want an integer in [%" PRId64 ", %" PRId64 "]", name, s,
-                    lo, hi);
+        cprof__warn("ignoring %s='%s': want an integer in [%" PRId64 ", %" PRId64 "]", name, s, lo,
+                    hi);
         return def;
     }
     if (set)
@@ -947,8 +1125,7 @@ void cprof__heap_init(void)
     if (file && *file) {
         if (strlen(file) >= sizeof(H.base))
             cprof__warn("ignoring CPROF_HEAP: path too long");
-        else
-        {
+        else {
             memcpy(H.base, file, strlen(file) + 1);
             output_path(file, H.file, sizeof(H.file));
         }
@@ -1010,7 +1187,7 @@ void cprof__heap_fork_parent(void)
  */
 void cprof__heap_fork_child(void)
 {
-    pthread_mutex_init(&H.lock, NULL);
+    init_lock();
     pthread_mutex_init(&H.start_lock, NULL);
     pthread_mutex_init(&H.bg_lock, NULL);
     pthread_cond_init(&H.bg_wake, NULL);

@@ -9,8 +9,16 @@
  * This file is the hot path.  With heap profiling off a wrapper costs one
  * relaxed load and a predictable branch beyond the real call.  With it on,
  * an allocation decrements the thread's byte countdown (initial-exec TLS)
- * and a free reads one counter of the sampled-address filter; only sampled
+ * and a free reads one bit of the sampled-address filter; only sampled
  * allocations and filter hits call into src/rt/heap.c.
+ *
+ * vfork (x86-64): a child of vfork shares the parent's memory and its
+ * thread's TLS, and must not record into the parent's tables (pitfall 7).
+ * The wrapper marks the thread (cprof__heap_vforked) and jumps to the real
+ * vfork with the caller's stack untouched (a C wrapper cannot: the child
+ * would return through, and clobber, the wrapper's frame).  glibc's
+ * posix_spawn, system and popen clone the child internally and never
+ * allocate in it.  Elsewhere the slow paths check getpid() every time.
  *
  * Bootstrap: dlsym() may allocate before the real functions are known.
  * Those requests are served from a static arena; its blocks are never
@@ -30,9 +38,10 @@
 #include "rt/rt.h"
 
 #define ARENA_BYTES (64 * 1024)
-#define ARENA_HDR 16 /* each arena block starts with its size */
+#define ARENA_HDR   16 /* each arena block starts with its size */
 
 struct cprof__heap_real cprof__heap_real;
+__thread int cprof__heap_vforked CPROF_HEAP_TLS;
 
 static _Alignas(64) unsigned char arena[ARENA_BYTES];
 static _Atomic size_t arena_used;
@@ -47,7 +56,7 @@ static _Atomic int resolved;
  */
 #define NOSAN __attribute__((no_sanitize("address", "undefined")))
 
-#define LIKELY(x) __builtin_expect(!!(x), 1)
+#define LIKELY(x)   __builtin_expect(!!(x), 1)
 #define UNLIKELY(x) __builtin_expect(!!(x), 0)
 
 NOSAN static bool in_arena(const void *p)
@@ -123,14 +132,15 @@ NOSAN void cprof__heap_resolve(void)
     r.free = (void (*)(void *))next("free", (void *)__libc_free);
     r.calloc = (void *(*)(size_t, size_t))next("calloc", (void *)__libc_calloc);
     r.realloc = (void *(*)(void *, size_t))next("realloc", (void *)__libc_realloc);
-    r.posix_memalign = (int (*)(void **, size_t, size_t))next("posix_memalign",
-                                                              (void *)fallback_posix_memalign);
+    r.posix_memalign =
+        (int (*)(void **, size_t, size_t))next("posix_memalign", (void *)fallback_posix_memalign);
     r.aligned_alloc = (void *(*)(size_t, size_t))next("aligned_alloc", (void *)__libc_memalign);
     r.memalign = (void *(*)(size_t, size_t))next("memalign", (void *)__libc_memalign);
     r.valloc = (void *(*)(size_t))next("valloc", (void *)__libc_valloc);
     r.pvalloc = (void *(*)(size_t))next("pvalloc", (void *)__libc_pvalloc);
     r.malloc_usable_size =
         (size_t(*)(void *))next("malloc_usable_size", (void *)fallback_usable_size);
+    r.vfork = (pid_t(*)(void))next("vfork", NULL);
     /* malloc last: a wrapper that sees it set may use every other pointer. */
     __atomic_store_n(&cprof__heap_real.free, r.free, __ATOMIC_RELEASE);
     __atomic_store_n(&cprof__heap_real.calloc, r.calloc, __ATOMIC_RELEASE);
@@ -140,8 +150,8 @@ NOSAN void cprof__heap_resolve(void)
     __atomic_store_n(&cprof__heap_real.memalign, r.memalign, __ATOMIC_RELEASE);
     __atomic_store_n(&cprof__heap_real.valloc, r.valloc, __ATOMIC_RELEASE);
     __atomic_store_n(&cprof__heap_real.pvalloc, r.pvalloc, __ATOMIC_RELEASE);
-    __atomic_store_n(&cprof__heap_real.malloc_usable_size, r.malloc_usable_size,
-                     __ATOMIC_RELEASE);
+    __atomic_store_n(&cprof__heap_real.malloc_usable_size, r.malloc_usable_size, __ATOMIC_RELEASE);
+    __atomic_store_n(&cprof__heap_real.vfork, r.vfork, __ATOMIC_RELEASE);
     __atomic_store_n(&cprof__heap_real.malloc, r.malloc, __ATOMIC_RELEASE);
     atomic_store_explicit(&resolved, 1, memory_order_release);
     atomic_store(&resolving, 0);
@@ -171,37 +181,89 @@ NOSAN static inline void on_alloc(void *p, size_t n)
     cprof__heap_alloc_slow(p, n);
 }
 
-/* Before p goes back to the allocator.  Returns the retired record's bucket, or -1. */
-NOSAN static inline int64_t on_free(void *p)
+/*
+ * Before p goes back to the allocator.  True when p was sampled (its record
+ * in *r).  The guard is checked in cprof__heap_free_slow, not here: frees
+ * the runtime makes under its guard are counted in t->frees and the count
+ * is restored when the guard is left (cprof__heap_leave).
+ */
+NOSAN static inline bool on_free(void *p, struct cprof__heap_rec *r)
 {
     if (LIKELY(!atomic_load_explicit(&cprof__heap_on, memory_order_relaxed)) || UNLIKELY(!p))
-        return -1;
+        return false;
+    cprof__heap_tls.frees++;
+    if (LIKELY(!cprof__heap_filter_hit(p)))
+        return false;
+    return cprof__heap_free_slow(p, r);
+}
+
+/*
+ * True when an allocation of n bytes is not sampled: the countdown is
+ * charged before the real call, so the wrapper can tail-call it with no
+ * frame of its own.  (A request that then fails has still been counted:
+ * it moves the next sample by n bytes and adds one to the heap trace's
+ * allocation count; both only when memory runs out.)  The guard's zero
+ * countdown sends its allocations to the slow path, which lets them pass.
+ */
+NOSAN static inline bool unsampled(size_t n)
+{
     struct cprof__heap_tls *t = &cprof__heap_tls;
-    if (UNLIKELY(t->guard))
-        return -1;
-    t->frees++;
-    if (LIKELY(!atomic_load_explicit(&cprof__heap_filter[cprof__heap_filter_slot(p)],
-                                     memory_order_relaxed)))
-        return -1;
-    return cprof__heap_free_slow(p);
+
+    if (LIKELY(n < (uint64_t)t->countdown)) {
+        t->countdown -= (int64_t)n;
+        t->objs++;
+        return true;
+    }
+    return false;
+}
+
+NOSAN __attribute__((noinline)) static void *malloc_sampled(size_t n)
+{
+    void *p = cprof__heap_real.malloc(n);
+
+    if (!p)
+        return p;
+    /* A tail call (as malloc's call here is): the stack walk starts one frame from the program. */
+    return cprof__heap_alloc_slow(p, n);
 }
 
 NOSAN CPROF_EXPORT void *malloc(size_t n)
 {
+    /* cprof__heap_on implies the real functions are resolved (heap_start resolves first). */
+    if (LIKELY(atomic_load_explicit(&cprof__heap_on, memory_order_relaxed))) {
+        if (LIKELY(unsampled(n)))
+            return cprof__heap_real.malloc(n);
+        return malloc_sampled(n);
+    }
     if (UNLIKELY(!ready()))
         return arena_alloc(n, 16);
-    void *p = cprof__heap_real.malloc(n);
-    on_alloc(p, n);
-    return p;
+    return cprof__heap_real.malloc(n);
+}
+
+/* free of a block that may have been sampled: off the fast path, so free needs no frame. */
+NOSAN __attribute__((noinline)) static void free_filtered(void *p)
+{
+    struct cprof__heap_rec r;
+
+    cprof__heap_free_slow(p, &r);
+    cprof__heap_real.free(p);
 }
 
 NOSAN CPROF_EXPORT void free(void *p)
 {
     if (UNLIKELY(in_arena(p)))
         return;
-    if (UNLIKELY(!ready()))
+    if (LIKELY(atomic_load_explicit(&cprof__heap_on, memory_order_relaxed))) {
+        if (UNLIKELY(!p))
+            return;
+        cprof__heap_tls.frees++;
+        if (UNLIKELY(cprof__heap_filter_hit(p))) {
+            free_filtered(p);
+            return;
+        }
+    } else if (UNLIKELY(!ready())) {
         return; /* only arena blocks can exist before the real free is known */
-    on_free(p);
+    }
     cprof__heap_real.free(p);
 }
 
@@ -211,6 +273,9 @@ NOSAN CPROF_EXPORT void *calloc(size_t n, size_t m)
 
     if (UNLIKELY(!ready()))
         return __builtin_mul_overflow(n, m, &total) ? NULL : arena_alloc(total, 16);
+    if (atomic_load_explicit(&cprof__heap_on, memory_order_relaxed) &&
+        !__builtin_mul_overflow(n, m, &total) && unsampled(total))
+        return cprof__heap_real.calloc(n, m);
     void *p = cprof__heap_real.calloc(n, m);
     on_alloc(p, n * m);
     return p;
@@ -227,16 +292,16 @@ NOSAN CPROF_EXPORT void *realloc(void *old, size_t n)
     }
     if (UNLIKELY(!ready()))
         return old ? NULL : arena_alloc(n, 16);
-    int64_t b = on_free(old);
+    struct cprof__heap_rec r;
+    bool sampled = on_free(old, &r);
     void *p = cprof__heap_real.realloc(old, n);
     if (p) {
         on_alloc(p, n);
     } else if (old && n) {
         /* Failed: the old block lives on. */
-        if (b >= 0)
-            cprof__heap_unretire(old, b);
-        else if (atomic_load_explicit(&cprof__heap_on, memory_order_relaxed) &&
-                 !cprof__heap_tls.guard)
+        if (sampled)
+            cprof__heap_unretire(&r);
+        else if (atomic_load_explicit(&cprof__heap_on, memory_order_relaxed))
             cprof__heap_tls.frees--;
     }
     return p;
@@ -314,3 +379,26 @@ NOSAN CPROF_EXPORT size_t malloc_usable_size(void *p)
         return 0;
     return cprof__heap_real.malloc_usable_size(p);
 }
+
+#if defined(__x86_64__)
+/*
+ * pid_t vfork(void): cprof__heap_vforked = 1, then a tail jump to the real
+ * vfork (cprof__heap_real.vfork once resolved, glibc's __vfork before).
+ * The flag is set in the caller's thread before the child exists, so the
+ * child sees it; the parent clears it at its next slow path.
+ */
+__asm__(".text\n"
+        ".globl vfork\n"
+        ".type vfork, @function\n"
+        "vfork:\n"
+        "    movq cprof__heap_vforked@gottpoff(%rip), %rax\n"
+        "    movl $1, %fs:(%rax)\n"
+        "    movq cprof__heap_real+80(%rip), %rax\n"
+        "    testq %rax, %rax\n"
+        "    jz 1f\n"
+        "    jmp *%rax\n"
+        "1:  jmp __vfork@PLT\n"
+        ".size vfork, .-vfork\n");
+_Static_assert(__builtin_offsetof(struct cprof__heap_real, vfork) == 80,
+               "the vfork wrapper's offset of cprof__heap_real.vfork");
+#endif

@@ -19,6 +19,7 @@
  * loaded by other routes, such as libc's own NSS modules).
  */
 #include "rt/rt.h"
+#include "rt/heap.h"
 #include "rt/threads.h"
 
 #include <dlfcn.h>
@@ -78,7 +79,9 @@ static void *trampoline(void *p)
 {
     struct start s = *(struct start *)p;
 
+    cprof__heap_enter();
     free(p);
+    cprof__heap_leave();
     cprof__thread_begin();
     return s.fn(s.arg);
 }
@@ -101,14 +104,19 @@ CPROF_EXPORT int pthread_create(pthread_t *t, const pthread_attr_t *a, void *(*f
      */
     return cprof__real_pthread_create(t, a, fn, arg);
 #endif
+    cprof__heap_enter(); /* the runtime's own block: not in the program's heap profile */
     s = malloc(sizeof(*s));
+    cprof__heap_leave();
     if (!s) /* still create the thread; the next /proc scan will sample it */
         return cprof__real_pthread_create(t, a, fn, arg);
     s->fn = fn;
     s->arg = arg;
     err = cprof__real_pthread_create(t, a, trampoline, s);
-    if (err)
+    if (err) {
+        cprof__heap_enter();
         free(s);
+        cprof__heap_leave();
+    }
     return err;
 }
 

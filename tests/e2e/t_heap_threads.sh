@@ -3,6 +3,8 @@
 # SIGALRM handler that allocates, a fork and a vfork: no crash, no
 # deadlock, no lost free (every sampled churn block is retired, so its
 # in-use count is exactly 0), and the forked child writes FILE.<pid>.
+# Threads started through cprof's pthread_create wrapper show none of its
+# allocations.
 . "$CPROF_SRCDIR/tests/e2e/lib_cpu.sh"
 . "$CPROF_SRCDIR/tests/e2e/lib_heap.sh"
 need_go
@@ -26,4 +28,9 @@ want=$(sed -n 's/.*allocs=//p' prog.out)
 expect_eq "churn objects, rate 1" "$(site all.pb.gz alloc_objects churn_alloc)" "$want"
 expect_eq "churn inuse, rate 1" "$(site all.pb.gz inuse_objects churn_alloc)" 0
 expect_eq "kept inuse, rate 1" "$(site all.pb.gz inuse_space keep_site)" 40000
+# The runtime's own pthread_create bookkeeping is not the program's allocation.
+build_prog heap_spawn
+heap_env CPROF_HEAP=spawn.pb.gz CPROF_MEMRATE=1 ./heap_spawn >spawn.out 2>spawn.err ||
+    { cat spawn.err; fail "heap_spawn exited $?"; }
+expect_eq "pthread_create wrapper allocations" "$(site spawn.pb.gz alloc_objects spawn_site)" 0
 echo ok

@@ -140,8 +140,12 @@ $(UNIT): $(UNIT_OBJ) $(REF_OBJ) $(BUILD)/libtool.a $(BUILD)/librt.a $(BUILD)/lib
 	@echo "  LD      $@"
 	$(Q)$(CC) -o $@ $^ $(LDFLAGS_ALL) $(PKG_LIBS) $(REF_LIBS)
 
+# Fuzz targets link the tool's and the runtime's archives too (for their
+# parsers, e.g. fetch.c, http_parse.c): an archive adds only what is used.
+FUZZ_LIBS := $(BUILD)/libtool.a $(BUILD)/librt.a $(BUILD)/libshared.a
+
 $(BUILD)/fuzz_replay_%: $(BUILD)/obj/fuzz/replay.o $(BUILD)/obj/fuzz/fuzz_%.o $(FUZZ_HELP_OBJ) \
-                        $(REF_OBJ) $(BUILD)/libshared.a
+                        $(REF_OBJ) $(FUZZ_LIBS)
 	@echo "  LD      $@"
 	$(Q)$(CC) -o $@ $^ $(LDFLAGS_ALL) $(PKG_LIBS) $(REF_LIBS)
 
@@ -212,7 +216,7 @@ fuzz: | $(DEPS_STAMP)
 	$(MAKE) BUILD=build-fuzz CC=clang CFLAGS="-O1 -g -fsanitize=fuzzer-no-link" \
 	    SANITIZE=1 $(patsubst %,build-fuzz/fuzz_%,$(FUZZ_NAMES))
 
-build-fuzz/fuzz_%: $(BUILD)/obj/fuzz/fuzz_%.o $(FUZZ_HELP_OBJ) $(REF_OBJ) $(BUILD)/libshared.a
+build-fuzz/fuzz_%: $(BUILD)/obj/fuzz/fuzz_%.o $(FUZZ_HELP_OBJ) $(REF_OBJ) $(FUZZ_LIBS)
 	$(CC) -fsanitize=fuzzer,address,undefined -o $@ $^ $(PKG_LIBS) $(REF_LIBS)
 
 # Benchmark programs link the shared code only: nothing under bench/ goes

@@ -39,6 +39,7 @@
 #include "model/codec.h"
 #include "model/merge.h"
 #include "model/profile.h"
+#include "rt/http_parse.h"
 #include "rt/rt.h"
 #include "rt/threads.h"
 
@@ -119,7 +120,6 @@ static int mhd_load(void)
 #define CONN_TIMEOUT_S 10         /* idle connection timeout */
 #define CONN_MEMORY (64 * 1024)   /* per-connection header/request memory */
 #define MAX_BODY (64 * 1024)      /* POST body of /symbol */
-#define MAX_SECONDS 3600          /* longest profile or delta asked */
 #define MAX_SYMBOLS 4096          /* addresses per /symbol request */
 #define PREFIX "/debug/pprof/"
 
@@ -244,18 +244,10 @@ static struct MHD_Response *profile_resp(const struct cprof_profile *p, const ch
 
 /* ---- parameters ---- */
 
-/* Parses an optional integer parameter; false (and *msg) when it is not one. */
-static bool int_param(struct MHD_Connection *c, const char *key, long *v, bool *present)
+/* A GET argument's raw value, or NULL when absent. */
+static const char *arg(struct MHD_Connection *c, const char *key)
 {
-    const char *s = MHD_lookup_connection_value(c, MHD_GET_ARGUMENT_KIND, key);
-    char *end;
-
-    *present = s != NULL && *s;
-    if (!*present)
-        return true;
-    errno = 0;
-    *v = strtol(s, &end, 10);
-    return !errno && !*end && end != s;
+    return MHD_lookup_connection_value(c, MHD_GET_ARGUMENT_KIND, key);
 }
 
 /* ---- profiles the runtime builds ---- */
@@ -481,18 +473,14 @@ static int64_t next_deadline(void)
 
 static enum MHD_Result serve_cpu(struct req *q)
 {
-    long seconds = 30;
-    bool present;
+    struct cprof_http_params par;
+    const char *msg;
+    long seconds;
     int err;
 
-    if (!int_param(q->conn, "seconds", &seconds, &present) || (present && seconds <= 0))
-        return send_error(q->conn, MHD_HTTP_BAD_REQUEST,
-                          "invalid value for \"seconds\" - must be a positive integer");
-    if (!present)
-        seconds = 30;
-    if (seconds > MAX_SECONDS)
-        return send_error(q->conn, MHD_HTTP_BAD_REQUEST,
-                          "profile duration exceeds server's WriteTimeout");
+    if (cprof__http_params_check(arg(q->conn, "seconds"), NULL, NULL, true, &par, &msg))
+        return send_error(q->conn, MHD_HTTP_BAD_REQUEST, msg);
+    seconds = par.seconds;
     q->memfd = memfd_create("cprof-http-cpu", MFD_CLOEXEC);
     if (q->memfd < 0)
         return send_error(q->conn, MHD_HTTP_INTERNAL_SERVER_ERROR,
@@ -513,29 +501,22 @@ static enum MHD_Result serve_cpu(struct req *q)
 
 static enum MHD_Result serve_named(struct req *q, const char *name)
 {
-    long debug = 0, seconds = 0, gc = 0;
-    bool has_debug, has_seconds, has_gc;
+    struct cprof_http_params par;
     struct cprof_profile *p = NULL;
     struct MHD_Response *r;
+    const char *bad;
+    long debug, seconds;
+    bool has_seconds;
     int err;
 
     if (!known_profile(name))
         return send_error(q->conn, MHD_HTTP_NOT_FOUND, "Unknown profile");
-    if (!int_param(q->conn, "debug", &debug, &has_debug))
-        return send_error(q->conn, MHD_HTTP_BAD_REQUEST,
-                          "invalid value for \"debug\" - must be an integer");
-    if (!int_param(q->conn, "gc", &gc, &has_gc))
-        return send_error(q->conn, MHD_HTTP_BAD_REQUEST,
-                          "invalid value for \"gc\" - must be an integer");
-    if (!int_param(q->conn, "seconds", &seconds, &has_seconds) || (has_seconds && seconds <= 0))
-        return send_error(q->conn, MHD_HTTP_BAD_REQUEST,
-                          "invalid value for \"seconds\" - must be a positive integer");
-    if (has_seconds && seconds > MAX_SECONDS)
-        return send_error(q->conn, MHD_HTTP_BAD_REQUEST,
-                          "profile duration exceeds server's WriteTimeout");
-    if (has_seconds && debug != 0)
-        return send_error(q->conn, MHD_HTTP_BAD_REQUEST,
-                          "seconds and debug params are incompatible");
+    if (cprof__http_params_check(arg(q->conn, "seconds"), arg(q->conn, "debug"),
+                                 arg(q->conn, "gc"), false, &par, &bad))
+        return send_error(q->conn, MHD_HTTP_BAD_REQUEST, bad);
+    debug = par.debug;
+    seconds = par.seconds;
+    has_seconds = par.has_seconds;
     if (debug != 0)
         return send_resp(q->conn, MHD_HTTP_OK, text_profile(name, debug));
     err = build_profile(name, &p);
@@ -602,16 +583,13 @@ static enum MHD_Result serve_symbol(struct req *q, bool post)
         MHD_get_connection_values(q->conn, MHD_GET_ARGUMENT_KIND, collect_arg, &in);
     if (!err)
         err = cprof_buf_append(&in, "", 1);
-    for (char *tok = err ? NULL : strtok((char *)in.data, "+ \r\n"); tok && naddrs < MAX_SYMBOLS;
-         tok = strtok(NULL, "+ \r\n")) {
-        char *end;
-        errno = 0;
-        uint64_t a = strtoull(tok, &end, 0);
-        uint32_t loc;
-        if (errno || *end || !a)
-            continue;
-        if (cprof_profile_add_location(p, CPROF_NONE, a, NULL, 0, false, &loc) == 0)
-            addrs[naddrs++] = a;
+    if (!err) {
+        uint32_t n = cprof__http_symbol_addrs((char *)in.data, addrs, MAX_SYMBOLS);
+        for (uint32_t i = 0; i < n; i++) {
+            uint32_t loc;
+            if (cprof_profile_add_location(p, CPROF_NONE, addrs[i], NULL, 0, false, &loc) == 0)
+                addrs[naddrs++] = addrs[i];
+        }
     }
     cprof_buf_printf(&out, "num_symbols: 1\n");
     if (!err && naddrs)
@@ -805,28 +783,6 @@ static bool is_loopback(const struct sockaddr *sa)
     return false;
 }
 
-/* Splits "host:port" / "[v6]:port" / ":port".  false when malformed. */
-static bool split_addr(const char *addr, char *host, size_t hn, char *port, size_t pn)
-{
-    const char *colon = strrchr(addr, ':');
-    size_t hl;
-
-    if (!colon || !colon[1] || strlen(colon + 1) >= pn || strspn(colon + 1, "0123456789") !=
-                                                              strlen(colon + 1))
-        return false;
-    snprintf(port, pn, "%s", colon + 1);
-    hl = (size_t)(colon - addr);
-    if (hl >= 2 && addr[0] == '[' && addr[hl - 1] == ']') {
-        addr++;
-        hl -= 2;
-    }
-    if (hl >= hn)
-        return false;
-    memcpy(host, addr, hl);
-    host[hl] = 0;
-    return true;
-}
-
 /* Resolves, checks and binds the configured address; the socket or -1 (warned). */
 static int listen_socket(void)
 {
@@ -836,7 +792,7 @@ static int listen_socket(void)
     const char *remote = getenv("CPROF_HTTP_ALLOW_REMOTE");
     int fd = -1, one = 1, err;
 
-    if (!split_addr(g_http.addr, host, sizeof(host), port, sizeof(port))) {
+    if (!cprof__http_split_addr(g_http.addr, host, sizeof(host), port, sizeof(port))) {
         cprof__warn_once(WARN_HTTP, "CPROF_HTTP='%s': want host:port", g_http.addr);
         return -1;
     }

@@ -64,7 +64,7 @@ struct cprof_cpu_sig *const cprof__cpu_sig = &g_rt.sig;
 
 static pthread_once_t init_once = PTHREAD_ONCE_INIT;
 
-static void vwarn(const char *fmt, va_list ap)
+__attribute__((format(printf, 1, 0))) static void vwarn(const char *fmt, va_list ap)
 {
     char msg[512];
     int saved_errno = errno;

@@ -154,8 +154,13 @@ static const char *find_crlf2(const uint8_t *buf, size_t len)
     return NULL;
 }
 
-/* De-chunks body[0..*n) in place; 0, 1 (incomplete) or CPROF_ECORRUPT. */
-static int dechunk(uint8_t *body, size_t *n, struct cprof_diag *diag)
+/*
+ * De-chunks body[0..*n): 0, 1 (incomplete) or CPROF_ECORRUPT.  Only with
+ * apply does it move the data in place (and set *n): the caller applies
+ * once the body is known complete, since an incomplete body is parsed
+ * again from its start when more bytes arrive.
+ */
+static int dechunk(uint8_t *body, size_t *n, bool apply, struct cprof_diag *diag)
 {
     size_t in = 0, out = 0, len = *n;
 
@@ -168,18 +173,24 @@ static int dechunk(uint8_t *body, size_t *n, struct cprof_diag *diag)
             }
         if (!eol)
             return 1;
-        char *end;
-        unsigned long long sz = strtoull((const char *)body + in, &end, 16);
-        if (end == (const char *)body + in || sz > (1ull << 40))
+        /* The size line, bounded and NUL-terminated (the buffer is not). */
+        char line[64], *end;
+        size_t ll = (size_t)(eol - body) - in;
+        snprintf(line, sizeof(line), "%.*s", (int)(ll < sizeof(line) - 1 ? ll : sizeof(line) - 1),
+                 (const char *)body + in);
+        unsigned long long sz = strtoull(line, &end, 16);
+        if (end == line || sz > (1ull << 40))
             return cprof_diag_set(diag, CPROF_ECORRUPT, "bad chunk size in HTTP response");
         in = (size_t)(eol - body) + 2;
         if (sz == 0) {
-            *n = out;
+            if (apply)
+                *n = out;
             return 0;
         }
         if (len - in < sz + 2)
             return 1;
-        memmove(body + out, body + in, (size_t)sz);
+        if (apply)
+            memmove(body + out, body + in, (size_t)sz);
         out += (size_t)sz;
         in += (size_t)sz + 2;
     }
@@ -198,12 +209,19 @@ int cprof_http_parse(uint8_t *buf, size_t len, bool eof, struct cprof_http_resp 
             return cprof_diag_set(diag, CPROF_ECORRUPT, "HTTP response headers too large");
         return eof ? cprof_diag_set(diag, CPROF_ECORRUPT, "truncated HTTP response") : 1;
     }
-    if (sscanf((const char *)buf, "HTTP/1.%*1[01] %3d %63[^\r\n]", &r->status, r->reason) < 1 ||
+    /* Lines are cut at CRLF with memmem: the buffer is not NUL-terminated and may hold NULs. */
+    const char *hend = hdr_end + 2; /* just past the last header line's CRLF */
+    const char *eol = memmem(buf, (size_t)(hend - (const char *)buf), "\r\n", 2);
+    char st[128];
+    size_t sl = (size_t)(eol - (const char *)buf);
+    snprintf(st, sizeof(st), "%.*s", (int)(sl < sizeof(st) - 1 ? sl : sizeof(st) - 1),
+             (const char *)buf);
+    if (sscanf(st, "HTTP/1.%*1[01] %3d %63[^\r\n]", &r->status, r->reason) < 1 ||
         r->status < 100 || r->status > 999)
         return cprof_diag_set(diag, CPROF_ECORRUPT, "malformed HTTP status line");
-    for (const char *line = strstr((const char *)buf, "\r\n") + 2; line < hdr_end;
-         line = strstr(line, "\r\n") + 2) {
-        size_t ll = (size_t)(strstr(line, "\r\n") - line);
+    for (const char *line = eol + 2; line < hdr_end; line = eol + 2) {
+        eol = memmem(line, (size_t)(hend - line), "\r\n", 2);
+        size_t ll = (size_t)(eol - line);
         char h[512];
         snprintf(h, sizeof(h), "%.*s", (int)(ll < sizeof(h) - 1 ? ll : sizeof(h) - 1), line);
         if (!strncasecmp(h, "content-length:", 15))
@@ -219,7 +237,9 @@ int cprof_http_parse(uint8_t *buf, size_t len, bool eof, struct cprof_http_resp 
     size_t blen = len - (size_t)(body - buf);
     r->body = body;
     if (chunked) {
-        int rc = dechunk(body, &blen, diag);
+        int rc = dechunk(body, &blen, false, diag);
+        if (rc == 0)
+            dechunk(body, &blen, true, diag);
         if (rc == 1 && eof)
             return cprof_diag_set(diag, CPROF_ECORRUPT, "truncated HTTP response");
         r->body_len = blen;

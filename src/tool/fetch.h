@@ -49,9 +49,11 @@ struct cprof_http_resp {
 };
 
 /*
- * Parses a complete response held in buf[0..*len) (status line, headers,
- * body by Content-Length, chunked, or up to the end).  A chunked body is
- * decoded in place, so buf is modified.  Returns 0, 1 when more bytes are
+ * Parses a response held in buf[0..len) (status line, headers, body by
+ * Content-Length, chunked, or up to the end); buf need not be
+ * NUL-terminated.  A complete chunked body is decoded in place, so buf is
+ * modified only when this returns 0: after 1 the caller may append bytes
+ * and parse the whole buffer again.  Returns 0, 1 when more bytes are
  * needed (eof false), or CPROF_ECORRUPT with a message in diag.  With eof,
  * a body without a length ends at the end of the buffer.
  */

@@ -1975,6 +1975,10 @@ static int dispatch(struct rep *r)
                               "disasm: not available yet (no disassembler in cprof)");
     case CPROF_REPORT_FLAMEGRAPH:
         return cprof__rep_flamegraph(r);
+    case CPROF_REPORT_LABELS:
+        if (cprof__rep_profile_labels(r, r->out))
+            fputc('\n', r->out);
+        return 0;
     }
     return cprof_diag_set(r->diag, CPROF_EUSAGE, "unexpected output format");
 }

@@ -34,8 +34,9 @@ enum cprof_report_kind {
     CPROF_REPORT_COLLAPSED, /* -collapsed: folded stacks, root first */
     CPROF_REPORT_COMMENTS,  /* -comments */
     CPROF_REPORT_TOPPROTO,  /* -topproto: the top table as a gzipped profile (binary) */
-    CPROF_REPORT_DISASM,    /* -disasm=REGEX (opts.symbol); not available yet */
+    CPROF_REPORT_DISASM,    /* -disasm=REGEX (opts.symbol): needs the binaries on disk */
     CPROF_REPORT_FLAMEGRAPH, /* -flamegraph: interactive SVG flame graph */
+    CPROF_REPORT_LABELS,     /* the profile's labels only (the shell's greeting) */
 };
 
 enum cprof_report_granularity {

@@ -591,6 +591,7 @@ static void report_opts(struct cprof_report_opts *r, const char *symbol)
     r->symbol = symbol;
     r->source_path = opts.source_path;
     r->trim_path = opts.trim_path;
+    r->intel_syntax = opts.intel_syntax;
     r->warn = stderr;
     if (opts.granularity && *opts.granularity)
         cprof_report_granularity_parse(opts.granularity, &r->granularity);

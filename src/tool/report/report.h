@@ -71,6 +71,7 @@ struct cprof_report_opts {
     const char *symbol;      /* regex for peek and list */
     const char *source_path; /* list: search path (':'-separated); NULL = cwd */
     const char *trim_path;   /* list: prefixes to trim from file names */
+    bool intel_syntax;       /* disasm: Intel syntax instead of AT&T */
     FILE *warn;              /* pprof's notes ("Focus expression matched no samples"); NULL = none */
 };
 

@@ -31,10 +31,11 @@ PKGS      := libdeflate libdw libelf
 # Deferred (=): pkg-config runs only after deps.sh had its chance to install.
 PKG_CFLAGS = $(shell pkg-config --cflags $(PKGS))
 PKG_LIBS   = $(shell pkg-config --libs $(PKGS)) -lpthread -ldl -lm
-# The tool alone links libedit (the shell) and capstone (-disasm); never the runtime.
+# The tool alone links libedit (the shell); capstone (-disasm) it loads on
+# first use (its headers only at build time).  Never the runtime.
 TOOL_PKGS     := libedit capstone
 TOOL_CFLAGS    = $(shell pkg-config --cflags $(TOOL_PKGS))
-TOOL_LIBS      = $(shell pkg-config --libs $(TOOL_PKGS))
+TOOL_LIBS      = $(shell pkg-config --libs libedit)
 # protobuf-c is the reference the tests hold the hand-written codec to.
 REF_LIBS   = $(shell pkg-config --libs libprotobuf-c)
 

@@ -13,11 +13,13 @@
  *
  * Where pprof differs: pprof runs objdump, which also names call targets
  * ("<foo>") and pads differently; the instructions and the layout are
- * the same.  x86-64 and AArch64 binaries only.
+ * the same.  x86-64 and AArch64 binaries only.  Capstone is loaded on
+ * first use (dlopen), so only -disasm needs it installed.
  */
 #include "tool/report/report_int.h"
 
 #include <capstone/capstone.h>
+#include <dlfcn.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <gelf.h>
@@ -38,6 +40,41 @@ struct dsym {
     uint64_t base;       /* sample address - base = object address */
 };
 
+/* Capstone's entry points, from dlopen. */
+static struct {
+    cs_err (*open)(cs_arch, cs_mode, csh *);
+    cs_err (*option)(csh, cs_opt_type, size_t);
+    size_t (*disasm)(csh, const uint8_t *, size_t, uint64_t, size_t, cs_insn **);
+    void (*free)(cs_insn *, size_t);
+    cs_err (*close)(csh *);
+} cap;
+
+/* Loads capstone once; 0 or CPROF_ENOTFOUND with the reason in r's diag. */
+static int load_capstone(struct rep *r)
+{
+    void *h;
+
+    if (cap.open)
+        return 0;
+    h = dlopen("libcapstone.so.4", RTLD_NOW | RTLD_LOCAL);
+    if (!h)
+        h = dlopen("libcapstone.so", RTLD_NOW | RTLD_LOCAL);
+    if (!h)
+        return cprof_diag_set(r->diag, CPROF_ENOTFOUND,
+                              "disasm: capstone not available (install libcapstone4): %s",
+                              dlerror());
+    *(void **)&cap.option = dlsym(h, "cs_option");
+    *(void **)&cap.disasm = dlsym(h, "cs_disasm");
+    *(void **)&cap.free = dlsym(h, "cs_free");
+    *(void **)&cap.close = dlsym(h, "cs_close");
+    *(void **)&cap.open = dlsym(h, "cs_open");
+    if (!cap.option || !cap.disasm || !cap.free || !cap.close || !cap.open) {
+        cap.open = NULL;
+        return cprof_diag_set(r->diag, CPROF_ENOTFOUND, "disasm: capstone lacks cs_disasm");
+    }
+    return 0;
+}
+
 struct dlist {
     struct dsym *v;
     size_t n, cap;
@@ -46,13 +83,13 @@ struct dlist {
 static int push(struct rep *r, struct dlist *l, const struct dsym *s)
 {
     if (l->n == l->cap) {
-        size_t cap = l->cap ? l->cap * 2 : 16;
-        struct dsym *v = realloc(l->v, cap * sizeof(*v));
+        size_t ncap = l->cap ? l->cap * 2 : 16;
+        struct dsym *v = realloc(l->v, ncap * sizeof(*v));
 
         if (!v)
             return cprof_diag_set(r->diag, -ENOMEM, "out of memory");
         l->v = v;
-        l->cap = cap;
+        l->cap = ncap;
     }
     l->v[l->n++] = *s;
     return 0;
@@ -225,7 +262,7 @@ static int print_symbol(struct rep *r, Elf *e, csh cs, bool att, const struct ds
             cum += cprof__rep_cum(n);
         }
     }
-    ninsn = cs_disasm(cs, code, s->end - s->start, s->start, 0, &insn);
+    ninsn = cap.disasm(cs, code, s->end - s->start, s->start, 0, &insn);
     fprintf(r->out, "ROUTINE ======================== %s\n", s->name);
     fprintf(r->out, "%10s %10s (flat, cum) %s of Total\n", cprof__rep_fmt(r, a, sizeof(a), flat),
             cprof__rep_fmt(r, b, sizeof(b), cum),
@@ -274,7 +311,7 @@ static int print_symbol(struct rep *r, Elf *e, csh cs, bool att, const struct ds
                     (unsigned long long)at, text);
     }
     if (insn)
-        cs_free(insn, ninsn);
+        cap.free(insn, ninsn);
     free(code);
     return 0;
 }
@@ -330,24 +367,26 @@ int cprof__rep_disasm(struct rep *r)
             continue;
         }
         err = find_symbols(r, e, mi, &rx, addrp, &syms);
+        if (!err && syms.n > first)
+            err = load_capstone(r);
         if (!err && syms.n > first) {
             bool att = eh.e_machine == EM_X86_64;
 
             if (eh.e_machine != EM_X86_64 && eh.e_machine != EM_AARCH64) {
                 err = cprof_diag_set(r->diag, CPROF_EUSAGE, "disasm: unsupported machine %u in %s",
                                      eh.e_machine, cprof__rep_str(r, m->filename));
-            } else if (cs_open(att ? CS_ARCH_X86 : CS_ARCH_ARM64,
+            } else if (cap.open(att ? CS_ARCH_X86 : CS_ARCH_ARM64,
                                att ? CS_MODE_64 : CS_MODE_ARM, &cs) != CS_ERR_OK) {
                 err = cprof_diag_set(r->diag, -ENOMEM, "disasm: capstone failed");
             } else {
                 if (att && r->o->intel_syntax)
                     att = false;
                 else if (att)
-                    cs_option(cs, CS_OPT_SYNTAX, CS_OPT_SYNTAX_ATT);
+                    cap.option(cs, CS_OPT_SYNTAX, CS_OPT_SYNTAX_ATT);
                 qsort(syms.v + first, syms.n - first, sizeof(*syms.v), cmp_sym);
                 for (size_t k = first; k < syms.n && !err; k++)
                     err = print_symbol(r, e, cs, att, &syms.v[k], sz);
-                cs_close(&cs);
+                cap.close(&cs);
             }
         }
         elf_end(e);

@@ -31,6 +31,11 @@ PKGS      := libdeflate libdw libelf
 # Deferred (=): pkg-config runs only after deps.sh had its chance to install.
 PKG_CFLAGS = $(shell pkg-config --cflags $(PKGS))
 PKG_LIBS   = $(shell pkg-config --libs $(PKGS)) -lpthread -ldl -lm
+# The tool alone links libedit (the shell); capstone (-disasm) it loads on
+# first use (its headers only at build time).  Never the runtime.
+TOOL_PKGS     := libedit capstone
+TOOL_CFLAGS    = $(shell pkg-config --cflags $(TOOL_PKGS))
+TOOL_LIBS      = $(shell pkg-config --libs libedit)
 # protobuf-c is the reference the tests hold the hand-written codec to.
 REF_LIBS   = $(shell pkg-config --libs libprotobuf-c)
 
@@ -109,6 +114,12 @@ $(BUILD)/obj/%.o: %.c | $(DEPS_STAMP)
 	@echo "  CC      $<"
 	$(Q)$(CC) $(ALL_CFLAGS) -c -o $@ $<
 
+# Tool objects also see the tool-only libraries' headers.
+$(BUILD)/obj/src/tool/%.o: src/tool/%.c | $(DEPS_STAMP)
+	@mkdir -p $(@D)
+	@echo "  CC      $<"
+	$(Q)$(CC) $(ALL_CFLAGS) $(TOOL_CFLAGS) -c -o $@ $<
+
 $(BUILD)/libshared.a: $(SHARED_OBJ)
 	@rm -f $@
 	@echo "  AR      $@"
@@ -134,11 +145,11 @@ $(LIBRT): $(RT_OBJ) $(BUILD)/libshared.a
 
 $(CPROF): $(BUILD)/obj/src/tool/main.o $(BUILD)/libtool.a $(BUILD)/libshared.a
 	@echo "  LD      $@"
-	$(Q)$(CC) -o $@ $^ $(LDFLAGS_ALL) $(PKG_LIBS)
+	$(Q)$(CC) -o $@ $^ $(LDFLAGS_ALL) $(PKG_LIBS) $(TOOL_LIBS)
 
 $(UNIT): $(UNIT_OBJ) $(REF_OBJ) $(BUILD)/libtool.a $(BUILD)/librt.a $(BUILD)/libshared.a
 	@echo "  LD      $@"
-	$(Q)$(CC) -o $@ $^ $(LDFLAGS_ALL) $(PKG_LIBS) $(REF_LIBS)
+	$(Q)$(CC) -o $@ $^ $(LDFLAGS_ALL) $(PKG_LIBS) $(TOOL_LIBS) $(REF_LIBS)
 
 # Fuzz targets link the tool's and the runtime's archives too (for their
 # parsers, e.g. fetch.c, http_parse.c): an archive adds only what is used.

@@ -8,7 +8,8 @@
 # apt-get line to run and exits 1.
 set -eu
 
-pkgs_build="gcc make pkg-config libc6-dev libdeflate-dev libdw-dev libelf-dev libmicrohttpd-dev"
+# libedit (the report shell's line editing) and capstone (-disasm) are the tool's only.
+pkgs_build="gcc make pkg-config libc6-dev libdeflate-dev libdw-dev libelf-dev libmicrohttpd-dev libedit-dev libcapstone-dev"
 # protobuf-c is the reference codec the tests and the fuzz target compare with.
 pkgs_ref="libprotobuf-c-dev protobuf-c-compiler"
 # golang-go gives `go tool pprof`, the reference the tests compare against.
@@ -18,7 +19,8 @@ pkgs_ref="libprotobuf-c-dev protobuf-c-compiler"
 # it is missing) renders it and drives its script, fonts-dejavu-core gives
 # it the same font everywhere.  curl drives the /debug/pprof endpoint tests.
 # graphviz (dot) renders -svg, -png and -pdf; the tests render with it.
-pkgs_test="$pkgs_build $pkgs_ref golang-go libxml2-utils python3 chromium fonts-dejavu-core curl graphviz"
+# tmux drives the interactive shell's test (a real terminal).
+pkgs_test="$pkgs_build $pkgs_ref golang-go libxml2-utils python3 chromium fonts-dejavu-core curl graphviz tmux"
 pkgs_fuzz="$pkgs_build $pkgs_ref clang libclang-rt-14-dev"
 # time: GNU /usr/bin/time, for peak RSS.
 # libgoogle-perftools-dev: gperftools' libprofiler.so, the anchor of bench/cpu.sh.

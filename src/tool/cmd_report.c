@@ -40,6 +40,7 @@
 #include "tool/prune.h"
 #include "tool/raw.h"
 #include "tool/report/report.h"
+#include "tool/shell.h"
 #include "tool/version.h"
 
 extern char **environ;
@@ -590,6 +591,7 @@ static void report_opts(struct cprof_report_opts *r, const char *symbol)
     r->symbol = symbol;
     r->source_path = opts.source_path;
     r->trim_path = opts.trim_path;
+    r->intel_syntax = opts.intel_syntax;
     r->warn = stderr;
     if (opts.granularity && *opts.granularity)
         cprof_report_granularity_parse(opts.granularity, &r->granularity);
@@ -807,6 +809,80 @@ static int settle_options(void)
     return 0;
 }
 
+/* ---- interactive shell ----------------------------------------------------------- */
+
+/* The shell's report command: the one-off options last for this report only. */
+static int shell_report(void *ctx, const struct cprof_shell_cmd *c)
+{
+    struct cprof_profile *p = ctx;
+    struct cprof_cli_opts saved = opts;
+    struct format f;
+    const char *symbol = NULL;
+    bool tags = strcmp(c->name, "tags") == 0;
+    int status = 1;
+
+    for (size_t i = 0; i < NKINDS; i++) {
+        if (strcmp(flag_table[i].name, c->name) != 0)
+            continue;
+        if (flag_table[i].type == CPROF_FLAG_BOOL)
+            *(bool *)flag_table[i].ptr = true;
+        else
+            *(const char **)flag_table[i].ptr = c->param;
+    }
+    if (c->has_nodecount)
+        opts.nodecount = c->nodecount;
+    if (c->focus)
+        *(tags ? &opts.tagfocus : &opts.focus) = c->focus;
+    if (c->ignore)
+        *(tags ? &opts.tagignore : &opts.ignore) = c->ignore;
+    if (c->cum)
+        opts.cum = true;
+    opts.output = c->output;
+    if (output_format(&f, &symbol) == 1)
+        status = report(p, &f, symbol);
+    opts = saved;
+    return status;
+}
+
+/* pprof's greetings: the profile's labels. */
+static void shell_greet(void *ctx)
+{
+    struct cprof_report_opts ro;
+    struct cprof_diag diag = {0};
+
+    report_opts(&ro, NULL);
+    ro.warn = NULL;
+    if (cprof_report_run(ctx, CPROF_REPORT_LABELS, &ro, stdout, &diag))
+        fail("%s", diag.msg[0] ? diag.msg : "reading profile labels");
+}
+
+/* pprof's interactive mode on p; the exit status. */
+static int shell(struct cprof_profile *p)
+{
+    const char **types = calloc(p->nsample_types + 1, sizeof(*types));
+    struct cprof_shell_host h = {
+        .ctx = p,
+        .formats = flag_table,
+        .nformats = NKINDS,
+        .options = flag_table + NKINDS,
+        .noptions = NOPTIONS,
+        .sample_types = types,
+        .nsample_types = p->nsample_types,
+        .report = shell_report,
+        .greet = shell_greet,
+    };
+    int rc;
+
+    if (!types)
+        return fail("out of memory");
+    for (uint32_t i = 0; i < p->nsample_types; i++)
+        types[i] = cprof_profile_str(p, p->sample_types[i].type);
+    opts.compact_labels = true; /* pprof's shell shows short headers */
+    rc = cprof_shell_run(&h);
+    free(types);
+    return rc ? fail("%s", cprof_strerror(rc)) : 0;
+}
+
 /* Loads, combines, symbolizes and reports; the exit status. */
 static int run(char **paths, size_t n, const char *binary, const struct format *f,
                const char *symbol)
@@ -826,8 +902,10 @@ static int run(char **paths, size_t n, const char *binary, const struct format *
         status = symbolize(p, binary);
     if (!status && cprof_profile_remove_uninteresting(p) < 0)
         status = fail("out of memory");
-    if (!status)
+    if (!status && f)
         status = report(p, f, symbol);
+    if (!status && !f)
+        status = shell(p);
     cprof_profile_free(p);
     return status;
 }
@@ -903,6 +981,10 @@ int cprof_cmd_report(int argc, char **argv)
         fail("invalid granularity %s (functions, filefunctions, files, lines, addresses)",
              opts.granularity);
         status = 2;
+        goto out;
+    }
+    if (nf == 0 && isatty(STDIN_FILENO)) {
+        status = run(args, (size_t)nargs, binary, NULL, NULL);
         goto out;
     }
     if (nf == 0) {

@@ -56,8 +56,8 @@ one_line 2 'conflicting options set: [files lines]' "$CPROF" -top -lines -files 
 one_line 2 '-base and -diff_base flags cannot both be specified' "$CPROF" -top -base="$cpu" -diff_base="$cpu" "$cpu"
 one_line 2 'must have base profile to normalize by' "$CPROF" -top -normalize "$cpu"
 one_line 1 'zero divisor specified' "$CPROF" -top -divide_by=0 "$cpu"
-expect 1 "$CPROF" -disasm=main "$cpu"
-grep -q '^cprof: disasm: not available yet' err && [ "$(wc -l <err)" -eq 1 ]
+# -disasm needs the binaries: the Go fixture's are not on this machine.
+one_line 1 'no matches found for regexp: main' "$CPROF" -disasm=main "$cpu"
 # Without graphviz, -svg says so.
 expect 1 env PATH=/nonexistent "$CPROF" -svg "$cpu"
 grep -q '^cprof: failed to execute dot. Is Graphviz installed?' err && [ "$(wc -l <err)" -eq 1 ]

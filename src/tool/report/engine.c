@@ -328,7 +328,8 @@ static void apply_overrides(struct rep *r)
         r->edgefraction = 0;
     }
     r->visual = r->kind == CPROF_REPORT_DOT;
-    r->obj_names = r->kind == CPROF_REPORT_LIST || r->kind == CPROF_REPORT_CALLGRIND;
+    r->obj_names = r->kind == CPROF_REPORT_LIST || r->kind == CPROF_REPORT_CALLGRIND ||
+                   r->kind == CPROF_REPORT_DISASM;
 }
 
 static int parse_int(const char *s, long *out)
@@ -1971,10 +1972,13 @@ static int dispatch(struct rep *r)
     case CPROF_REPORT_TOPPROTO:
         return cprof__rep_topproto(r);
     case CPROF_REPORT_DISASM:
-        return cprof_diag_set(r->diag, CPROF_EUSAGE,
-                              "disasm: not available yet (no disassembler in cprof)");
+        return cprof__rep_disasm(r);
     case CPROF_REPORT_FLAMEGRAPH:
         return cprof__rep_flamegraph(r);
+    case CPROF_REPORT_LABELS:
+        if (cprof__rep_profile_labels(r, r->out))
+            fputc('\n', r->out);
+        return 0;
     }
     return cprof_diag_set(r->diag, CPROF_EUSAGE, "unexpected output format");
 }

@@ -34,8 +34,9 @@ enum cprof_report_kind {
     CPROF_REPORT_COLLAPSED, /* -collapsed: folded stacks, root first */
     CPROF_REPORT_COMMENTS,  /* -comments */
     CPROF_REPORT_TOPPROTO,  /* -topproto: the top table as a gzipped profile (binary) */
-    CPROF_REPORT_DISASM,    /* -disasm=REGEX (opts.symbol); not available yet */
+    CPROF_REPORT_DISASM,    /* -disasm=REGEX (opts.symbol): needs the binaries on disk */
     CPROF_REPORT_FLAMEGRAPH, /* -flamegraph: interactive SVG flame graph */
+    CPROF_REPORT_LABELS,     /* the profile's labels only (the shell's greeting) */
 };
 
 enum cprof_report_granularity {
@@ -70,6 +71,7 @@ struct cprof_report_opts {
     const char *symbol;      /* regex for peek and list */
     const char *source_path; /* list: search path (':'-separated); NULL = cwd */
     const char *trim_path;   /* list: prefixes to trim from file names */
+    bool intel_syntax;       /* disasm: Intel syntax instead of AT&T */
     FILE *warn;              /* pprof's notes ("Focus expression matched no samples"); NULL = none */
 };
 

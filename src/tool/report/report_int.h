@@ -178,4 +178,7 @@ int cprof__rep_flamegraph(struct rep *r);
 /* list.c */
 int cprof__rep_list(struct rep *r);
 
+/* disasm.c */
+int cprof__rep_disasm(struct rep *r);
+
 #endif /* CPROF_TOOL_REPORT_REPORT_INT_H */

@@ -404,7 +404,9 @@ static int dec_top_field(struct pbdec *d, struct rd *r, uint32_t field, int wt)
     case 6:
         return rd_sub(d, r, &sub); /* strings were read first */
     case 11:
+        /* A repeated period_type replaces the earlier one, as in pprof's reader. */
         rc = rd_sub(d, r, &sub);
+        p->period_type.type = p->period_type.unit = 0;
         return rc ? rc : dec_value_type(d, sub, &p->period_type);
     case 13:
         return rd_repeated(d, r, wt, add_comment, NULL);

@@ -48,7 +48,8 @@ struct pbdec {
     struct span *loc_spans, *sample_spans;
     size_t got_vt, got_sample, got_map, got_loc, got_func, got_str, got_comment;
     bool have_time;
-    uint64_t drop_frames, keep_frames, default_sample_type; /* string indices, checked at the end */
+    /* string indices of scalars, checked at the end (the last value wins) */
+    uint64_t drop_frames, keep_frames, default_sample_type, period_type, period_unit;
     struct cprof_idmap funcs, maps, locs;
 };
 
@@ -269,22 +270,31 @@ static int pass_count(struct pbdec *d, struct rd r)
  * rule, which pprof's reader and protobuf-c follow), so string indices are
  * checked once the whole message is read.
  */
-static int dec_value_type(struct pbdec *d, struct rd r, struct cprof_value_type *vt)
+/* Reads a ValueType's two string indices, unchecked (the caller checks). */
+static int dec_value_type_raw(struct pbdec *d, struct rd r, uint64_t *type, uint64_t *unit)
 {
-    uint64_t type = vt->type, unit = vt->unit, v = 0;
     uint32_t field = 0;
+    uint64_t v = 0;
     int wt = 0, rc;
 
     while ((rc = rd_key(d, &r, &field, &wt)) == 1) {
         if (field == 1 || field == 2) {
             rc = rd_scalar(d, &r, wt, &v);
-            *(field == 1 ? &type : &unit) = v;
+            *(field == 1 ? type : unit) = v;
         } else {
             rc = rd_skip(d, &r, wt);
         }
         if (rc)
             return rc;
     }
+    return rc;
+}
+
+static int dec_value_type(struct pbdec *d, struct rd r, struct cprof_value_type *vt)
+{
+    uint64_t type = 0, unit = 0;
+    int rc = dec_value_type_raw(d, r, &type, &unit);
+
     if (!rc)
         rc = str_idx(d, type, &vt->type, "value type");
     if (!rc)
@@ -406,8 +416,8 @@ static int dec_top_field(struct pbdec *d, struct rd *r, uint32_t field, int wt)
     case 11:
         /* A repeated period_type replaces the earlier one, as in pprof's reader. */
         rc = rd_sub(d, r, &sub);
-        p->period_type.type = p->period_type.unit = 0;
-        return rc ? rc : dec_value_type(d, sub, &p->period_type);
+        d->period_type = d->period_unit = 0;
+        return rc ? rc : dec_value_type_raw(d, sub, &d->period_type, &d->period_unit);
     case 13:
         return rd_repeated(d, r, wt, add_comment, NULL);
     case 7: case 8: case 9: case 10: case 12: case 14:
@@ -800,7 +810,11 @@ static int decode_passes(struct pbdec *d, struct rd whole)
             return rc;
     if (rc)
         return rc;
-    rc = str_idx(d, d->drop_frames, &p->drop_frames, "drop_frames");
+    rc = str_idx(d, d->period_type, &p->period_type.type, "period type");
+    if (!rc)
+        rc = str_idx(d, d->period_unit, &p->period_type.unit, "period type");
+    if (!rc)
+        rc = str_idx(d, d->drop_frames, &p->drop_frames, "drop_frames");
     if (!rc)
         rc = str_idx(d, d->keep_frames, &p->keep_frames, "keep_frames");
     if (!rc)

@@ -20,7 +20,8 @@ names="$WORK/plug/libplug.so libplug.so"
 [ "$SANITIZER" = asan ] && names="$WORK/plug/libplug.so"
 for name in $names; do
     echo "== dlopen $name"
-    "$CPROF" run -cpu dl.pb.gz -hz 1000 -- ./dl_main "$name" 0.6 >out 2>err ||
+    # 300 ms idle after dlopen: the table refresh is asynchronous.
+    "$CPROF" run -cpu dl.pb.gz -hz 1000 -- ./dl_main "$name" 0.6 300 >out 2>err ||
         { cat err; fail "dl_main $name exited $?"; }
     grep -q 'dl_main ok' out || fail "dl_main did not finish"
     comments dl.pb.gz
@@ -29,8 +30,8 @@ for name in $names; do
     head -n 3 tr
     share=$(chain_share tr plug_cmp qsort plug_sort run_plugin main)
     echo "plug_cmp stacks reaching main: $share%"
-    # Samples taken before the rebuild (a few ms; ~40 ms in an ASan build)
-    # have frame pointers only, and the library has none.
-    awk -v s="$share" 'BEGIN { exit !(s >= 80) }' || fail "only $share% of plug_cmp stacks reach main"
+    # Samples taken before the rebuild would have frame pointers only, and
+    # the library has none; the idle time above lets the rebuild finish.
+    awk -v s="$share" 'BEGIN { exit !(s >= 90) }' || fail "only $share% of plug_cmp stacks reach main"
 done
 echo ok

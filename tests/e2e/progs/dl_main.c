@@ -1,14 +1,18 @@
 /*
  * Loads a library with dlopen (the name in argv[1]: a path, or a bare name
- * found along this program's RUNPATH) and spends argv[2] seconds of CPU in
- * its plug_sort, then dlcloses it.  Prints "dl_main ok" on success.
+ * found along this program's RUNPATH), idles argv[3] milliseconds (default
+ * 0: the runtime refreshes its unwind tables asynchronously, and a loaded
+ * machine can delay that), spends argv[2] seconds of CPU in its plug_sort,
+ * then dlcloses it.  Prints "dl_main ok" on success.
  */
 #include <dlfcn.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <time.h>
 
-__attribute__((noinline)) static int run_plugin(const char *name, double secs)
+__attribute__((noinline)) static int run_plugin(const char *name, double secs, long settle_ms)
 {
+    struct timespec ts = {settle_ms / 1000, (settle_ms % 1000) * 1000000L};
     void *h = dlopen(name, RTLD_NOW);
     int (*sort)(double);
     int rounds;
@@ -22,6 +26,8 @@ __attribute__((noinline)) static int run_plugin(const char *name, double secs)
         fprintf(stderr, "dl_main: %s\n", dlerror());
         return -1;
     }
+    while (settle_ms > 0 && nanosleep(&ts, &ts) != 0)
+        ;
     rounds = sort(secs);
     if (dlclose(h)) {
         fprintf(stderr, "dl_main: %s\n", dlerror());
@@ -34,7 +40,7 @@ int main(int argc, char **argv)
 {
     if (argc < 3)
         return 2;
-    if (run_plugin(argv[1], atof(argv[2])) <= 0)
+    if (run_plugin(argv[1], atof(argv[2]), argc > 3 ? atol(argv[3]) : 0) <= 0)
         return 1;
     printf("dl_main ok\n");
     return 0;

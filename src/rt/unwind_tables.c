@@ -92,34 +92,38 @@ static uint8_t rd_u8(struct rd *r)
     return v;
 }
 
-static uint64_t rd_uleb(struct rd *r)
+/* Reads LEB128 bits; *shift and *last say where it ended, for sign extension. */
+static uint64_t rd_leb(struct rd *r, unsigned *shift, uint8_t *last)
 {
     uint64_t v = 0;
-    unsigned shift = 0;
     uint8_t b;
 
+    *shift = 0;
     do {
         b = rd_u8(r);
-        if (shift < 64)
-            v |= (uint64_t)(b & 0x7f) << shift;
-        shift += 7;
+        if (*shift < 64)
+            v |= (uint64_t)(b & 0x7f) << *shift;
+        *shift += 7;
     } while ((b & 0x80) && !r->bad);
+    *last = b;
     return v;
+}
+
+static uint64_t rd_uleb(struct rd *r)
+{
+    unsigned shift;
+    uint8_t last;
+
+    return rd_leb(r, &shift, &last);
 }
 
 static int64_t rd_sleb(struct rd *r)
 {
-    uint64_t v = 0;
-    unsigned shift = 0;
-    uint8_t b;
+    unsigned shift;
+    uint8_t last;
+    uint64_t v = rd_leb(r, &shift, &last);
 
-    do {
-        b = rd_u8(r);
-        if (shift < 64)
-            v |= (uint64_t)(b & 0x7f) << shift;
-        shift += 7;
-    } while ((b & 0x80) && !r->bad);
-    if (shift < 64 && (b & 0x40))
+    if (shift < 64 && (last & 0x40))
         v |= ~(uint64_t)0 << shift;
     return (int64_t)v;
 }

@@ -166,27 +166,13 @@ int cprof__rep_tags_add(struct rep *r, uint32_t node, const struct cprof_sample 
     for (uint32_t k = 0; k < s->nlabels && !err; k++) {
         const struct cprof_label *l = &s->labels[k];
         char buf[64];
-        const char *unit = "bytes";
+        const char *unit;
 
         if (l->str || !(l->num || l->num_unit) || r->key_hidden[l->key] ||
             strcmp(cprof__rep_str(r, l->key), "bytes"))
             continue;
-        if (!r->bytes_unit) {
-            r->bytes_unit = "bytes";
-            for (size_t si = 0; si < r->p->nsamples; si++) {
-                const struct cprof_sample *x = &r->p->samples[si];
-                bool found = false;
-
-                for (uint32_t q = 0; q < x->nlabels && !found; q++)
-                    if (!x->labels[q].str && x->labels[q].num_unit &&
-                        !strcmp(cprof__rep_str(r, x->labels[q].key), "bytes")) {
-                        r->bytes_unit = cprof__rep_str(r, x->labels[q].num_unit);
-                        found = true;
-                    }
-                if (found)
-                    break;
-            }
-        }
+        if (!r->bytes_unit) /* looked up once: it scans every sample */
+            r->bytes_unit = cprof__rep_num_label_unit(r, "bytes");
         unit = r->bytes_unit;
         cprof__rep_scaled_label(buf, sizeof(buf), l->num, unit, "minimum");
         if (cprof__rep_intern(&r->strs, buf, strlen(buf), &id))

@@ -908,7 +908,7 @@ static int tagfilter_compile(struct rep *r, struct tagfilter *tf, const char *na
 }
 
 /* The unit pprof's NumLabelUnits gives a numeric label key. */
-static const char *num_label_unit(const struct rep *r, const char *key)
+const char *cprof__rep_num_label_unit(const struct rep *r, const char *key)
 {
     for (size_t i = 0; i < r->p->nsamples; i++) {
         const struct cprof_sample *s = &r->p->samples[i];
@@ -938,7 +938,7 @@ static bool tagfilter_match(struct rep *r, const struct tagfilter *tf,
 
             if (!is_num_label(&s->labels[k]) || (tf->key[0] && strcmp(key, tf->key) != 0))
                 continue;
-            v = cprof__rep_scale(s->labels[k].num, num_label_unit(r, key), tf->unit, &u);
+            v = cprof__rep_scale(s->labels[k].num, cprof__rep_num_label_unit(r, key), tf->unit, &u);
             if (strcmp(u, tf->unit) != 0)
                 continue;
             if ((tf->op == 0 && v == tf->lo) || (tf->op == 1 && v >= tf->lo) ||

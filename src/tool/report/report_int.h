@@ -143,6 +143,13 @@ int cprof__rep_build(struct rep *r, bool all_kept);
 int cprof__rep_trimmed_graph(struct rep *r, uint32_t *orig_count, uint32_t *dropped_nodes,
                              uint32_t *dropped_edges);
 void cprof__rep_select_unit(struct rep *r);
+
+/*
+ * The unit of a numeric label key, as pprof's NumLabelUnits gives it: the
+ * first num_unit the profile sets for the key, else "bytes" for the keys
+ * pprof knows to be sizes, else the key itself.
+ */
+const char *cprof__rep_num_label_unit(const struct rep *r, const char *key);
 void cprof__rep_choose_unit(struct rep *r, int64_t minv);
 char *cprof__rep_fmt(const struct rep *r, char *buf, size_t n, int64_t v);
 int64_t cprof__rep_flat(const struct rep_node *n);

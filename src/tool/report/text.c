@@ -330,19 +330,8 @@ static int trace_labels(struct rep *r, const struct cprof_sample *s, bool numeri
                 continue;
             done[j] = true;
             if (num) {
-                const char *unit = NULL;
+                const char *unit = cprof__rep_num_label_unit(r, key);
 
-                for (size_t si = 0; si < r->p->nsamples && !unit; si++)
-                    for (uint32_t q = 0; q < r->p->samples[si].nlabels; q++) {
-                        const struct cprof_label *x = &r->p->samples[si].labels[q];
-
-                        if (!x->str && x->num_unit && !strcmp(cprof__rep_str(r, x->key), key)) {
-                            unit = cprof__rep_str(r, x->num_unit);
-                            break;
-                        }
-                    }
-                if (!unit)
-                    unit = (!strcmp(key, "alignment") || !strcmp(key, "request")) ? "bytes" : key;
                 fprintf(m, "%s%s", first ? "" : " ",
                         cprof__rep_scaled_label(v, sizeof(v), o->num, unit, "auto"));
             } else {
@@ -511,19 +500,8 @@ int cprof__rep_tags(struct rep *r)
             if (r->key_hidden[l->key] || (!num && !l->str))
                 continue;
             if (num) {
-                const char *unit = NULL;
+                const char *unit = cprof__rep_num_label_unit(r, key);
 
-                for (size_t si = 0; si < r->p->nsamples && !unit; si++)
-                    for (uint32_t q = 0; q < r->p->samples[si].nlabels; q++) {
-                        const struct cprof_label *x = &r->p->samples[si].labels[q];
-
-                        if (!x->str && x->num_unit && !strcmp(cprof__rep_str(r, x->key), key)) {
-                            unit = cprof__rep_str(r, x->num_unit);
-                            break;
-                        }
-                    }
-                if (!unit)
-                    unit = (!strcmp(key, "alignment") || !strcmp(key, "request")) ? "bytes" : key;
                 val = cprof__rep_scaled_label(vb, sizeof(vb), l->num, unit, r->out_unit);
             } else {
                 val = cprof__rep_str(r, l->str);

@@ -53,8 +53,18 @@ int cprof_profile_encode(const struct cprof_profile *p, bool gzip, struct cprof_
  */
 int cprof_profile_check(const struct cprof_profile *p, struct cprof_diag *diag);
 
-/* gzip helpers (zlib).  gunzip bounds its output by max bytes. */
+/*
+ * gzip: one member, the same bytes for the same input and level.  level is
+ * ISA-L's, 0 (fastest, largest) to 3; CPROF_GZIP_LEVEL is what profiles
+ * are written with.  cprof_gzip_parallel compresses pieces of at least
+ * 4 MiB on up to nthreads threads (the output depends on the number of
+ * pieces).  gunzip bounds its output by max bytes and reads any number of
+ * members.  0, -ENOMEM, -EINVAL (level), CPROF_ETOOBIG.
+ */
+#define CPROF_GZIP_LEVEL 2
 int cprof_gzip(const uint8_t *in, size_t len, int level, struct cprof_buf *out);
+int cprof_gzip_parallel(const uint8_t *in, size_t len, int level, int nthreads,
+                        struct cprof_buf *out);
 int cprof_gunzip(const uint8_t *in, size_t len, size_t max, struct cprof_buf *out,
                  struct cprof_diag *diag);
 

@@ -248,9 +248,12 @@ static int add_fake_mapping(struct cprof_profile *p)
 
 /*
  * Loads paths[0..n) and merges them into *out (pprof's chunkedGrab and
- * combineProfiles).  Prints the error and returns 1 on failure.
+ * combineProfiles).  A single profile is merged too (that compacts it, as
+ * pprof does) unless compact is false: -proto of one profile re-encodes
+ * it as read, which pprof reads as the same profile.  Prints the error and
+ * returns 1 on failure.
  */
-static int load_group(char *const *paths, size_t n, struct cprof_profile **out)
+static int load_group(char *const *paths, size_t n, bool compact, struct cprof_profile **out)
 {
     struct cprof_profile **profs;
     struct cprof_diag diag = {0};
@@ -267,7 +270,10 @@ static int load_group(char *const *paths, size_t n, struct cprof_profile **out)
         if (!status && add_fake_mapping(profs[i]) < 0)
             status = fail("out of memory");
     }
-    if (!status) {
+    if (!status && n == 1 && !compact) {
+        *out = profs[0];
+        profs[0] = NULL;
+    } else if (!status) {
         rc = cprof_profile_merge(profs, n, out, &diag);
         if (rc)
             status = fail("merging profiles: %s", diag.msg[0] ? diag.msg : cprof_strerror(rc));
@@ -620,6 +626,22 @@ static void drop_stackless_samples(struct cprof_profile *p)
     p->sample_indexed = 0;
 }
 
+/* -proto's bytes: the message, gzipped on every processor this machine has. */
+static int encode_gzip(const struct cprof_profile *p, struct cprof_buf *out)
+{
+    struct cprof_buf msg;
+    long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
+    int rc;
+
+    cprof_buf_init(&msg, 0);
+    rc = cprof_profile_encode(p, false, &msg);
+    if (!rc)
+        rc = cprof_gzip_parallel(msg.data, msg.len, CPROF_GZIP_LEVEL,
+                                 ncpu < 1 ? 1 : ncpu > 8 ? 8 : (int)ncpu, out);
+    cprof_buf_release(&msg);
+    return rc;
+}
+
 /* Writes the report f of p, with the options of the command line. */
 static int report(struct cprof_profile *p, const struct format *f, const char *symbol)
 {
@@ -634,7 +656,7 @@ static int report(struct cprof_profile *p, const struct format *f, const char *s
     cprof_buf_init(&out, 0);
     if (f->out == OUT_RAW || f->out == OUT_PROTO) {
         drop_stackless_samples(p);
-        rc = f->out == OUT_PROTO ? cprof_profile_encode(p, true, &out) : cprof_raw_format(p, &out);
+        rc = f->out == OUT_PROTO ? encode_gzip(p, &out) : cprof_raw_format(p, &out);
         if (rc)
             rc = fail("%s%s", f->out == OUT_PROTO ? "encoding profile: " : "formatting report: ",
                       cprof_strerror(rc));
@@ -891,9 +913,9 @@ static int run(char **paths, size_t n, const char *binary, const struct format *
     char *base = (char *)(*opts.diff_base ? opts.diff_base : opts.base);
     int status;
 
-    status = load_group(paths, n, &p);
+    status = load_group(paths, n, !(f && f->out == OUT_PROTO && !*base), &p);
     if (!status && *base) {
-        status = load_group(&base, 1, &pbase);
+        status = load_group(&base, 1, true, &pbase);
         if (!status)
             status = combine_base(&p, pbase, *opts.diff_base != 0);
     }

@@ -3,6 +3,9 @@
  * of malformed input with a reason.
  */
 #include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <libdeflate.h>
 
 #include "base/buf.h"
 #include "base/err.h"
@@ -333,6 +336,56 @@ CPROF_TEST(codec_gzip_roundtrip_large)
     cprof_buf_release(&in);
     cprof_buf_release(&gz);
     cprof_buf_release(&out);
+}
+
+/*
+ * Pieces compressed on several threads form ONE gzip member (readers such
+ * as pako take only the first), for every level.
+ */
+CPROF_TEST(codec_gzip_parallel_one_member)
+{
+    struct libdeflate_decompressor *dec = libdeflate_alloc_decompressor();
+    size_t n = (size_t)10 << 20, in_used = 0, got = 0;
+    uint8_t *in = malloc(n), *back = malloc(n);
+    uint64_t x = 88172645463325252ull;
+
+    CPROF_ASSERT(dec && in && back);
+    for (size_t i = 0; i < n; i++) { /* compressible but not trivially */
+        x ^= x << 13, x ^= x >> 7, x ^= x << 17;
+        in[i] = (uint8_t)('a' + (x % 16 < 12 ? i / 64 % 8 : x % 26));
+    }
+    for (int level = 0; level <= 3; level++) {
+        for (int threads = 1; threads <= 4; threads += 3) {
+            struct cprof_buf gz;
+
+            cprof_buf_init(&gz, 0);
+            CPROF_ASSERT_EQ(cprof_gzip_parallel(in, n, level, threads, &gz), 0);
+            CPROF_ASSERT(level == 0 || gz.len < n / 2);
+            CPROF_ASSERT_EQ(libdeflate_gzip_decompress_ex(dec, gz.data, gz.len, back, n, &in_used,
+                                                          &got),
+                            LIBDEFLATE_SUCCESS);
+            CPROF_ASSERT_EQ(in_used, gz.len); /* the whole file is one member */
+            CPROF_ASSERT_EQ(got, n);
+            CPROF_ASSERT(memcmp(in, back, n) == 0);
+            cprof_buf_release(&gz);
+        }
+    }
+    {
+        struct cprof_buf gz;
+
+        cprof_buf_init(&gz, 0);
+        CPROF_ASSERT_EQ(cprof_gzip_parallel(in, n, 4, 2, &gz), -EINVAL);
+        CPROF_ASSERT_EQ(gz.len, 0);
+        CPROF_ASSERT_EQ(cprof_gzip(in, 0, 2, &gz), 0); /* empty input: a valid empty member */
+        CPROF_ASSERT_EQ(libdeflate_gzip_decompress_ex(dec, gz.data, gz.len, back, n, &in_used,
+                                                      &got),
+                        LIBDEFLATE_SUCCESS);
+        CPROF_ASSERT_EQ(got, 0);
+        cprof_buf_release(&gz);
+    }
+    libdeflate_free_decompressor(dec);
+    free(in);
+    free(back);
 }
 
 /* The hand-written writer must give exactly protobuf-c's bytes. */

@@ -17,11 +17,11 @@
 #include <isa-l/crc.h>
 #include <isa-l/igzip_lib.h>
 #include <libdeflate.h>
-#include <pthread.h>
 
 #include "base/arena.h"
 #include "base/buf.h"
 #include "base/check.h"
+#include "base/par.h"
 #include "base/err.h"
 #include "model/codec_int.h"
 #include "model/profile.h"
@@ -36,6 +36,7 @@ void cprof_limits_default(struct cprof_limits *lim)
     lim->max_labels = (size_t)1 << 12;
     lim->max_lines = (size_t)1 << 12;
     lim->max_values = (size_t)1 << 10;
+    lim->max_threads = 1;
 }
 
 /* ---- gzip ---------------------------------------------------------------- */
@@ -90,21 +91,22 @@ static int deflate_piece(const uint8_t *in, size_t len, int level, bool last,
     return 0;
 }
 
-struct piece {
+struct gz_job {
     const uint8_t *in;
     size_t len;
-    int level;
-    bool last;
-    struct cprof_buf out;
-    int err;
+    int level, nparts;
+    struct cprof_buf out[CPROF_PAR_MAX];
+    int err[CPROF_PAR_MAX];
 };
 
-static void *piece_thread(void *arg)
+static void gz_part(void *ctx, int part)
 {
-    struct piece *pc = arg;
+    struct gz_job *j = ctx;
+    size_t lo, hi;
 
-    pc->err = deflate_piece(pc->in, pc->len, pc->level, pc->last, &pc->out);
-    return NULL;
+    cprof_par_range(j->len, j->nparts, part, &lo, &hi);
+    j->err[part] = deflate_piece(j->in + lo, hi - lo, j->level, part + 1 == j->nparts,
+                                 &j->out[part]);
 }
 
 static void put_le32(uint8_t *w, uint32_t v)
@@ -120,43 +122,22 @@ int cprof_gzip_parallel(const uint8_t *in, size_t len, int level, int nthreads,
 {
     /* ID1 ID2 CM=deflate FLG=0 MTIME=0 XFL=0 OS=unix: the same bytes every time. */
     static const uint8_t header[10] = {0x1f, 0x8b, 8, 0, 0, 0, 0, 0, 0, 3};
-    enum { MAX_PIECES = 8, MIN_PIECE = 4 << 20 };
-    struct piece pcs[MAX_PIECES];
-    pthread_t tid[MAX_PIECES];
-    bool started[MAX_PIECES] = {false};
-    size_t npieces, step, base = out->len;
+    struct gz_job j = {in, len, level, cprof_par_parts(len, nthreads, 4 << 20), {{0}}, {0}};
+    size_t base = out->len;
     int err = 0;
 
     if (level < 0 || level > ISAL_DEF_MAX_LEVEL)
         return -EINVAL;
-    npieces = nthreads < 1 ? 1 : nthreads > MAX_PIECES ? MAX_PIECES : (size_t)nthreads;
-    if (npieces > 1 && len / npieces < MIN_PIECE)
-        npieces = len / MIN_PIECE > 1 ? len / MIN_PIECE : 1;
-    step = len / npieces;
+    for (int i = 0; i < j.nparts; i++)
+        cprof_buf_init(&j.out[i], 0);
+    cprof_par_run(j.nparts, gz_part, &j);
     err = cprof_buf_append(out, header, sizeof(header));
-    for (size_t i = 0; i < npieces && !err; i++) {
-        pcs[i].in = in + i * step;
-        pcs[i].len = i + 1 < npieces ? step : len - i * step;
-        pcs[i].level = level;
-        pcs[i].last = i + 1 == npieces;
-        pcs[i].err = 0;
-        cprof_buf_init(&pcs[i].out, 0);
-    }
-    /* Piece 0 is compressed on this thread, the others on their own. */
-    for (size_t i = 1; i < npieces && !err; i++)
-        started[i] = pthread_create(&tid[i], NULL, piece_thread, &pcs[i]) == 0;
-    if (!err)
-        err = deflate_piece(pcs[0].in, pcs[0].len, level, pcs[0].last, out);
-    for (size_t i = 1; i < npieces; i++) {
-        if (started[i])
-            pthread_join(tid[i], NULL);
-        else if (!err)
-            piece_thread(&pcs[i]); /* no thread to be had: do it here */
+    for (int i = 0; i < j.nparts; i++) {
         if (!err)
-            err = pcs[i].err;
+            err = j.err[i];
         if (!err)
-            err = cprof_buf_append(out, pcs[i].out.data, pcs[i].out.len);
-        cprof_buf_release(&pcs[i].out);
+            err = cprof_buf_append(out, j.out[i].data, j.out[i].len);
+        cprof_buf_release(&j.out[i]);
     }
     if (!err)
         err = cprof_buf_reserve(out, 8);
@@ -296,12 +277,10 @@ int cprof__idmap_build(struct cprof_idmap *m, const uint64_t *first, size_t n, s
     return 0;
 }
 
-uint32_t cprof__idmap_get(const struct cprof_idmap *m, uint64_t id)
+uint32_t cprof__idmap_find(const struct cprof_idmap *m, uint64_t id)
 {
     size_t lo = 0, hi = m->n;
 
-    if (m->dense)
-        return id < m->dense_len && m->dense[id] ? m->dense[id] - 1 : CPROF_NONE;
     while (lo < hi) {
         size_t mid = lo + (hi - lo) / 2;
         if (m->sorted[mid].id < id)
@@ -474,6 +453,9 @@ struct enc {
     uint64_t *loc_ids;     /* loc_ids[pos] = locations[pos].id */
     uint32_t *locs_size;   /* per sample: body of the packed location_id field */
     uint32_t *sample_size; /* per sample: body of the Sample message */
+    int nparts;            /* the samples are done in this many parts */
+    size_t part_bytes[CPROF_PAR_MAX]; /* encoded bytes of each part */
+    uint8_t *samples_at;   /* where the first sample goes */
 };
 
 static size_t sample_size(struct enc *e, size_t i)
@@ -615,6 +597,35 @@ static bool has_period_type(const struct cprof_profile *p)
     return p->period_type.type || p->period_type.unit;
 }
 
+/*
+ * The samples, by far the bulk of a big profile, are sized and written in
+ * parts, on threads of their own when the caller allows (base/par.h):
+ * part k's bytes start where part k-1's end.
+ */
+static void size_samples(void *ctx, int part)
+{
+    struct enc *e = ctx;
+    size_t lo, hi, n = 0;
+
+    cprof_par_range(e->p->nsamples, e->nparts, part, &lo, &hi);
+    for (size_t i = lo; i < hi; i++)
+        n += fsize_len(sample_size(e, i));
+    e->part_bytes[part] = n;
+}
+
+static void put_samples(void *ctx, int part)
+{
+    struct enc *e = ctx;
+    uint8_t *w = e->samples_at;
+    size_t lo, hi;
+
+    for (int k = 0; k < part; k++)
+        w += e->part_bytes[k];
+    cprof_par_range(e->p->nsamples, e->nparts, part, &lo, &hi);
+    for (size_t i = lo; i < hi; i++)
+        w = put_sample(w, e, i);
+}
+
 static size_t profile_size(struct enc *e)
 {
     const struct cprof_profile *p = e->p;
@@ -622,8 +633,9 @@ static size_t profile_size(struct enc *e)
 
     for (uint32_t i = 0; i < p->nsample_types; i++)
         n += fsize_len(value_type_size(&p->sample_types[i]));
-    for (size_t i = 0; i < p->nsamples; i++)
-        n += fsize_len(sample_size(e, i));
+    cprof_par_run(e->nparts, size_samples, e);
+    for (int k = 0; k < e->nparts; k++)
+        n += e->part_bytes[k];
     for (uint32_t i = 0; i < p->nmappings; i++)
         n += fsize_len(mapping_size(&p->mappings[i]));
     for (uint32_t i = 0; i < p->nlocations; i++)
@@ -642,14 +654,16 @@ static size_t profile_size(struct enc *e)
     return n + fsize_varint(p->default_sample_type);
 }
 
-static uint8_t *put_profile(uint8_t *w, const struct enc *e)
+static uint8_t *put_profile(uint8_t *w, struct enc *e)
 {
     const struct cprof_profile *p = e->p;
 
     for (uint32_t i = 0; i < p->nsample_types; i++)
         w = put_value_type(w, 1, &p->sample_types[i]);
-    for (size_t i = 0; i < p->nsamples; i++)
-        w = put_sample(w, e, i);
+    e->samples_at = w;
+    cprof_par_run(e->nparts, put_samples, e);
+    for (int k = 0; k < e->nparts; k++)
+        w += e->part_bytes[k];
     for (uint32_t i = 0; i < p->nmappings; i++)
         w = put_mapping(w, &p->mappings[i]);
     for (uint32_t i = 0; i < p->nlocations; i++)
@@ -679,7 +693,14 @@ static uint8_t *put_profile(uint8_t *w, const struct enc *e)
 
 int cprof_profile_encode(const struct cprof_profile *p, bool gzip, struct cprof_buf *out)
 {
-    struct enc e = {p, NULL, NULL, NULL};
+    return cprof_profile_encode_threads(p, gzip, 1, out);
+}
+
+int cprof_profile_encode_threads(const struct cprof_profile *p, bool gzip, int nthreads,
+                                 struct cprof_buf *out)
+{
+    struct enc e = {p, NULL, NULL, NULL, cprof_par_parts(p->nsamples, nthreads, 20000), {0},
+                    NULL};
     struct cprof_buf raw;
     struct cprof_buf *dst = gzip ? &raw : out;
     uint8_t *end;
@@ -705,7 +726,7 @@ int cprof_profile_encode(const struct cprof_profile *p, bool gzip, struct cprof_
     }
     dst->len += n;
     if (gzip)
-        err = cprof_gzip(raw.data, raw.len, CPROF_GZIP_LEVEL, out);
+        err = cprof_gzip_parallel(raw.data, raw.len, CPROF_GZIP_LEVEL, nthreads, out);
 out_free:
     free(e.loc_ids);
     free(e.locs_size);

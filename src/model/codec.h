@@ -26,6 +26,7 @@ struct cprof_limits {
     size_t max_labels;    /* labels on one sample */
     size_t max_lines;     /* lines (inline frames) in one location */
     size_t max_values;    /* sample types */
+    int max_threads;      /* threads decoding may use (1: the caller's only; see base/par.h) */
 };
 
 /* Limits generous enough for any real profile (GiB-scale inputs). */
@@ -45,6 +46,14 @@ int cprof_profile_decode(const uint8_t *buf, size_t len, const struct cprof_limi
  * appends it to out.  0, -ENOMEM, CPROF_ETOOBIG.
  */
 int cprof_profile_encode(const struct cprof_profile *p, bool gzip, struct cprof_buf *out);
+
+/*
+ * cprof_profile_encode on up to nthreads threads (base/par.h: not for the
+ * runtime); the same bytes whatever nthreads is, gzip aside (see
+ * cprof_gzip_parallel).
+ */
+int cprof_profile_encode_threads(const struct cprof_profile *p, bool gzip, int nthreads,
+                                 struct cprof_buf *out);
 
 /*
  * Checks the invariants pprof's CheckValid enforces (ids nonzero and

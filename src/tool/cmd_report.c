@@ -30,6 +30,7 @@
 #include "base/err.h"
 #include "base/file.h"
 #include "base/htab.h"
+#include "base/par.h"
 #include "model/codec.h"
 #include "model/legacy.h"
 #include "model/merge.h"
@@ -193,6 +194,14 @@ static int fail(const char *fmt, ...)
     return 1;
 }
 
+/* Threads for big decoding, encoding and compression jobs (base/par.h). */
+static int online_cpus(void)
+{
+    long n = sysconf(_SC_NPROCESSORS_ONLN);
+
+    return n < 1 ? 1 : n > CPROF_PAR_MAX ? CPROF_PAR_MAX : (int)n;
+}
+
 /* Reads and decodes one profile; prints the error and returns 1 on failure. */
 static int load(const char *path, const struct cprof_limits *lim, struct cprof_profile **out)
 {
@@ -262,6 +271,7 @@ static int load_group(char *const *paths, size_t n, bool compact, struct cprof_p
 
     *out = NULL;
     cprof_limits_default(&lim);
+    lim.max_threads = online_cpus();
     profs = calloc(n, sizeof(*profs));
     if (!profs)
         return fail("out of memory");
@@ -629,17 +639,7 @@ static void drop_stackless_samples(struct cprof_profile *p)
 /* -proto's bytes: the message, gzipped on every processor this machine has. */
 static int encode_gzip(const struct cprof_profile *p, struct cprof_buf *out)
 {
-    struct cprof_buf msg;
-    long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
-    int rc;
-
-    cprof_buf_init(&msg, 0);
-    rc = cprof_profile_encode(p, false, &msg);
-    if (!rc)
-        rc = cprof_gzip_parallel(msg.data, msg.len, CPROF_GZIP_LEVEL,
-                                 ncpu < 1 ? 1 : ncpu > 8 ? 8 : (int)ncpu, out);
-    cprof_buf_release(&msg);
-    return rc;
+    return cprof_profile_encode_threads(p, true, online_cpus(), out);
 }
 
 /* Writes the report f of p, with the options of the command line. */

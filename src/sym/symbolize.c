@@ -59,6 +59,12 @@ struct fn_range {
     Dwarf_Die die; /* the subprogram; points into the Dwfl's data */
 };
 
+/* Code range [lo, hi) of a compilation unit, in DWARF addresses. */
+struct cu_range {
+    Dwarf_Addr lo, hi;
+    Dwarf_Die cu; /* the CU DIE; points into the Dwfl's data */
+};
+
 /* The functions of one compilation unit, sorted by lo. */
 struct cu_index {
     Dwarf_Off off;      /* the CU DIE's offset: the key */
@@ -82,6 +88,10 @@ struct sym_file {
     bool syms_built;
     struct cu_index *cus; /* malloc'd, sorted by off, built per CU on first use */
     size_t ncus, cus_cap;
+    struct cu_range *cur; /* malloc'd, sorted by lo: CUs by address, without aranges */
+    size_t ncur;
+    Dwarf_Addr cur_bias; /* dwfl address = DWARF address + cur_bias */
+    bool cur_built;      /* cur was built (lazily, on the first aranges miss) */
 };
 
 /* __cxa_demangle's signature (Itanium C++ ABI). */
@@ -164,6 +174,7 @@ static void file_release(struct sym_file *f)
     for (size_t i = 0; i < f->ncus; i++)
         free(f->cus[i].r);
     free(f->cus);
+    free(f->cur);
     free(f->path);
 }
 
@@ -493,22 +504,131 @@ static bool is_function_scope(Dwarf_Die *die)
 /* Longest chain of function scopes (real function plus inlined calls) followed. */
 #define CHAIN_MAX 256
 
+/* Orders fn_range and cu_range entries, which both start with lo. */
+static int range_cmp(const void *pa, const void *pb)
+{
+    Dwarf_Addr a = *(const Dwarf_Addr *)pa, b = *(const Dwarf_Addr *)pb;
+
+    return a < b ? -1 : a > b;
+}
+
+/*
+ * The CU index by address, for DWARF without .debug_aranges (clang's
+ * default).  libdw 0.188 finds the CU of an address through the aranges
+ * only (dwarf_addrdie, dwfl_module_addrdie, dwfl_module_getsrc; newer
+ * elfutils scans the CUs itself), so such modules would get names from
+ * the symbol table but no lines and no inline frames.  This index is
+ * built once per module, on its first aranges miss, from the CU DIEs' own
+ * ranges (DW_AT_low_pc/high_pc or DW_AT_ranges): one pass over the unit
+ * headers, never into the CUs' children.  Best effort: on ENOMEM it keeps
+ * what it has.
+ */
+static void build_cu_ranges(struct sym_file *f)
+{
+    Dwarf *dw = dwfl_module_getdwarf(f->mod, &f->cur_bias);
+    Dwarf_CU *unit = NULL;
+    Dwarf_Die cudie;
+    uint8_t type;
+    size_t cap = 0;
+
+    f->cur_built = true;
+    if (!dw)
+        return;
+    while (dwarf_get_units(dw, unit, &unit, NULL, &type, &cudie, NULL) == 0) {
+        Dwarf_Addr base, lo, hi;
+        ptrdiff_t off = 0;
+
+        if (type == DW_UT_type || type == DW_UT_split_type)
+            continue;
+        while ((off = dwarf_ranges(&cudie, off, &base, &lo, &hi)) > 0) {
+            if (hi <= lo)
+                continue;
+            if (f->ncur == cap) {
+                size_t ncap = cap ? 2 * cap : 64;
+                struct cu_range *v = realloc(f->cur, ncap * sizeof(*v));
+
+                if (!v)
+                    goto out;
+                f->cur = v;
+                cap = ncap;
+            }
+            f->cur[f->ncur++] = (struct cu_range){lo, hi, cudie};
+        }
+    }
+out:
+    qsort(f->cur, f->ncur, sizeof(*f->cur), range_cmp);
+}
+
+/*
+ * The CU holding dwfl address a, from the aranges (libdwfl) or else from
+ * the CU ranges; sets *dbias (dwfl address = DWARF address + *dbias).
+ * NULL when no CU covers a.
+ */
+static Dwarf_Die *find_cu(struct sym_file *f, Dwarf_Addr a, Dwarf_Addr *dbias)
+{
+    Dwarf_Die *cu = dwfl_module_addrdie(f->mod, a, dbias);
+    Dwarf_Addr pc;
+    size_t lo = 0, hi;
+
+    if (cu)
+        return cu;
+    if (!f->cur_built)
+        build_cu_ranges(f);
+    pc = a - f->cur_bias;
+    hi = f->ncur;
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+
+        if (f->cur[mid].lo <= pc)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    /* CU ranges do not overlap in practice; look a few entries back anyway. */
+    for (size_t k = lo; k > 0 && lo - k < 8; k--) {
+        if (pc < f->cur[k - 1].hi) {
+            *dbias = f->cur_bias;
+            return &f->cur[k - 1].cu;
+        }
+    }
+    return NULL;
+}
+
+/*
+ * The source file and line at dwfl address a (NULL, *lineno untouched,
+ * when unknown).  libdwfl's lookup goes through the aranges; without them
+ * the line table of cu (found by find_cu() when NULL) is searched.
+ */
+static const char *src_line(struct sym_file *f, Dwarf_Die *cu, Dwarf_Addr dbias, Dwarf_Addr a,
+                            int *lineno)
+{
+    Dwfl_Line *ln = dwfl_module_getsrc(f->mod, a);
+    Dwarf_Line *dl;
+
+    if (ln)
+        return dwfl_lineinfo(ln, NULL, lineno, NULL, NULL, NULL);
+    if (!cu)
+        cu = find_cu(f, a, &dbias);
+    if (!cu || !(dl = dwarf_getsrc_die(cu, a - dbias)))
+        return NULL;
+    if (dwarf_lineno(dl, lineno) != 0)
+        *lineno = 0;
+    return dwarf_linesrc(dl, NULL, NULL);
+}
+
 /*
  * Frames from a chain of function DIEs, innermost first, the last being
  * the real function.  When max is short, the innermost max - 1 and the real
  * function are kept.  Returns how many were written.
  */
 static size_t emit_frames(struct cprof_symbolizer *s, struct sym_file *f, Dwarf_Addr a,
-                          Dwarf_Die *cu, Dwarf_Die *chain, size_t nchain,
+                          Dwarf_Die *cu, Dwarf_Addr dbias, Dwarf_Die *chain, size_t nchain,
                           struct cprof_sym_frame *frames, size_t max)
 {
-    const char *file = NULL;
     int lineno = 0;
-    Dwfl_Line *ln = dwfl_module_getsrc(f->mod, a);
+    const char *file = src_line(f, cu, dbias, a, &lineno);
     size_t n = nchain < max ? nchain : max;
 
-    if (ln)
-        file = dwfl_lineinfo(ln, NULL, &lineno, NULL, NULL, NULL);
     for (size_t k = 0; k < n; k++) {
         struct cprof_sym_frame *fr = &frames[k];
         size_t c = (k == n - 1) ? nchain - 1 : k; /* the real function stays last */
@@ -612,13 +732,6 @@ static int index_scope(struct cu_index *ci, Dwarf_Die *parent, size_t *cap, int 
         }
     } while (!err && dwarf_siblingof(&child, &child) == 0);
     return err;
-}
-
-static int range_cmp(const void *pa, const void *pb)
-{
-    const struct fn_range *a = pa, *b = pb;
-
-    return a->lo < b->lo ? -1 : a->lo > b->lo;
 }
 
 /*
@@ -736,8 +849,8 @@ static size_t chain_from_function(Dwarf_Die *fn, Dwarf_Addr pc, Dwarf_Die *chain
 static size_t dwarf_frames(struct cprof_symbolizer *s, struct sym_file *f, Dwarf_Addr a,
                            struct cprof_sym_frame *frames, size_t max)
 {
-    Dwarf_Addr dbias;
-    Dwarf_Die *cu = dwfl_module_addrdie(f->mod, a, &dbias);
+    Dwarf_Addr dbias = 0;
+    Dwarf_Die *cu = find_cu(f, a, &dbias);
     Dwarf_Die chain[CHAIN_MAX], fn;
     struct cu_index *ci;
     size_t n = 0;
@@ -749,7 +862,7 @@ static size_t dwarf_frames(struct cprof_symbolizer *s, struct sym_file *f, Dwarf
         n = chain_from_function(&fn, a - dbias, chain);
     else
         n = chain_by_scopes(cu, a - dbias, chain);
-    return n ? emit_frames(s, f, a, cu, chain, n, frames, max) : 0;
+    return n ? emit_frames(s, f, a, cu, dbias, chain, n, frames, max) : 0;
 }
 
 /* Ranks a symbol: global, weak, then local; fewer leading underscores first. */
@@ -846,7 +959,6 @@ static size_t symtab_frame(struct cprof_symbolizer *s, struct sym_file *f, Dwarf
     GElf_Off off;
     GElf_Sym sym;
     const char *name;
-    Dwfl_Line *ln;
     int lineno = 0;
     const char *file = NULL;
 
@@ -858,9 +970,7 @@ static size_t symtab_frame(struct cprof_symbolizer *s, struct sym_file *f, Dwarf
         name = dwfl_module_addrinfo(f->mod, a, &off, &sym, NULL, NULL, NULL);
     if (!name || !set_names(s, fr, name, NULL))
         return 0;
-    ln = dwfl_module_getsrc(f->mod, a);
-    if (ln)
-        file = dwfl_lineinfo(ln, NULL, &lineno, NULL, NULL, NULL);
+    file = src_line(f, NULL, 0, a, &lineno);
     fr->file = file ? file : "";
     fr->line = lineno;
     fr->start_line = 0;

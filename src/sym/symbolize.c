@@ -23,11 +23,13 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <dwarf.h>
 #include <elfutils/libdw.h>
 #include <elfutils/libdwfl.h>
 #include <gelf.h>
+#include <libdeflate.h>
 
 #include "base/arena.h"
 #include "base/err.h"
@@ -92,6 +94,11 @@ struct sym_file {
     size_t ncur;
     Dwarf_Addr cur_bias; /* dwfl address = DWARF address + cur_bias */
     bool cur_built;      /* cur was built (lazily, on the first aranges miss) */
+    Dwfl_Module *dmod;   /* where DWARF is read: mod or ddwfl's module; NULL until set up */
+    Dwarf_Addr dmod_bias; /* dmod address = ELF vaddr + dmod_bias */
+    Dwfl *ddwfl;          /* the separate debug file opened on its own, or NULL */
+    void **zbufs;         /* malloc'd: inflated section data, freed after the Dwfls */
+    size_t nzbufs;
 };
 
 /* __cxa_demangle's signature (Itanium C++ ABI). */
@@ -167,8 +174,13 @@ struct cprof_symbolizer *cprof_symbolizer_new(unsigned flags)
 
 static void file_release(struct sym_file *f)
 {
+    if (f->ddwfl)
+        dwfl_end(f->ddwfl);
     if (f->dwfl)
         dwfl_end(f->dwfl);
+    for (size_t i = 0; i < f->nzbufs; i++)
+        free(f->zbufs[i]);
+    free(f->zbufs);
     free(f->segs);
     free(f->syms);
     for (size_t i = 0; i < f->ncus; i++)
@@ -285,6 +297,212 @@ static int open_file(struct cprof_symbolizer *s, struct sym_file *f)
     snprintf(dbg, sizeof(dbg), "%s/%.2s/%s.debug", DEBUG_BUILD_ID_DIR, f->build_id,
              f->build_id + 2);
     return open_elf(s, f, dbg, f->build_id);
+}
+
+/* ---- DWARF sections, inflated ahead of libdw -------------------------------- */
+
+/*
+ * Debug sections the symbolizer never reads (locations, macros, name
+ * indexes): hidden from libdw, which would otherwise inflate them too.
+ */
+static bool unused_debug_section(const char *name)
+{
+    static const char *const unused[] = {
+        ".debug_loc",      ".debug_loclists",     ".debug_macro",
+        ".debug_macinfo",  ".debug_pubnames",     ".debug_pubtypes",
+        ".debug_gnu_pubnames", ".debug_gnu_pubtypes",
+    };
+
+    for (size_t i = 0; i < sizeof(unused) / sizeof(unused[0]); i++)
+        if (strcmp(name, unused[i]) == 0)
+            return true;
+    return false;
+}
+
+/* Has elf DWARF of its own (a .debug_info with contents)? */
+static bool has_debug_info(Elf *elf)
+{
+    Elf_Scn *scn = NULL;
+    size_t shstrndx;
+
+    if (!elf || elf_getshdrstrndx(elf, &shstrndx) != 0)
+        return false;
+    while ((scn = elf_nextscn(elf, scn))) {
+        GElf_Shdr sh;
+        const char *name;
+
+        if (!gelf_getshdr(scn, &sh) || sh.sh_type == SHT_NOBITS || sh.sh_size == 0)
+            continue;
+        name = elf_strptr(elf, shstrndx, sh.sh_name);
+        if (name && strcmp(name, ".debug_info") == 0)
+            return true;
+    }
+    return false;
+}
+
+/*
+ * Prepares the DWARF sections of elf before libdw opens them.  libdw 0.188
+ * inflates every compressed debug section (SHF_COMPRESSED, zlib) with zlib
+ * as it opens a file, loclists included: for libc's separate debug file
+ * (libc6-dbg) that is 10 MB and ~80 ms, for the few libc addresses of a
+ * profile.  Here the sections libdw will use are inflated with libdeflate
+ * (already linked for the profile codec; ~3x zlib's speed) and installed as
+ * the sections' data, uncompressed, and the unused ones are turned into
+ * SHT_NOBITS, which libdw skips.  Only libelf's in-memory copy of the
+ * section headers changes, never the file.  Any failure leaves a section
+ * as it was, for libdw to handle as before.
+ */
+static void prepare_dwarf_sections(struct sym_file *f, Elf *elf)
+{
+    struct libdeflate_decompressor *d = NULL;
+    size_t chsz = gelf_fsize(elf, ELF_T_CHDR, 1, EV_CURRENT);
+    Elf_Scn *scn = NULL;
+    size_t shstrndx;
+
+    if (chsz == 0 || elf_getshdrstrndx(elf, &shstrndx) != 0)
+        return;
+    while ((scn = elf_nextscn(elf, scn))) {
+        GElf_Shdr sh;
+        GElf_Chdr ch;
+        Elf_Data *data;
+        const char *name;
+        void *buf, **v;
+        size_t got;
+
+        if (!gelf_getshdr(scn, &sh) || sh.sh_type == SHT_NOBITS || (sh.sh_flags & SHF_ALLOC))
+            continue;
+        name = elf_strptr(elf, shstrndx, sh.sh_name);
+        if (!name || strncmp(name, ".debug_", 7) != 0)
+            continue;
+        if (unused_debug_section(name)) {
+            sh.sh_type = SHT_NOBITS;
+            gelf_update_shdr(scn, &sh);
+            continue;
+        }
+        if (!(sh.sh_flags & SHF_COMPRESSED) || !gelf_getchdr(scn, &ch) ||
+            ch.ch_type != ELFCOMPRESS_ZLIB || ch.ch_size == 0 || ch.ch_size > (1ull << 32))
+            continue;
+        data = elf_getdata(scn, NULL);
+        if (!data || !data->d_buf || data->d_size <= chsz)
+            continue;
+        if (!d && !(d = libdeflate_alloc_decompressor()))
+            break;
+        v = realloc(f->zbufs, (f->nzbufs + 1) * sizeof(*v));
+        if (!v)
+            break;
+        f->zbufs = v;
+        buf = malloc(ch.ch_size);
+        if (!buf)
+            break;
+        if (libdeflate_zlib_decompress(d, (const char *)data->d_buf + chsz, data->d_size - chsz,
+                                       buf, ch.ch_size, &got) != LIBDEFLATE_SUCCESS ||
+            got != ch.ch_size) {
+            free(buf);
+            continue;
+        }
+        f->zbufs[f->nzbufs++] = buf;
+        data->d_buf = buf;
+        data->d_size = ch.ch_size;
+        data->d_off = 0;
+        data->d_type = ELF_T_BYTE;
+        data->d_align = ch.ch_addralign ? ch.ch_addralign : 1;
+        sh.sh_flags &= ~(GElf_Xword)SHF_COMPRESSED;
+        sh.sh_size = ch.ch_size;
+        sh.sh_addralign = data->d_align;
+        gelf_update_shdr(scn, &sh);
+    }
+    libdeflate_free_decompressor(d);
+}
+
+/* The first PT_LOAD's p_vaddr of elf; false when it has none. */
+static bool first_load_vaddr(Elf *elf, uint64_t *vaddr)
+{
+    size_t n;
+
+    if (elf_getphdrnum(elf, &n) != 0)
+        return false;
+    for (size_t i = 0; i < n; i++) {
+        GElf_Phdr ph;
+
+        if (gelf_getphdr(elf, (int)i, &ph) && ph.p_type == PT_LOAD) {
+            *vaddr = ph.p_vaddr;
+            return true;
+        }
+    }
+    return false;
+}
+
+/*
+ * Opens the separate debug file of f's module (by build id, where
+ * distributions install them) as the module of a Dwfl of its own, so that
+ * its sections can be prepared before libdw reads them.  libdwfl would open
+ * the same file, but inside dwfl_module_getdwarf(), too late for that.
+ * Only for a file laid out as the module (same first PT_LOAD address).
+ */
+static void open_debug_file(struct cprof_symbolizer *s, struct sym_file *f, Elf *elf)
+{
+    char path[sizeof(DEBUG_BUILD_ID_DIR) + 2 * CPROF_BUILD_ID_MAX + 16];
+    char id[2 * CPROF_BUILD_ID_MAX + 1], have[2 * CPROF_BUILD_ID_MAX + 1];
+    const unsigned char *bits;
+    GElf_Addr note_vaddr, bias;
+    uint64_t v1, v2;
+    Dwfl_Module *dm;
+    Elf *delf;
+    int n = dwfl_module_build_id(f->mod, &bits, &note_vaddr);
+
+    if (n < 2 || n > CPROF_BUILD_ID_MAX || !first_load_vaddr(elf, &v1))
+        return;
+    hex_encode(bits, (size_t)n, id);
+    snprintf(path, sizeof(path), "%s/%.2s/%s.debug", DEBUG_BUILD_ID_DIR, id, id + 2);
+    if (access(path, R_OK) != 0)
+        return;
+    f->ddwfl = dwfl_begin(&s->callbacks);
+    if (!f->ddwfl)
+        return;
+    dwfl_report_begin(f->ddwfl);
+    dm = dwfl_report_elf(f->ddwfl, path, path, -1, 0, false);
+    dwfl_report_end(f->ddwfl, NULL, NULL);
+    if (!dm || (n = dwfl_module_build_id(dm, &bits, &note_vaddr)) <= 0 ||
+        n > CPROF_BUILD_ID_MAX)
+        goto fail;
+    hex_encode(bits, (size_t)n, have);
+    delf = dwfl_module_getelf(dm, &bias);
+    if (strcmp(have, id) != 0 || !delf || !first_load_vaddr(delf, &v2) || v1 != v2 ||
+        !has_debug_info(delf))
+        goto fail;
+    prepare_dwarf_sections(f, delf);
+    f->dmod = dm;
+    f->dmod_bias = bias;
+    return;
+fail:
+    dwfl_end(f->ddwfl);
+    f->ddwfl = NULL;
+}
+
+/*
+ * The module whose DWARF f uses, set up on first use: f's own module when
+ * its ELF has DWARF (sections prepared) or when no separate debug file is
+ * found by build id (libdwfl then searches as it always did), else the
+ * separate debug file opened by open_debug_file().  dmod addresses are
+ * ELF vaddrs + f->dmod_bias.
+ */
+static Dwfl_Module *dwarf_module(struct cprof_symbolizer *s, struct sym_file *f)
+{
+    GElf_Addr bias;
+    Elf *elf;
+
+    if (f->dmod)
+        return f->dmod;
+    f->dmod = f->mod;
+    f->dmod_bias = f->bias;
+    elf = dwfl_module_getelf(f->mod, &bias);
+    if (!elf)
+        return f->dmod;
+    if (has_debug_info(elf))
+        prepare_dwarf_sections(f, elf);
+    else
+        open_debug_file(s, f, elf);
+    return f->dmod;
 }
 
 /*
@@ -556,7 +774,7 @@ static Dwarf_Off *aranges_cus(Dwarf *dw, size_t *n)
  */
 static void build_cu_ranges(struct sym_file *f)
 {
-    Dwarf *dw = dwfl_module_getdwarf(f->mod, &f->cur_bias);
+    Dwarf *dw = dwfl_module_getdwarf(f->dmod, &f->cur_bias);
     Dwarf_CU *unit = NULL;
     Dwarf_Die cudie;
     Dwarf_Off *covered = NULL;
@@ -599,13 +817,13 @@ out:
 }
 
 /*
- * The CU holding dwfl address a, from the aranges (libdwfl) or else from
- * the CU ranges; sets *dbias (dwfl address = DWARF address + *dbias).
+ * The CU holding address a of f->dmod, from the aranges (libdwfl) or else
+ * from the CU ranges; sets *dbias (a = DWARF address + *dbias).
  * NULL when no CU covers a.
  */
 static Dwarf_Die *find_cu(struct sym_file *f, Dwarf_Addr a, Dwarf_Addr *dbias)
 {
-    Dwarf_Die *cu = dwfl_module_addrdie(f->mod, a, dbias);
+    Dwarf_Die *cu = dwfl_module_addrdie(f->dmod, a, dbias);
     Dwarf_Addr pc;
     size_t lo = 0, hi;
 
@@ -634,14 +852,14 @@ static Dwarf_Die *find_cu(struct sym_file *f, Dwarf_Addr a, Dwarf_Addr *dbias)
 }
 
 /*
- * The source file and line at dwfl address a (NULL, *lineno untouched,
- * when unknown).  libdwfl's lookup goes through the aranges; without them
+ * The source file and line at address a of f->dmod (NULL, *lineno
+ * untouched, when unknown).  libdwfl's lookup goes through the aranges; without them
  * the line table of cu (found by find_cu() when NULL) is searched.
  */
 static const char *src_line(struct sym_file *f, Dwarf_Die *cu, Dwarf_Addr dbias, Dwarf_Addr a,
                             int *lineno)
 {
-    Dwfl_Line *ln = dwfl_module_getsrc(f->mod, a);
+    Dwfl_Line *ln = dwfl_module_getsrc(f->dmod, a);
     Dwarf_Line *dl;
 
     if (ln)
@@ -882,19 +1100,22 @@ static size_t chain_from_function(Dwarf_Die *fn, Dwarf_Addr pc, Dwarf_Die *chain
 }
 
 /*
- * Frames from DWARF at dwfl address a.  Returns how many were written
+ * Frames from DWARF at dwfl address a (of f->mod).  Returns how many were written
  * (0: no DWARF function covers a).
  */
 static size_t dwarf_frames(struct cprof_symbolizer *s, struct sym_file *f, Dwarf_Addr a,
                            struct cprof_sym_frame *frames, size_t max)
 {
     Dwarf_Addr dbias = 0;
-    Dwarf_Die *cu = find_cu(f, a, &dbias);
-    Dwarf_Die chain[CHAIN_MAX], fn;
+    Dwarf_Die chain[CHAIN_MAX], fn, *cu;
     struct cu_index *ci;
     size_t n = 0;
 
-    if (!cu || max == 0)
+    if (max == 0 || !dwarf_module(s, f))
+        return 0;
+    a = a - f->bias + f->dmod_bias; /* from here on a dmod address */
+    cu = find_cu(f, a, &dbias);
+    if (!cu)
         return 0;
     ci = get_cu_index(f, cu);
     if (ci && find_function(ci, a - dbias, &fn))
@@ -1009,7 +1230,8 @@ static size_t symtab_frame(struct cprof_symbolizer *s, struct sym_file *f, Dwarf
         name = dwfl_module_addrinfo(f->mod, a, &off, &sym, NULL, NULL, NULL);
     if (!name || !set_names(s, fr, name, NULL))
         return 0;
-    file = src_line(f, NULL, 0, a, &lineno);
+    if (dwarf_module(s, f))
+        file = src_line(f, NULL, 0, a - f->bias + f->dmod_bias, &lineno);
     fr->file = file ? file : "";
     fr->line = lineno;
     fr->start_line = 0;

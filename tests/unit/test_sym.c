@@ -315,6 +315,38 @@ CPROF_TEST(sym_libc_dynamic_symbol)
     cprof_symbolizer_free(s);
 }
 
+/*
+ * libc's lines come from its separate debug file when one is installed
+ * (libc6-dbg: compressed sections, inflated ahead of libdw, in a module of
+ * its own).
+ */
+CPROF_TEST(sym_libc_lines_from_debug_file)
+{
+    struct cprof_symbolizer *s = cprof_symbolizer_new(CPROF_SYM_NO_DEBUGINFOD);
+    void *fn = libc_qsort();
+    struct cprof_maps maps;
+    struct cprof_sym_mapping m;
+    struct cprof_sym_frame fr[8];
+    char dbg[300];
+    size_t n;
+
+    self_mapping(&maps, (uint64_t)(uintptr_t)fn, &m);
+    snprintf(dbg, sizeof(dbg), "/usr/lib/debug/.build-id/%.2s/%s.debug", m.build_id,
+             m.build_id + 2);
+    if (strlen(m.build_id) < 4 || access(dbg, R_OK) != 0) {
+        printf("# skip: no debug file for libc (libc6-dbg)\n");
+    } else {
+        CPROF_ASSERT_EQ(cprof_symbolizer_lookup(s, &m, (uint64_t)(uintptr_t)fn + 1, fr, 8, &n), 0);
+        CPROF_ASSERT(n >= 1);
+        CPROF_ASSERT_STR(fr[n - 1].name, "qsort");
+        CPROF_ASSERT(ends_with(fr[0].file, ".c"));
+        CPROF_ASSERT(fr[0].line > 0);
+        CPROF_ASSERT(fr[n - 1].start_line > 0);
+    }
+    cprof_maps_release(&maps);
+    cprof_symbolizer_free(s);
+}
+
 CPROF_TEST(sym_unknown_and_missing)
 {
     struct cprof_symbolizer *s = cprof_symbolizer_new(CPROF_SYM_NO_DEBUGINFOD);
@@ -831,6 +863,14 @@ CPROF_TEST(sym_no_aranges)
     }
     CPROF_ASSERT(dump_outer(dir, "gcc_ar", with, sizeof(with)) > 0);
     CPROF_ASSERT(dump_outer(dir, "gcc_noar", without, sizeof(without)) > 0);
+    CPROF_ASSERT_STR(without, with);
+    /* Compressed debug sections (inflated by the symbolizer ahead of libdw). */
+    snprintf(cmd, sizeof(cmd),
+             "cd '%s' && objcopy --compress-debug-sections=zlib-gabi gcc_noar gcc_z && "
+             "readelf -SW gcc_z | grep -q 'debug_info .* C '",
+             dir);
+    CPROF_ASSERT_EQ(system(cmd), 0);
+    CPROF_ASSERT(dump_outer(dir, "gcc_z", without, sizeof(without)) > 0);
     CPROF_ASSERT_STR(without, with);
     snprintf(cmd, sizeof(cmd),
              "cd '%s' && clang -no-pie -O2 -g -gdwarf-aranges -o clang_ar t.c 2>/dev/null && "

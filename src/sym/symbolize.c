@@ -14,6 +14,14 @@
  * dwarf_getscopes() gives the same chains but walks the whole CU on every
  * call (~130 us per address in libc against ~6 us); it remains the
  * fallback when the index has no function for an address.
+ *
+ * Two gaps of libdw 0.188 are filled here.  It finds the CU of an address
+ * through .debug_aranges only, which clang does not emit by default: on a
+ * miss, CUs are found by their own ranges (an index built once per
+ * module).  And it inflates every compressed debug section with zlib as it
+ * opens a file (libc6-dbg's libc: 10 MB, ~80 ms at a profiled program's
+ * exit): the sections used are inflated beforehand with libdeflate, the
+ * unused ones hidden.
  */
 #include "sym/symbolize.h"
 

@@ -20,7 +20,9 @@ pkgs_ref="libprotobuf-c-dev protobuf-c-compiler"
 # it the same font everywhere.  curl drives the /debug/pprof endpoint tests.
 # graphviz (dot) renders -svg, -png and -pdf; the tests render with it.
 # tmux drives the interactive shell's test (a real terminal).
-pkgs_test="$pkgs_build $pkgs_ref golang-go libxml2-utils python3 chromium fonts-dejavu-core curl graphviz tmux"
+# libc6-dbg: libc's separate (compressed) debug file, so the symbolizer's
+# separate-debug-file path (lines and inline frames in libc) is tested.
+pkgs_test="$pkgs_build $pkgs_ref golang-go libxml2-utils python3 chromium fonts-dejavu-core curl graphviz tmux libc6-dbg"
 pkgs_fuzz="$pkgs_build $pkgs_ref clang libclang-rt-14-dev"
 # time: GNU /usr/bin/time, for peak RSS.
 # libgoogle-perftools-dev: gperftools' libprofiler.so, the anchor of bench/cpu.sh.

@@ -101,7 +101,7 @@ static const struct cprof_flag flag_table[] = {
 #define NKINDS 19
     {"addresses", B, &opts.addresses, "Aggregate at the address level"},
     {"base", S, &opts.base, "Source of base profile for profile subtraction"},
-    {"call_tree", B, &opts.call_tree, "Create a context-sensitive call tree (accepted, ignored)"},
+    {"call_tree", B, &opts.call_tree, "Create a context-sensitive call tree (dot, svg, png, pdf, callgrind)"},
     {"compact_labels", B, &opts.compact_labels, "Show minimal headers"},
     {"cum", B, &opts.cum, "Sort entries based on cumulative weight"},
     {"diff_base", S, &opts.diff_base, "Source of base profile for comparison"},
@@ -578,6 +578,7 @@ static void report_opts(struct cprof_report_opts *r, const char *symbol)
     r->relative_percentages = opts.relative_percentages;
     r->drop_negative = opts.drop_negative;
     r->compact_labels = opts.compact_labels;
+    r->call_tree = opts.call_tree;
     r->focus = opts.focus;
     r->ignore = opts.ignore;
     r->hide = opts.hide;

@@ -66,6 +66,7 @@ struct cprof_report_opts {
     bool relative_percentages; /* percentages of the focused subset */
     bool drop_negative;        /* hide nodes with negative values */
     bool compact_labels;       /* shorter headers (no File/Type/Time/Duration) */
+    bool call_tree;            /* dot, callgrind: a context-sensitive call tree, not a graph */
     const char *focus, *ignore, *hide, *show, *show_from, *prune_from;
     const char *tagfocus, *tagignore, *tagshow, *taghide;
     const char *symbol;      /* regex for peek and list */

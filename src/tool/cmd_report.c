@@ -56,6 +56,7 @@ struct cprof_cli_opts {
     const char *output, *sample_index, *unit, *source_path, *trim_path, *symbolize;
     const char *focus, *ignore, *hide, *show, *show_from, *prune_from;
     const char *tagfocus, *tagignore, *tagshow, *taghide, *granularity;
+    const char *tagroot, *tagleaf; /* pseudo frames from label values */
     bool mean, trim, call_tree, relative_percentages, compact_labels, intel_syntax, normalize,
         drop_negative, noinlines;
     bool cum, flat;                                       /* the sort group */
@@ -140,13 +141,17 @@ static const struct cprof_flag flag_table[] = {
     {"taghide", S, &opts.taghide, "Skip tags matching this regexp"},
     {"tagignore", S, &opts.tagignore,
      "Discard samples with tags in range or matched by regexp"},
+    {"tagleaf", S, &opts.tagleaf,
+     "Adds pseudo stack frames for labels key/value pairs at the callstack leaf"},
+    {"tagroot", S, &opts.tagroot,
+     "Adds pseudo stack frames for labels key/value pairs at the callstack root"},
     {"tagshow", S, &opts.tagshow, "Only consider tags matching this regexp"},
     {"timeout", CPROF_FLAG_INT, &opts.timeout, "Timeout in seconds for fetching a profile"},
     {"trim", B, &opts.trim, "Honor nodefraction/edgefraction/nodecount defaults"},
     {"trim_path", S, &opts.trim_path, "Path to trim from source paths before search"},
     {"unit", S, &opts.unit, "Measurement units to display"},
     {"version", B, &opts.version, "Print the version and exit"},
-#define NOPTIONS 42
+#define NOPTIONS 44
     {"alloc_objects", B, &opts.alloc_objects, "Same as -sample_index=alloc_objects"},
     {"alloc_space", B, &opts.alloc_space, "Same as -sample_index=alloc_space"},
     {"contentions", B, &opts.contentions, "Same as -sample_index=contentions"},
@@ -621,8 +626,29 @@ static void drop_stackless_samples(struct cprof_profile *p)
     p->sample_indexed = 0;
 }
 
-/* Writes the report f of p, with the options of the command line. */
+static int report_profile(struct cprof_profile *p, const struct format *f, const char *symbol);
+
+/*
+ * Writes the report f of p, with the options of the command line; with
+ * -tagroot or -tagleaf, of a copy of p with the label frames (pprof adds
+ * them to its copy of the profile for every report).
+ */
 static int report(struct cprof_profile *p, const struct format *f, const char *symbol)
+{
+    struct cprof_diag diag = {0};
+    struct cprof_profile *q;
+    int rc;
+
+    if (!(opts.tagroot && *opts.tagroot) && !(opts.tagleaf && *opts.tagleaf))
+        return report_profile(p, f, symbol);
+    if (cprof_report_label_frames(p, opts.tagroot, opts.tagleaf, opts.unit, &q, stderr, &diag))
+        return fail("%s", diag.msg[0] ? diag.msg : "adding label frames");
+    rc = report_profile(q, f, symbol);
+    cprof_profile_free(q);
+    return rc;
+}
+
+static int report_profile(struct cprof_profile *p, const struct format *f, const char *symbol)
 {
     struct cprof_report_opts ro;
     struct cprof_diag diag = {0};

@@ -102,7 +102,8 @@ static const struct cprof_flag flag_table[] = {
 #define NKINDS 19
     {"addresses", B, &opts.addresses, "Aggregate at the address level"},
     {"base", S, &opts.base, "Source of base profile for profile subtraction"},
-    {"call_tree", B, &opts.call_tree, "Create a context-sensitive call tree (dot, svg, png, pdf, callgrind)"},
+    {"call_tree", B, &opts.call_tree,
+     "Create a context-sensitive call tree (dot, svg, png, pdf, callgrind)"},
     {"compact_labels", B, &opts.compact_labels, "Show minimal headers"},
     {"cum", B, &opts.cum, "Sort entries based on cumulative weight"},
     {"diff_base", S, &opts.diff_base, "Source of base profile for comparison"},

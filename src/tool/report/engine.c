@@ -328,7 +328,8 @@ static void apply_overrides(struct rep *r)
         r->edgefraction = 0;
     }
     r->visual = r->kind == CPROF_REPORT_DOT;
-    r->call_tree = o->call_tree && (r->kind == CPROF_REPORT_DOT || r->kind == CPROF_REPORT_CALLGRIND);
+    r->call_tree =
+        o->call_tree && (r->kind == CPROF_REPORT_DOT || r->kind == CPROF_REPORT_CALLGRIND);
     r->obj_names = r->kind == CPROF_REPORT_LIST || r->kind == CPROF_REPORT_CALLGRIND ||
                    r->kind == CPROF_REPORT_DISASM;
 }

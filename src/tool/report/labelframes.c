@@ -51,7 +51,8 @@ static int label_values(const struct cprof_profile *p, const struct cprof_sample
         if (any)
             err = cprof_buf_append(out, ",", 1);
         if (!err)
-            err = cprof_buf_append(out, cprof_profile_str(p, l->str), strlen(cprof_profile_str(p, l->str)));
+            err = cprof_buf_append(out, cprof_profile_str(p, l->str),
+                                   strlen(cprof_profile_str(p, l->str)));
         any = true;
     }
     for (uint32_t k = 0; k < s->nlabels; k++) {

@@ -42,7 +42,7 @@ struct rep_node {
     bool in_graph;    /* selected by the current build */
     uint32_t in0, nin, out0, nout; /* adjacency ranges in rep.adj_in / adj_out */
     uint32_t tags0, ntags;         /* label tags (dot): first in rep.tags (chained), count */
-    uint32_t tparent, tbase; /* call tree nodes: parent tree node (REP_NONE for a root), base node */
+    uint32_t tparent, tbase; /* call tree: parent tree node (REP_NONE: a root), graph node */
 };
 
 struct rep_edge {

@@ -160,8 +160,8 @@ static int add_label_frames(struct cprof_profile *p, char **rkeys, uint32_t nr, 
 }
 
 int cprof_report_label_frames(const struct cprof_profile *p, const char *tagroot,
-                              const char *tagleaf, const char *unit,
-                              struct cprof_profile **out, FILE *warn, struct cprof_diag *diag)
+                              const char *tagleaf, const char *unit, struct cprof_profile **out,
+                              FILE *warn, struct cprof_diag *diag)
 {
     char *rlist = strdup(tagroot ? tagroot : ""), *llist = strdup(tagleaf ? tagleaf : "");
     char **rkeys = NULL, **lkeys = NULL;

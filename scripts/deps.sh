@@ -9,7 +9,7 @@
 set -eu
 
 # libedit (the report shell's line editing) and capstone (-disasm) are the tool's only.
-pkgs_build="gcc make pkg-config libc6-dev libdeflate-dev libdw-dev libelf-dev libmicrohttpd-dev libedit-dev libcapstone-dev"
+pkgs_build="gcc make pkg-config libc6-dev libdeflate-dev libisal-dev libdw-dev libelf-dev libmicrohttpd-dev libedit-dev libcapstone-dev"
 # protobuf-c is the reference codec the tests and the fuzz target compare with.
 pkgs_ref="libprotobuf-c-dev protobuf-c-compiler"
 # golang-go gives `go tool pprof`, the reference the tests compare against.

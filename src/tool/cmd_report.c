@@ -30,6 +30,7 @@
 #include "base/err.h"
 #include "base/file.h"
 #include "base/htab.h"
+#include "base/par.h"
 #include "model/codec.h"
 #include "model/legacy.h"
 #include "model/merge.h"
@@ -199,6 +200,14 @@ static int fail(const char *fmt, ...)
     return 1;
 }
 
+/* Threads for big decoding, encoding and compression jobs (base/par.h). */
+static int online_cpus(void)
+{
+    long n = sysconf(_SC_NPROCESSORS_ONLN);
+
+    return n < 1 ? 1 : n > CPROF_PAR_MAX ? CPROF_PAR_MAX : (int)n;
+}
+
 /* Reads and decodes one profile; prints the error and returns 1 on failure. */
 static int load(const char *path, const struct cprof_limits *lim, struct cprof_profile **out)
 {
@@ -254,9 +263,12 @@ static int add_fake_mapping(struct cprof_profile *p)
 
 /*
  * Loads paths[0..n) and merges them into *out (pprof's chunkedGrab and
- * combineProfiles).  Prints the error and returns 1 on failure.
+ * combineProfiles).  A single profile is merged too (that compacts it, as
+ * pprof does) unless compact is false: -proto of one profile re-encodes
+ * it as read, which pprof reads as the same profile.  Prints the error and
+ * returns 1 on failure.
  */
-static int load_group(char *const *paths, size_t n, struct cprof_profile **out)
+static int load_group(char *const *paths, size_t n, bool compact, struct cprof_profile **out)
 {
     struct cprof_profile **profs;
     struct cprof_diag diag = {0};
@@ -265,6 +277,7 @@ static int load_group(char *const *paths, size_t n, struct cprof_profile **out)
 
     *out = NULL;
     cprof_limits_default(&lim);
+    lim.max_threads = online_cpus();
     profs = calloc(n, sizeof(*profs));
     if (!profs)
         return fail("out of memory");
@@ -273,7 +286,10 @@ static int load_group(char *const *paths, size_t n, struct cprof_profile **out)
         if (!status && add_fake_mapping(profs[i]) < 0)
             status = fail("out of memory");
     }
-    if (!status) {
+    if (!status && n == 1 && !compact) {
+        *out = profs[0];
+        profs[0] = NULL;
+    } else if (!status) {
         rc = cprof_profile_merge(profs, n, out, &diag);
         if (rc)
             status = fail("merging profiles: %s", diag.msg[0] ? diag.msg : cprof_strerror(rc));
@@ -627,6 +643,12 @@ static void drop_stackless_samples(struct cprof_profile *p)
     p->sample_indexed = 0;
 }
 
+/* -proto's bytes: the message, gzipped on every processor this machine has. */
+static int encode_gzip(const struct cprof_profile *p, struct cprof_buf *out)
+{
+    return cprof_profile_encode_threads(p, true, online_cpus(), out);
+}
+
 static int report_profile(struct cprof_profile *p, const struct format *f, const char *symbol);
 
 /*
@@ -662,7 +684,7 @@ static int report_profile(struct cprof_profile *p, const struct format *f, const
     cprof_buf_init(&out, 0);
     if (f->out == OUT_RAW || f->out == OUT_PROTO) {
         drop_stackless_samples(p);
-        rc = f->out == OUT_PROTO ? cprof_profile_encode(p, true, &out) : cprof_raw_format(p, &out);
+        rc = f->out == OUT_PROTO ? encode_gzip(p, &out) : cprof_raw_format(p, &out);
         if (rc)
             rc = fail("%s%s", f->out == OUT_PROTO ? "encoding profile: " : "formatting report: ",
                       cprof_strerror(rc));
@@ -919,9 +941,9 @@ static int run(char **paths, size_t n, const char *binary, const struct format *
     char *base = (char *)(*opts.diff_base ? opts.diff_base : opts.base);
     int status;
 
-    status = load_group(paths, n, &p);
+    status = load_group(paths, n, !(f && f->out == OUT_PROTO && !*base), &p);
     if (!status && *base) {
-        status = load_group(&base, 1, &pbase);
+        status = load_group(&base, 1, true, &pbase);
         if (!status)
             status = combine_base(&p, pbase, *opts.diff_base != 0);
     }

@@ -57,6 +57,7 @@ struct cprof_cli_opts {
     const char *output, *sample_index, *unit, *source_path, *trim_path, *symbolize;
     const char *focus, *ignore, *hide, *show, *show_from, *prune_from;
     const char *tagfocus, *tagignore, *tagshow, *taghide, *granularity;
+    const char *tagroot, *tagleaf; /* pseudo frames from label values */
     bool mean, trim, call_tree, relative_percentages, compact_labels, intel_syntax, normalize,
         drop_negative, noinlines;
     bool cum, flat;                                       /* the sort group */
@@ -102,7 +103,8 @@ static const struct cprof_flag flag_table[] = {
 #define NKINDS 19
     {"addresses", B, &opts.addresses, "Aggregate at the address level"},
     {"base", S, &opts.base, "Source of base profile for profile subtraction"},
-    {"call_tree", B, &opts.call_tree, "Create a context-sensitive call tree (accepted, ignored)"},
+    {"call_tree", B, &opts.call_tree,
+     "Create a context-sensitive call tree (dot, svg, png, pdf, callgrind)"},
     {"compact_labels", B, &opts.compact_labels, "Show minimal headers"},
     {"cum", B, &opts.cum, "Sort entries based on cumulative weight"},
     {"diff_base", S, &opts.diff_base, "Source of base profile for comparison"},
@@ -141,13 +143,17 @@ static const struct cprof_flag flag_table[] = {
     {"taghide", S, &opts.taghide, "Skip tags matching this regexp"},
     {"tagignore", S, &opts.tagignore,
      "Discard samples with tags in range or matched by regexp"},
+    {"tagleaf", S, &opts.tagleaf,
+     "Adds pseudo stack frames for labels key/value pairs at the callstack leaf"},
+    {"tagroot", S, &opts.tagroot,
+     "Adds pseudo stack frames for labels key/value pairs at the callstack root"},
     {"tagshow", S, &opts.tagshow, "Only consider tags matching this regexp"},
     {"timeout", CPROF_FLAG_INT, &opts.timeout, "Timeout in seconds for fetching a profile"},
     {"trim", B, &opts.trim, "Honor nodefraction/edgefraction/nodecount defaults"},
     {"trim_path", S, &opts.trim_path, "Path to trim from source paths before search"},
     {"unit", S, &opts.unit, "Measurement units to display"},
     {"version", B, &opts.version, "Print the version and exit"},
-#define NOPTIONS 42
+#define NOPTIONS 44
     {"alloc_objects", B, &opts.alloc_objects, "Same as -sample_index=alloc_objects"},
     {"alloc_space", B, &opts.alloc_space, "Same as -sample_index=alloc_space"},
     {"contentions", B, &opts.contentions, "Same as -sample_index=contentions"},
@@ -594,6 +600,7 @@ static void report_opts(struct cprof_report_opts *r, const char *symbol)
     r->relative_percentages = opts.relative_percentages;
     r->drop_negative = opts.drop_negative;
     r->compact_labels = opts.compact_labels;
+    r->call_tree = opts.call_tree;
     r->focus = opts.focus;
     r->ignore = opts.ignore;
     r->hide = opts.hide;
@@ -642,8 +649,29 @@ static int encode_gzip(const struct cprof_profile *p, struct cprof_buf *out)
     return cprof_profile_encode_threads(p, true, online_cpus(), out);
 }
 
-/* Writes the report f of p, with the options of the command line. */
+static int report_profile(struct cprof_profile *p, const struct format *f, const char *symbol);
+
+/*
+ * Writes the report f of p, with the options of the command line; with
+ * -tagroot or -tagleaf, of a copy of p with the label frames (pprof adds
+ * them to its copy of the profile for every report).
+ */
 static int report(struct cprof_profile *p, const struct format *f, const char *symbol)
+{
+    struct cprof_diag diag = {0};
+    struct cprof_profile *q;
+    int rc;
+
+    if (!(opts.tagroot && *opts.tagroot) && !(opts.tagleaf && *opts.tagleaf))
+        return report_profile(p, f, symbol);
+    if (cprof_report_label_frames(p, opts.tagroot, opts.tagleaf, opts.unit, &q, stderr, &diag))
+        return fail("%s", diag.msg[0] ? diag.msg : "adding label frames");
+    rc = report_profile(q, f, symbol);
+    cprof_profile_free(q);
+    return rc;
+}
+
+static int report_profile(struct cprof_profile *p, const struct format *f, const char *symbol)
 {
     struct cprof_report_opts ro;
     struct cprof_diag diag = {0};

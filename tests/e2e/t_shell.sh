@@ -63,12 +63,10 @@ grep -q '^unrecognized command: "frobnicate"$' cprof.out || fail "no unrecognize
 # Compact labels: no File:/Type: header inside the reports.
 awk '/^\(pprof\) top 3$/ { on = 1 } on' cprof.out | grep -q '^Type:' && fail "top shows full labels"
 
-# The same session in go tool pprof: identical transcript, but for the
-# options pprof has and cprof does not (tagroot, tagleaf).
+# The same session in go tool pprof: an identical transcript.
 if command -v go >/dev/null 2>&1; then
     drive gopprof "go tool pprof '$FIX/heap.pb.gz'"
-    grep -v -e '^  tagroot ' -e '^  tagleaf ' gopprof.out >gopprof.cmp
-    diff -u gopprof.cmp cprof.out || fail "cprof's shell differs from go tool pprof's"
+    diff -u gopprof.out cprof.out || fail "cprof's shell differs from go tool pprof's"
 fi
 
 # list in the shell: the ROUTINE header of the matched function.

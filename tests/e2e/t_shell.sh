@@ -3,6 +3,7 @@
 # tmux, `top 3`, `nodecount=2` then `top`, a sample type shortcut, `o`,
 # `list`, errors and `quit` give go tool pprof's shell output (compact
 # labels); the same keys go to `go tool pprof` and the transcripts agree.
+# The lines typed land in $HOME/.cprof_history.
 set -eu
 fail() {
     echo "FAIL: $*"
@@ -46,8 +47,12 @@ drive() {
     tmux -S "$SOCK" kill-session -t "$name"
 }
 
-drive cprof "'$CPROF' '$FIX/heap.pb.gz'"
+drive cprof "HOME='$WORK' '$CPROF' '$FIX/heap.pb.gz'"
 cat cprof.out
+# The lines typed are kept for the next session.
+grep -qx 'nodecount=2' "$WORK/.cprof_history" || fail "no history in \$HOME/.cprof_history"
+# (libedit's file writes a space as \040)
+grep -Eqx 'top( |\\040)3' "$WORK/.cprof_history" || fail "history lacks 'top 3'"
 grep -q '^Entering interactive mode (type "help" for commands, "o" for options)$' cprof.out ||
     fail "no greeting"
 grep -q '^SHELL-EXITED 0$' cprof.out || fail "quit did not exit 0"

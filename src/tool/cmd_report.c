@@ -31,6 +31,7 @@
 #include "base/file.h"
 #include "base/htab.h"
 #include "model/codec.h"
+#include "model/filter.h"
 #include "model/legacy.h"
 #include "model/merge.h"
 #include "model/profile.h"
@@ -598,26 +599,103 @@ static void report_opts(struct cprof_report_opts *r, const char *symbol)
 }
 
 /*
- * pprof's applyFocus with no filter set still drops the samples that have
- * no location (a sample is kept only when one of its locations is
- * "focused"); -raw and -proto show that.  Such samples reference nothing,
- * so the tables stay as they are.
- * TODO(cli): -raw and -proto ignore -focus and the other filters.
+ * pprof's reportOptions checks, for the formats that bypass the report
+ * engine: the sample type must exist and the divisor must not be zero.
+ * Prints the error and returns 1 when a check fails.
  */
-static void drop_stackless_samples(struct cprof_profile *p)
+static int check_report_options(const struct cprof_profile *p)
 {
-    size_t kept = 0;
+    const char *si = opts.sample_index;
+    char *end;
+    long idx;
 
-    for (size_t i = 0; i < p->nsamples; i++)
-        if (p->samples[i].nlocs > 0)
-            p->samples[kept++] = p->samples[i];
-    if (kept == p->nsamples)
-        return;
-    p->nsamples = kept;
-    /* Positions moved: the builder's sample index must be rebuilt if used again. */
-    cprof_htab_release(&p->sample_idx);
-    cprof_htab_init(&p->sample_idx);
-    p->sample_indexed = 0;
+    if (p->nsample_types == 0)
+        return fail("profile has no samples");
+    if (si && *si) {
+        errno = 0;
+        idx = strtol(si, &end, 10);
+        if (!*end && !errno && (*si == '-' || *si == '+' || (*si >= '0' && *si <= '9'))) {
+            if (idx < 0 || idx >= (long)p->nsample_types)
+                return fail("sample_index %s is outside the range [0..%u]", si,
+                            p->nsample_types - 1);
+        } else if (cprof_profile_sample_index(p, si) == CPROF_NONE &&
+                   (strncmp(si, "inuse_", 6) != 0 ||
+                    cprof_profile_sample_index(p, si + 6) == CPROF_NONE)) {
+            fputs("cprof: sample_index \"", stderr);
+            fputs(si, stderr);
+            fputs("\" must be one of: [", stderr);
+            for (uint32_t i = 0; i < p->nsample_types; i++)
+                fprintf(stderr, "%s%s", i ? " " : "", cprof_profile_str(p, p->sample_types[i].type));
+            fputs("]\n", stderr);
+            return 1;
+        }
+    }
+    if (opts.divide_by == 0)
+        return fail("zero divisor specified");
+    return 0;
+}
+
+/*
+ * pprof's applyFocus on the profile itself, as -raw and -proto show it
+ * (model/filter.h): the filters' notes go to stderr as pprof prints them.
+ * Even with no filter set, samples without a location are dropped.
+ * Prints the error and returns 1 on failure.
+ */
+static int filter_profile(struct cprof_profile *p)
+{
+    struct cprof_filter_opts fo = {
+        .focus = opts.focus,
+        .ignore = opts.ignore,
+        .hide = opts.hide,
+        .show = opts.show,
+        .show_from = opts.show_from,
+        .prune_from = opts.prune_from,
+        .tagfocus = opts.tagfocus,
+        .tagignore = opts.tagignore,
+        .tagshow = opts.tagshow,
+        .taghide = opts.taghide,
+    };
+    struct cprof_filter_notes notes = {0};
+    struct cprof_diag diag = {0};
+    int rc;
+
+    rc = cprof_profile_filter(p, &fo, &notes, &diag);
+    if (notes.ranges & CPROF_FILTER_TAGFOCUS)
+        fprintf(stderr, "tagfocus:Interpreted '%s' as range, not regexp\n",
+                strchr(opts.tagfocus, '=') ? strchr(opts.tagfocus, '=') + 1 : opts.tagfocus);
+    if (notes.ranges & CPROF_FILTER_TAGIGNORE)
+        fprintf(stderr, "tagignore:Interpreted '%s' as range, not regexp\n",
+                strchr(opts.tagignore, '=') ? strchr(opts.tagignore, '=') + 1 : opts.tagignore);
+    for (unsigned i = 0; i < CPROF_FILTER_NBITS; i++)
+        if (notes.unmatched & (1u << i))
+            fprintf(stderr, "%s expression matched no samples\n", cprof_filter_name(1u << i));
+    if (rc)
+        return fail("%s", diag.msg[0] ? diag.msg : cprof_strerror(rc));
+    return 0;
+}
+
+/* -raw and -proto: pprof's generateRawReport writes the filtered profile itself. */
+static int report_profile(struct cprof_profile *p, const struct format *f)
+{
+    struct cprof_buf out;
+    int rc;
+
+    /* pprof filters first only with -relative_percentages (then reportOptions). */
+    if (opts.relative_percentages)
+        rc = filter_profile(p) || check_report_options(p);
+    else
+        rc = check_report_options(p) || filter_profile(p);
+    if (rc)
+        return 1;
+    cprof_buf_init(&out, 0);
+    rc = f->out == OUT_PROTO ? cprof_profile_encode(p, true, &out) : cprof_raw_format(p, &out);
+    if (rc)
+        rc = fail("%s%s", f->out == OUT_PROTO ? "encoding profile: " : "formatting report: ",
+                  cprof_strerror(rc));
+    else
+        rc = emit(out.data, out.len, f->binary ? "profile" : NULL);
+    cprof_buf_release(&out);
+    return rc;
 }
 
 /* Writes the report f of p, with the options of the command line. */
@@ -631,18 +709,9 @@ static int report(struct cprof_profile *p, const struct format *f, const char *s
     FILE *m;
     int rc;
 
+    if (f->out == OUT_RAW || f->out == OUT_PROTO)
+        return report_profile(p, f);
     cprof_buf_init(&out, 0);
-    if (f->out == OUT_RAW || f->out == OUT_PROTO) {
-        drop_stackless_samples(p);
-        rc = f->out == OUT_PROTO ? cprof_profile_encode(p, true, &out) : cprof_raw_format(p, &out);
-        if (rc)
-            rc = fail("%s%s", f->out == OUT_PROTO ? "encoding profile: " : "formatting report: ",
-                      cprof_strerror(rc));
-        else
-            rc = emit(out.data, out.len, f->binary ? "profile" : NULL);
-        cprof_buf_release(&out);
-        return rc;
-    }
     report_opts(&ro, symbol);
     /* Text to the terminal or a pipe goes straight out; everything else is staged. */
     if (f->out == OUT_REPORT && !f->binary && !(opts.output && strcmp(opts.output, "-") != 0)) {

@@ -330,6 +330,26 @@ static bool is_elf(const char *path)
 }
 
 /*
+ * pprof's newMapping: a main (first) mapping that locations use, that is
+ * not symbolized yet (or force) and has no file name cannot be
+ * symbolized, which pprof says.
+ */
+static void note_unnamed_main(const struct cprof_profile *p, bool force)
+{
+    const struct cprof_mapping *m = &p->mappings[0];
+    bool used = false;
+
+    if (p->nmappings == 0 || *cprof_profile_str(p, m->filename))
+        return;
+    if (!force && (m->has_functions || m->has_filenames || m->has_line_numbers))
+        return;
+    for (uint32_t i = 0; i < p->nlocations && !used; i++)
+        used = p->locations[i].mapping == 0;
+    if (used)
+        fprintf(stderr, "Main binary filename not available.\n");
+}
+
+/*
  * -symbolize: none leaves the profile alone (unsymbolized frames show as
  * pprof shows them: address and [binary]); local (and pprof's default)
  * symbolizes the mappings without functions from their files on this
@@ -355,6 +375,7 @@ static int symbolize(struct cprof_profile *p, const char *binary)
         if (rc)
             return fail("%s", cprof_strerror(rc));
     }
+    note_unnamed_main(p, flags & CPROF_SYM_FORCE);
     s = cprof_symbolizer_new(flags);
     if (!s)
         return fail("out of memory");

@@ -268,6 +268,9 @@ static int load_group(char *const *paths, size_t n, struct cprof_profile **out)
         if (!status && add_fake_mapping(profs[i]) < 0)
             status = fail("out of memory");
     }
+    /* pprof's combineProfiles: measurement.ScaleProfiles, then Merge. */
+    if (!status && cprof_profile_scale_units(profs, n) < 0)
+        status = fail("out of memory");
     if (!status) {
         rc = cprof_profile_merge(profs, n, out, &diag);
         if (rc)
@@ -307,6 +310,9 @@ static int combine_base(struct cprof_profile **p, struct cprof_profile *pbase, b
     free(neg);
     both[0] = *p;
     both[1] = pbase;
+    rc = cprof_profile_scale_units(both, 2);
+    if (rc)
+        return fail("%s", cprof_strerror(rc));
     rc = cprof_profile_merge(both, 2, &merged, &diag);
     if (rc)
         return fail("%s", diag.msg[0] ? diag.msg : cprof_strerror(rc));

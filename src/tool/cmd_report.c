@@ -36,6 +36,7 @@
 #include "model/merge.h"
 #include "model/profile.h"
 #include "sym/symbolize.h"
+#include "tool/binaries.h"
 #include "tool/fetch.h"
 #include "tool/flags.h"
 #include "tool/prune.h"
@@ -223,35 +224,13 @@ static int load(const char *path, const struct cprof_limits *lim, struct cprof_p
 }
 
 /*
- * pprof's locateBinaries gives a profile without mappings (some Go
- * runtime profiles) one zero mapping, id 1, that every location uses.
+ * Loads paths[0..n), finds their binaries (binary: the one named on the
+ * command line, or NULL) and merges them into *out (pprof's chunkedGrab,
+ * grabProfile and combineProfiles).  Prints the error and returns 1 on
+ * failure.
  */
-static int add_fake_mapping(struct cprof_profile *p)
-{
-    int rc;
-
-    if (p->nmappings > 0)
-        return 0;
-    rc = cprof__grow32((void **)&p->mappings, &p->mappings_cap, 1, sizeof(*p->mappings));
-    if (rc)
-        return rc;
-    memset(&p->mappings[0], 0, sizeof(p->mappings[0]));
-    p->mappings[0].id = 1;
-    p->nmappings = 1;
-    for (uint32_t i = 0; i < p->nlocations; i++)
-        p->locations[i].mapping = 0;
-    /* Locations changed: the builder's location index is stale. */
-    cprof_htab_release(&p->loc_idx);
-    cprof_htab_init(&p->loc_idx);
-    p->loc_indexed = 0;
-    return 0;
-}
-
-/*
- * Loads paths[0..n) and merges them into *out (pprof's chunkedGrab and
- * combineProfiles).  Prints the error and returns 1 on failure.
- */
-static int load_group(char *const *paths, size_t n, struct cprof_profile **out)
+static int load_group(char *const *paths, size_t n, const char *binary,
+                      struct cprof_profile **out)
 {
     struct cprof_profile **profs;
     struct cprof_diag diag = {0};
@@ -265,7 +244,7 @@ static int load_group(char *const *paths, size_t n, struct cprof_profile **out)
         return fail("out of memory");
     for (size_t i = 0; i < n && !status; i++) {
         status = load(paths[i], &lim, &profs[i]);
-        if (!status && add_fake_mapping(profs[i]) < 0)
+        if (!status && cprof_locate_binaries(profs[i], binary, stderr) < 0)
             status = fail("out of memory");
     }
     /* pprof's combineProfiles: measurement.ScaleProfiles, then Merge. */
@@ -336,63 +315,27 @@ static bool is_elf(const char *path)
 }
 
 /*
- * pprof's newMapping: a main (first) mapping that locations use, that is
- * not symbolized yet (or force) and has no file name cannot be
- * symbolized, which pprof says.
- */
-static void note_unnamed_main(const struct cprof_profile *p, bool force)
-{
-    const struct cprof_mapping *m = &p->mappings[0];
-    bool used = false;
-
-    if (p->nmappings == 0 || *cprof_profile_str(p, m->filename))
-        return;
-    if (!force && (m->has_functions || m->has_filenames || m->has_line_numbers))
-        return;
-    for (uint32_t i = 0; i < p->nlocations && !used; i++)
-        used = p->locations[i].mapping == 0;
-    if (used)
-        fprintf(stderr, "Main binary filename not available.\n");
-}
-
-/*
  * -symbolize: none leaves the profile alone (unsymbolized frames show as
  * pprof shows them: address and [binary]); local (and pprof's default)
  * symbolizes the mappings without functions from their files on this
- * machine, build id checked; force redoes every mapping.  A binary named
- * on the command line stands for the main (first) mapping's file.
+ * machine, build id checked; force redoes every mapping.  The files were
+ * found (and a binary named on the command line applied) when each
+ * profile was read (tool/binaries.h); pprof's notes about the mappings
+ * that could not be symbolized go to stderr.
  */
-static int symbolize(struct cprof_profile *p, const char *binary)
+static int symbolize(struct cprof_profile *p)
 {
     const char *mode = opts.symbolize ? opts.symbolize : "";
-    struct cprof_symbolizer *s;
-    struct cprof_sym_stats st = {0};
-    unsigned flags = CPROF_SYM_LOAD_DEMANGLER;
     int rc;
 
     if (strcmp(mode, "none") == 0)
         return 0;
-    if (strcmp(mode, "force") == 0)
-        flags |= CPROF_SYM_FORCE;
-    else if (*mode && strcmp(mode, "local") != 0 && strcmp(mode, "fastlocal") != 0)
+    if (*mode && strcmp(mode, "local") != 0 && strcmp(mode, "fastlocal") != 0 &&
+        strcmp(mode, "force") != 0)
         return fail("unsupported -symbolize mode %s (none, local, force)", mode);
-    if (binary && p->nmappings > 0) {
-        rc = cprof_profile_intern_cstr(p, binary, &p->mappings[0].filename);
-        if (rc)
-            return fail("%s", cprof_strerror(rc));
-    }
-    note_unnamed_main(p, flags & CPROF_SYM_FORCE);
-    s = cprof_symbolizer_new(flags);
-    if (!s)
-        return fail("out of memory");
-    rc = cprof_symbolize_profile(p, s, flags, &st);
-    cprof_symbolizer_free(s);
+    rc = cprof_symbolize_local(p, strcmp(mode, "force") == 0, stderr);
     if (rc)
         return fail("symbolizing: %s", cprof_strerror(rc));
-    if (st.missing_files)
-        fprintf(stderr, "cprof: local symbolization failed for %u mapping%s (binary not found "
-                        "or build id mismatch)\n",
-                st.missing_files, st.missing_files == 1 ? "" : "s");
     return 0;
 }
 
@@ -987,15 +930,15 @@ static int run(char **paths, size_t n, const char *binary, const struct format *
     char *base = (char *)(*opts.diff_base ? opts.diff_base : opts.base);
     int status;
 
-    status = load_group(paths, n, &p);
+    status = load_group(paths, n, binary, &p);
     if (!status && *base) {
-        status = load_group(&base, 1, &pbase);
+        status = load_group(&base, 1, binary, &pbase);
         if (!status)
             status = combine_base(&p, pbase, *opts.diff_base != 0);
     }
     cprof_profile_free(pbase);
     if (!status)
-        status = symbolize(p, binary);
+        status = symbolize(p);
     if (!status && cprof_profile_remove_uninteresting(p) < 0)
         status = fail("out of memory");
     if (!status && f)

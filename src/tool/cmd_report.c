@@ -644,19 +644,46 @@ static int filter_profile(struct cprof_profile *p)
     return 0;
 }
 
-/* -raw and -proto: pprof's generateRawReport writes the filtered profile itself. */
-static int report_profile(struct cprof_profile *p, const struct format *f)
+/*
+ * pprof's Profile.Copy, a serialization and a parse: the filters edit the
+ * copy, so the shell's profile stays whole for its next commands.
+ */
+static int copy_profile(const struct cprof_profile *p, struct cprof_profile **out)
 {
+    struct cprof_limits lim;
+    struct cprof_diag diag = {0};
+    struct cprof_buf b;
+    int rc;
+
+    cprof_limits_default(&lim);
+    cprof_buf_init(&b, 0);
+    rc = cprof_profile_encode(p, false, &b);
+    if (!rc)
+        rc = cprof_profile_decode(b.data, b.len, &lim, out, &diag);
+    cprof_buf_release(&b);
+    if (rc)
+        return fail("copying profile: %s", diag.msg[0] ? diag.msg : cprof_strerror(rc));
+    return 0;
+}
+
+/* -raw and -proto: pprof's generateRawReport writes the filtered profile itself. */
+static int report_profile(const struct cprof_profile *orig, const struct format *f)
+{
+    struct cprof_profile *p;
     struct cprof_buf out;
     int rc;
 
+    if (copy_profile(orig, &p))
+        return 1;
     /* pprof filters first only with -relative_percentages (then reportOptions). */
     if (opts.relative_percentages)
         rc = filter_profile(p) || check_report_options(p);
     else
         rc = check_report_options(p) || filter_profile(p);
-    if (rc)
+    if (rc) {
+        cprof_profile_free(p);
         return 1;
+    }
     cprof_buf_init(&out, 0);
     rc = f->out == OUT_PROTO ? cprof_profile_encode(p, true, &out) : cprof_raw_format(p, &out);
     if (rc)
@@ -665,6 +692,7 @@ static int report_profile(struct cprof_profile *p, const struct format *f)
     else
         rc = emit(out.data, out.len, f->binary ? "profile" : NULL);
     cprof_buf_release(&out);
+    cprof_profile_free(p);
     return rc;
 }
 

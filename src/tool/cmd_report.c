@@ -315,25 +315,51 @@ static bool is_elf(const char *path)
 }
 
 /*
- * -symbolize: none leaves the profile alone (unsymbolized frames show as
- * pprof shows them: address and [binary]); local (and pprof's default)
- * symbolizes the mappings without functions from their files on this
- * machine, build id checked; force redoes every mapping.  The files were
- * found (and a binary named on the command line applied) when each
+ * -symbolize, parsed as pprof's Symbolizer.Symbolize: ':'-separated,
+ * case-insensitive options.  none (or no) leaves the profile alone
+ * (unsymbolized frames show as pprof shows them: address and [binary]);
+ * local, fastlocal and the default symbolize the mappings without
+ * functions from their files on this machine, build id checked; remote
+ * alone does no local symbolization (cprof has no symbolz client); force
+ * and demangle=MODE redo mappings already symbolized (cprof demangles its
+ * own way).  Anything else is noted and ignored, as pprof does.  The files
+ * were found (and a binary named on the command line applied) when each
  * profile was read (tool/binaries.h); pprof's notes about the mappings
  * that could not be symbolized go to stderr.
  */
 static int symbolize(struct cprof_profile *p)
 {
     const char *mode = opts.symbolize ? opts.symbolize : "";
+    bool local = true, force = false;
+    char *list = strdup(mode), *cur = list, *o;
     int rc;
 
-    if (strcmp(mode, "none") == 0)
+    if (!list)
+        return fail("out of memory");
+    while ((o = strsep(&cur, ":")) != NULL) {
+        for (char *c = o; *c; c++)
+            *c = (char)(*c >= 'A' && *c <= 'Z' ? *c - 'A' + 'a' : *c);
+        if (!strcmp(o, "none") || !strcmp(o, "no")) {
+            free(list);
+            return 0;
+        }
+        if (!strcmp(o, "local") || !strcmp(o, "fastlocal"))
+            local = true;
+        else if (!strcmp(o, "remote"))
+            local = false;
+        else if (!strcmp(o, "force") || !strcmp(o, "demangle=full") ||
+                 !strcmp(o, "demangle=none") || !strcmp(o, "demangle=templates"))
+            force = true;
+        else if (*o && strcmp(o, "demangle=default") != 0)
+            fprintf(stderr, "ignoring unrecognized symbolization option: %s\n"
+                            "expecting -symbolize=[local|fastlocal|remote|none][:force]"
+                            "[:demangle=[none|full|templates|default]\n",
+                    mode);
+    }
+    free(list);
+    if (!local)
         return 0;
-    if (*mode && strcmp(mode, "local") != 0 && strcmp(mode, "fastlocal") != 0 &&
-        strcmp(mode, "force") != 0)
-        return fail("unsupported -symbolize mode %s (none, local, force)", mode);
-    rc = cprof_symbolize_local(p, strcmp(mode, "force") == 0, stderr);
+    rc = cprof_symbolize_local(p, force, stderr);
     if (rc)
         return fail("symbolizing: %s", cprof_strerror(rc));
     return 0;

@@ -52,6 +52,24 @@ for mode in -symbolize=local -symbolize=fastlocal ""; do
     no_notes "$mode"
     [ "$(top_fn top)" = hot_loop ] || { cat top; fail "top is not hot_loop with '$mode'"; }
 done
+# pprof's mode syntax: ':'-separated, any case; remote alone is no local
+# symbolization; an unknown option is noted and ignored.
+"$CPROF" -top -symbolize=Local:force unsym.pb.gz >top 2>err || fail "-symbolize=Local:force"
+no_notes Local:force
+[ "$(top_fn top)" = hot_loop ] || fail "top is not hot_loop with Local:force"
+"$CPROF" -top -symbolize=force hot.pb.gz >top 2>err || fail "-symbolize=force"
+[ "$(top_fn top)" = hot_loop ] || fail "top is not hot_loop with force on a symbolized profile"
+"$CPROF" -top -symbolize=NO unsym.pb.gz >top 2>err || fail "-symbolize=NO"
+[ "$(top_fn top)" = "[cpu_hot]" ] || fail "-symbolize=NO symbolized"
+"$CPROF" -top -symbolize=remote unsym.pb.gz >top 2>err || fail "-symbolize=remote"
+[ "$(top_fn top)" = "[cpu_hot]" ] || fail "-symbolize=remote symbolized locally"
+"$CPROF" -top -symbolize=bogus unsym.pb.gz >top 2>err || fail "-symbolize=bogus"
+cat >want <<'EOT'
+ignoring unrecognized symbolization option: bogus
+expecting -symbolize=[local|fastlocal|remote|none][:force][:demangle=[none|full|templates|default]
+EOT
+cmp -s want err || { diff want err; fail "notes for an unknown -symbolize option"; }
+[ "$(top_fn top)" = hot_loop ] || fail "top is not hot_loop with an unknown option"
 "$CPROF" -raw -symbolize=local unsym.pb.gz >raw 2>err || fail "-raw -symbolize=local"
 grep -q "^1: 0x.* $WORK/bin/cpu_hot $id \[FN\]" raw || { grep -A3 Mappings raw; fail "main mapping not marked symbolized"; }
 "$CPROF" -top -symbolize=local bin/cpu_hot unsym.pb.gz >top 2>err || fail "binary argument"

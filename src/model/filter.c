@@ -20,7 +20,8 @@
 const char *cprof_filter_name(unsigned bit)
 {
     static const char *const names[CPROF_FILTER_NBITS] = {
-        "Focus", "Ignore", "Hide", "Show", "ShowFrom", "TagFocus", "TagIgnore", "TagShow", "TagHide",
+        "Focus",    "Ignore",    "Hide",    "Show",    "ShowFrom",
+        "TagFocus", "TagIgnore", "TagShow", "TagHide",
     };
 
     for (unsigned i = 0; i < CPROF_FILTER_NBITS; i++)
@@ -225,10 +226,10 @@ struct tagfilter {
     const char *key; /* wanted key (in spec), NULL = any */
     size_t keylen;
     bool numeric;
-    int op;          /* numeric: 0 '=', 1 '>=', 2 '<=', 3 range */
-    double lo, hi;   /* numeric bounds, in unit */
+    int op;        /* numeric: 0 '=', 1 '>=', 2 '<=', 3 range */
+    double lo, hi; /* numeric bounds, in unit */
     char unit[64];
-    regex_t *rx;     /* string: the comma-separated alternatives */
+    regex_t *rx; /* string: the comma-separated alternatives */
     size_t nrx;
 };
 
@@ -285,8 +286,7 @@ static int num_units_init(const struct cprof_profile *p, struct num_units *nu)
 }
 
 /* The unit of a numeric label key: its first unit, else pprof's guess. */
-static const char *num_unit(const struct cprof_profile *p, const struct num_units *nu,
-                            uint32_t key)
+static const char *num_unit(const struct cprof_profile *p, const struct num_units *nu, uint32_t key)
 {
     const char *k = cprof_profile_str(p, key);
 
@@ -379,8 +379,8 @@ static void tagfilter_release(struct tagfilter *tf)
 }
 
 /* pprof's compileTagFilter. */
-static int tagfilter_compile(struct tagfilter *tf, const char *name, const char *value,
-                             bool *range, struct cprof_diag *diag)
+static int tagfilter_compile(struct tagfilter *tf, const char *name, const char *value, bool *range,
+                             struct cprof_diag *diag)
 {
     const char *eq = strchr(value, '=');
     char *list;
@@ -650,7 +650,17 @@ static void invalidate_indexes(struct cprof_profile *p)
 }
 
 /* Regexps of applyFocus: focus, ignore, hide, show, show_from, prune_from, tagshow, taghide. */
-enum { RX_FOCUS, RX_IGNORE, RX_HIDE, RX_SHOW, RX_SHOW_FROM, RX_PRUNE_FROM, RX_TAGSHOW, RX_TAGHIDE, NRX };
+enum {
+    RX_FOCUS,
+    RX_IGNORE,
+    RX_HIDE,
+    RX_SHOW,
+    RX_SHOW_FROM,
+    RX_PRUNE_FROM,
+    RX_TAGSHOW,
+    RX_TAGHIDE,
+    NRX
+};
 
 struct focus_state {
     regex_t rx[NRX];
@@ -673,8 +683,8 @@ static int compile_rx(struct focus_state *st, int i, const char *what, const cha
 }
 
 /* Compiles the filters in pprof's order (tagshow and taghide come later). */
-static int compile_all(struct focus_state *st, const struct cprof_filter_opts *o,
-                       unsigned *ranges, struct cprof_diag *diag)
+static int compile_all(struct focus_state *st, const struct cprof_filter_opts *o, unsigned *ranges,
+                       struct cprof_diag *diag)
 {
     const char *tv[2] = {o->tagfocus, o->tagignore}, *tn[2] = {"tagfocus", "tagignore"};
     int err;
@@ -714,8 +724,8 @@ static int run_filters(struct cprof_profile *p, struct focus_state *st,
     if (!err && st->have[RX_SHOW_FROM])
         err = show_from(p, &st->rx[RX_SHOW_FROM], matched);
     if (!err)
-        *ran |= CPROF_FILTER_FOCUS | CPROF_FILTER_IGNORE | CPROF_FILTER_HIDE |
-                CPROF_FILTER_SHOW | CPROF_FILTER_SHOW_FROM;
+        *ran |= CPROF_FILTER_FOCUS | CPROF_FILTER_IGNORE | CPROF_FILTER_HIDE | CPROF_FILTER_SHOW |
+                CPROF_FILTER_SHOW_FROM;
     if (!err && (st->have_tf[0] || st->have_tf[1]))
         err = filter_by_tag(p, st->have_tf[0] ? &st->tf[0] : NULL,
                             st->have_tf[1] ? &st->tf[1] : NULL, &st->nu, matched);
@@ -739,9 +749,9 @@ int cprof_profile_filter(struct cprof_profile *p, const struct cprof_filter_opts
 {
     struct focus_state st;
     struct cprof_filter_notes local = {0};
-    const char *vals[CPROF_FILTER_NBITS] = {o->focus,    o->ignore,    o->hide,
-                                            o->show,     o->show_from, o->tagfocus,
-                                            o->tagignore, o->tagshow,  o->taghide};
+    const char *vals[CPROF_FILTER_NBITS] = {o->focus,     o->ignore,    o->hide,
+                                            o->show,      o->show_from, o->tagfocus,
+                                            o->tagignore, o->tagshow,   o->taghide};
     unsigned matched = 0, ran = 0;
     int err;
 

@@ -87,8 +87,8 @@ static bool try_candidate(struct cprof_profile *p, struct cprof_mapping *m, cons
 }
 
 /* The candidates of pprof's locateBinaries for m in one search directory, in its order. */
-static int search_dir(struct cprof_profile *p, struct cprof_mapping *m, const char *dir,
-                      FILE *warn, bool *found)
+static int search_dir(struct cprof_profile *p, struct cprof_mapping *m, const char *dir, FILE *warn,
+                      bool *found)
 {
     /* Copies: taking a candidate interns a string, which may move the table. */
     char *file = strdup(cprof_profile_str(p, m->filename));

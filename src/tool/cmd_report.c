@@ -229,8 +229,7 @@ static int load(const char *path, const struct cprof_limits *lim, struct cprof_p
  * grabProfile and combineProfiles).  Prints the error and returns 1 on
  * failure.
  */
-static int load_group(char *const *paths, size_t n, const char *binary,
-                      struct cprof_profile **out)
+static int load_group(char *const *paths, size_t n, const char *binary, struct cprof_profile **out)
 {
     struct cprof_profile **profs;
     struct cprof_diag diag = {0};
@@ -351,9 +350,10 @@ static int symbolize(struct cprof_profile *p)
                  !strcmp(o, "demangle=none") || !strcmp(o, "demangle=templates"))
             force = true;
         else if (*o && strcmp(o, "demangle=default") != 0)
-            fprintf(stderr, "ignoring unrecognized symbolization option: %s\n"
-                            "expecting -symbolize=[local|fastlocal|remote|none][:force]"
-                            "[:demangle=[none|full|templates|default]\n",
+            fprintf(stderr,
+                    "ignoring unrecognized symbolization option: %s\n"
+                    "expecting -symbolize=[local|fastlocal|remote|none][:force]"
+                    "[:demangle=[none|full|templates|default]\n",
                     mode);
     }
     free(list);
@@ -621,7 +621,8 @@ static int check_report_options(const struct cprof_profile *p)
             fputs(si, stderr);
             fputs("\" must be one of: [", stderr);
             for (uint32_t i = 0; i < p->nsample_types; i++)
-                fprintf(stderr, "%s%s", i ? " " : "", cprof_profile_str(p, p->sample_types[i].type));
+                fprintf(stderr, "%s%s", i ? " " : "",
+                        cprof_profile_str(p, p->sample_types[i].type));
             fputs("]\n", stderr);
             return 1;
         }

@@ -94,7 +94,7 @@ static int search_dir(struct cprof_profile *p, struct cprof_mapping *m, const ch
     char *file = strdup(cprof_profile_str(p, m->filename));
     char *id = strdup(cprof_profile_str(p, m->build_id));
     const char *base = file && *file ? base_name(file) : "";
-    char *names[4] = {NULL}, *iddir = NULL, *pattern = NULL;
+    char *names[4] = {NULL}, *iddir = NULL, *filedir = NULL, *pattern = NULL;
     glob_t g = {0};
     bool globbed = false;
     int err = 0;
@@ -112,8 +112,8 @@ static int search_dir(struct cprof_profile *p, struct cprof_mapping *m, const ch
             goto out;
         }
         globbed = glob(pattern, 0, NULL, &g) == 0;
-        names[1] = join(dir, file);
-        names[1] = names[1] ? join(names[1], id) : NULL; /* perf's layout */
+        filedir = join(dir, file);
+        names[1] = filedir ? join(filedir, id) : NULL; /* perf's layout */
     }
     if (*file) {
         names[2] = join(dir, base);
@@ -134,6 +134,7 @@ out:
     for (int i = 0; i < 4; i++)
         free(names[i]);
     free(iddir);
+    free(filedir);
     free(pattern);
     free(file);
     free(id);

@@ -27,7 +27,7 @@ else ifneq ($(SANITIZE),)
 SANFLAGS := -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
 endif
 
-PKGS      := libdeflate libdw libelf
+PKGS      := libdeflate libisal libdw libelf
 # Deferred (=): pkg-config runs only after deps.sh had its chance to install.
 PKG_CFLAGS = $(shell pkg-config --cflags $(PKGS))
 PKG_LIBS   = $(shell pkg-config --libs $(PKGS)) -lpthread -ldl -lm

@@ -103,41 +103,53 @@ else
     t_pprof=$(median <"$tmp/pprof.times")
 fi
 
-# Peak RSS, KiB: the median over a few runs (it varies little).
-rss() { # rss NAME CMD...
+# Peak RSS, KiB, and CPU time (user + system, all threads), s: medians over
+# a few runs.  Both tools use more than one thread (cprof splits big
+# profiles across processors, Go runs its collector beside the program),
+# so the CPU time is shown next to the wall time.
+rss() { # rss NAME CMD...: writes $tmp/NAME.rss and $tmp/NAME.cpu
     name=$1
     shift
     i=0
     : >"$tmp/$name.rss"
+    : >"$tmp/$name.cpu"
     while [ "$i" -lt 3 ]; do
-        /usr/bin/time -f '%M' -o "$tmp/$name.rss1" "$@" >/dev/null 2>&1
-        tail -n 1 "$tmp/$name.rss1" >>"$tmp/$name.rss"
+        /usr/bin/time -f '%M %U %S' -o "$tmp/$name.rss1" "$@" >/dev/null 2>&1
+        tail -n 1 "$tmp/$name.rss1" | awk '{ print $1 }' >>"$tmp/$name.rss"
+        tail -n 1 "$tmp/$name.rss1" | awk '{ print $2 + $3 }' >>"$tmp/$name.cpu"
         i=$((i + 1))
     done
-    median <"$tmp/$name.rss"
 }
 if [ -x /usr/bin/time ]; then
     # shellcheck disable=SC2086
-    m_cprof=$(rss cprof $cprof_cmd)
+    rss cprof $cprof_cmd
     # shellcheck disable=SC2086
-    m_pprof=$(rss pprof $pprof_cmd)
+    rss pprof $pprof_cmd
+    m_cprof=$(median <"$tmp/cprof.rss")
+    m_pprof=$(median <"$tmp/pprof.rss")
+    c_cprof=$(median <"$tmp/cprof.cpu")
+    c_pprof=$(median <"$tmp/pprof.cpu")
 else
     echo "bench/run.sh: /usr/bin/time missing (sh scripts/deps.sh bench): no memory figures" >&2
     m_cprof=0
     m_pprof=0
+    c_cprof=0
+    c_pprof=0
 fi
 
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b > 0) printf "%.2f", a / b; else print "null" }'; }
 speed=$(ratio "$t_pprof" "$t_cprof")
 mem=$(ratio "$m_pprof" "$m_cprof")
+cpu=$(ratio "$c_pprof" "$c_cprof")
 
 echo
 echo "codec: decode + re-encode $big ($bytes bytes gzipped), median of $REPS runs ($timer)"
-printf '%-34s %12s %14s\n' "" "wall s" "peak RSS MiB"
-awk -v t="$t_cprof" -v m="$m_cprof" 'BEGIN { printf "%-34s %12.3f %14.1f\n", "cprof -proto", t, m / 1024 }'
-awk -v t="$t_pprof" -v m="$m_pprof" -v g="$gover" \
-    'BEGIN { printf "%-34s %12.3f %14.1f\n", "go tool pprof -proto (" g ")", t, m / 1024 }'
-printf '%-34s %11sx %13sx\n' "pprof / cprof" "$speed" "$mem"
+printf '%-34s %12s %10s %14s\n' "" "wall s" "CPU s" "peak RSS MiB"
+awk -v t="$t_cprof" -v c="$c_cprof" -v m="$m_cprof" \
+    'BEGIN { printf "%-34s %12.3f %10.2f %14.1f\n", "cprof -proto", t, c, m / 1024 }'
+awk -v t="$t_pprof" -v c="$c_pprof" -v m="$m_pprof" -v g="$gover" \
+    'BEGIN { printf "%-34s %12.3f %10.2f %14.1f\n", "go tool pprof -proto (" g ")", t, c, m / 1024 }'
+printf '%-34s %11sx %9sx %13sx\n' "pprof / cprof" "$speed" "$cpu" "$mem"
 
 cat >"$json" <<EOF
 {
@@ -145,9 +157,10 @@ cat >"$json" <<EOF
   "input": {"path": "$big", "bytes": $bytes},
   "reps": $REPS,
   "timer": "$timer",
-  "cprof": {"command": "cprof -proto", "median_wall_s": $t_cprof, "peak_rss_kib": $m_cprof},
-  "pprof": {"command": "go tool pprof -proto", "go": "$gover", "median_wall_s": $t_pprof, "peak_rss_kib": $m_pprof},
+  "cprof": {"command": "cprof -proto", "median_wall_s": $t_cprof, "median_cpu_s": $c_cprof, "peak_rss_kib": $m_cprof},
+  "pprof": {"command": "go tool pprof -proto", "go": "$gover", "median_wall_s": $t_pprof, "median_cpu_s": $c_pprof, "peak_rss_kib": $m_pprof},
   "speed_ratio_pprof_over_cprof": $speed,
+  "cpu_ratio_pprof_over_cprof": $cpu,
   "memory_ratio_pprof_over_cprof": $mem
 }
 EOF

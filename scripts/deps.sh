@@ -9,7 +9,7 @@
 set -eu
 
 # libedit (the report shell's line editing) and capstone (-disasm) are the tool's only.
-pkgs_build="gcc make pkg-config libc6-dev libdeflate-dev libdw-dev libelf-dev libmicrohttpd-dev libedit-dev libcapstone-dev"
+pkgs_build="gcc make pkg-config libc6-dev libdeflate-dev libisal-dev libdw-dev libelf-dev libmicrohttpd-dev libedit-dev libcapstone-dev"
 # protobuf-c is the reference codec the tests and the fuzz target compare with.
 pkgs_ref="libprotobuf-c-dev protobuf-c-compiler"
 # golang-go gives `go tool pprof`, the reference the tests compare against.
@@ -20,7 +20,9 @@ pkgs_ref="libprotobuf-c-dev protobuf-c-compiler"
 # it the same font everywhere.  curl drives the /debug/pprof endpoint tests.
 # graphviz (dot) renders -svg, -png and -pdf; the tests render with it.
 # tmux drives the interactive shell's test (a real terminal).
-pkgs_test="$pkgs_build $pkgs_ref golang-go libxml2-utils python3 chromium fonts-dejavu-core curl graphviz tmux"
+# libc6-dbg: libc's separate (compressed) debug file, so the symbolizer's
+# separate-debug-file path (lines and inline frames in libc) is tested.
+pkgs_test="$pkgs_build $pkgs_ref golang-go libxml2-utils python3 chromium fonts-dejavu-core curl graphviz tmux libc6-dbg"
 pkgs_fuzz="$pkgs_build $pkgs_ref clang libclang-rt-14-dev"
 # time: GNU /usr/bin/time, for peak RSS.
 # libgoogle-perftools-dev: gperftools' libprofiler.so, the anchor of bench/cpu.sh.

@@ -118,3 +118,23 @@ char *cprof_arena_strndup(struct cprof_arena *a, const char *s, size_t len)
     p[len] = '\0';
     return p;
 }
+
+void cprof_arena_adopt(struct cprof_arena *dst, struct cprof_arena *src)
+{
+    struct cprof_arena_block *last = src->head;
+
+    if (!last)
+        return;
+    if (!dst->head) {
+        *dst = *src;
+        cprof_arena_init(src);
+        return;
+    }
+    while (last->next)
+        last = last->next;
+    /* src's chain goes behind dst's head, which stays the block carved from. */
+    last->next = dst->head->next;
+    dst->head->next = src->head;
+    dst->total += src->total;
+    cprof_arena_init(src);
+}

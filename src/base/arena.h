@@ -36,6 +36,13 @@ void *cprof_arena_zalloc(struct cprof_arena *a, size_t n);
 /* Allocates n * size bytes, NULL on overflow. */
 void *cprof_arena_array(struct cprof_arena *a, size_t n, size_t size);
 
+/*
+ * Moves every block of src into dst (dst keeps carving its current block);
+ * src is left empty.  For work done in separate arenas on separate threads
+ * that one owner frees in the end.
+ */
+void cprof_arena_adopt(struct cprof_arena *dst, struct cprof_arena *src);
+
 /* Copies len bytes of s and appends a NUL. */
 char *cprof_arena_strndup(struct cprof_arena *a, const char *s, size_t len);
 

@@ -7,6 +7,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "model/profile.h"
+
 struct cprof_diag;
 struct cprof_limits;
 struct cprof_profile;
@@ -31,8 +33,16 @@ struct cprof_idmap {
 int cprof__idmap_build(struct cprof_idmap *m, const uint64_t *first, size_t n, size_t stride,
                        const char *kind, struct cprof_diag *diag);
 
-/* Position of id, or CPROF_NONE. */
-uint32_t cprof__idmap_get(const struct cprof_idmap *m, uint64_t id);
+/* Position of id, or CPROF_NONE (the sorted case). */
+uint32_t cprof__idmap_find(const struct cprof_idmap *m, uint64_t id);
+
+/* Position of id, or CPROF_NONE.  Inline: decoding calls it per frame. */
+static inline uint32_t cprof__idmap_get(const struct cprof_idmap *m, uint64_t id)
+{
+    if (m->dense)
+        return id < m->dense_len && m->dense[id] ? m->dense[id] - 1 : CPROF_NONE;
+    return cprof__idmap_find(m, id);
+}
 
 void cprof__idmap_release(struct cprof_idmap *m);
 

@@ -22,7 +22,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "base/arena.h"
 #include "base/err.h"
+#include "base/par.h"
 #include "model/codec.h"
 #include "model/profile.h"
 
@@ -51,6 +53,7 @@ struct pbdec {
     /* string indices of scalars, checked at the end (the last value wins) */
     uint64_t drop_frames, keep_frames, default_sample_type, period_type, period_unit;
     struct cprof_idmap funcs, maps, locs;
+    struct cprof_arena *arena; /* where samples' arrays go (one per decoding thread) */
 };
 
 static int bad(struct pbdec *d, const struct rd *r, const char *what)
@@ -59,7 +62,35 @@ static int bad(struct pbdec *d, const struct rd *r, const char *what)
                           (size_t)(r->p - r->base));
 }
 
-static int rd_varint(struct pbdec *d, struct rd *r, uint64_t *v)
+static int rd_varint_slow(struct pbdec *d, struct rd *r, uint64_t *v);
+
+/*
+ * The common case inline: a one-byte varint, or any varint at least ten
+ * bytes from the end of the window (no bound check per byte).  The same
+ * results and errors as rd_varint_slow.
+ */
+static inline int rd_varint(struct pbdec *d, struct rd *r, uint64_t *v)
+{
+    uint64_t x = 0;
+
+    if (r->p < r->end && *r->p < 0x80) {
+        *v = *r->p++;
+        return 0;
+    }
+    if (r->end - r->p < 10)
+        return rd_varint_slow(d, r, v);
+    for (unsigned shift = 0; shift < 70; shift += 7) {
+        uint8_t b = *r->p++;
+        x |= (uint64_t)(b & 0x7f) << shift;
+        if (!(b & 0x80)) {
+            *v = x;
+            return 0;
+        }
+    }
+    return bad(d, r, "varint longer than 10 bytes");
+}
+
+static int rd_varint_slow(struct pbdec *d, struct rd *r, uint64_t *v)
 {
     uint64_t x = 0;
 
@@ -78,7 +109,7 @@ static int rd_varint(struct pbdec *d, struct rd *r, uint64_t *v)
 }
 
 /* Reads a field key.  0 at the end of the window, 1 with a key, or an error. */
-static int rd_key(struct pbdec *d, struct rd *r, uint32_t *field, int *wt)
+static inline int rd_key(struct pbdec *d, struct rd *r, uint32_t *field, int *wt)
 {
     const uint8_t *start = r->p;
     uint64_t k;
@@ -605,6 +636,27 @@ static int add_loc(struct pbdec *d, void *ctx, uint64_t v)
     return 0;
 }
 
+/* A packed location_id field: add_loc over its elements, in one loop. */
+static int rd_locs(struct pbdec *d, struct rd *r, struct sample_ctx *c)
+{
+    struct rd sub;
+    uint64_t v;
+    int err = rd_sub(d, r, &sub);
+
+    while (!err && sub.p < sub.end) {
+        uint32_t pos;
+
+        err = rd_varint(d, &sub, &v);
+        if (err)
+            break;
+        pos = cprof__idmap_get(&d->locs, v);
+        if (pos == CPROF_NONE || c->s->nlocs >= c->max_locs)
+            return add_loc(d, c, v); /* says why */
+        c->s->locs[c->s->nlocs++] = pos;
+    }
+    return err;
+}
+
 static int add_value(struct pbdec *d, void *ctx, uint64_t v)
 {
     struct sample_ctx *c = ctx;
@@ -695,15 +747,20 @@ static int dec_sample(struct pbdec *d, size_t i)
                               nvals, p->nsample_types);
     s->nlocs = 0;
     c.max_locs = nlocs;
-    s->locs = cprof_arena_array(&p->arena, nlocs, sizeof(*s->locs));
-    s->values = cprof_arena_array(&p->arena, nvals, sizeof(*s->values));
-    s->labels = cprof_arena_array(&p->arena, nlabels, sizeof(*s->labels));
-    if (!s->locs || !s->values || !s->labels)
+    /* One block per sample: labels, values (both 8-aligned), then locations. */
+    s->labels = cprof_arena_alloc(d->arena, nlabels * sizeof(*s->labels) +
+                                                nvals * sizeof(*s->values) +
+                                                nlocs * sizeof(*s->locs));
+    if (!s->labels)
         return cprof_diag_set(d->diag, -ENOMEM, "out of memory");
+    s->values = (int64_t *)(void *)(s->labels + nlabels);
+    s->locs = (uint32_t *)(void *)(s->values + nvals);
     while ((rc = rd_key(d, &r, &field, &wt)) == 1) {
         struct rd sub;
 
-        if (field == 1) {
+        if (field == 1 && wt == WT_LEN) {
+            rc = rd_locs(d, &r, &c);
+        } else if (field == 1) {
             rc = rd_repeated(d, &r, wt, add_loc, &c);
         } else if (field == 2) {
             rc = rd_repeated(d, &r, wt, add_value, &c);
@@ -724,6 +781,72 @@ static int dec_sample(struct pbdec *d, size_t i)
             return rc;
     }
     s->nlabels = kept;
+    return rc;
+}
+
+/*
+ * Samples are independent once locations are known: with max_threads > 1
+ * and enough of them, parts of the sample table are decoded on threads of
+ * their own, each with its own arena and diag (adopted by the profile
+ * afterwards).  The error reported is the first in sample order, as when
+ * decoding on one thread.
+ */
+struct sample_part {
+    struct pbdec d;
+    struct cprof_arena arena;
+    struct cprof_diag diag;
+    int rc;
+};
+
+struct sample_job {
+    struct sample_part parts[CPROF_PAR_MAX];
+    int nparts;
+};
+
+static void dec_sample_part(void *ctx, int part)
+{
+    struct sample_job *j = ctx;
+    struct sample_part *sp = &j->parts[part];
+    size_t lo, hi;
+
+    cprof_par_range(sp->d.n_sample, j->nparts, part, &lo, &hi);
+    for (size_t i = lo; i < hi && !sp->rc; i++)
+        sp->rc = dec_sample(&sp->d, i);
+}
+
+static int dec_samples(struct pbdec *d)
+{
+    struct sample_job *j;
+    int rc = 0, nparts = cprof_par_parts(d->n_sample, d->lim->max_threads, 20000);
+
+    if (nparts == 1) {
+        d->arena = &d->p->arena;
+        for (size_t i = 0; !rc && i < d->n_sample; i++)
+            rc = dec_sample(d, i);
+        d->p->nsamples = rc ? 0 : d->n_sample;
+        return rc;
+    }
+    j = calloc(1, sizeof(*j));
+    if (!j)
+        return cprof_diag_set(d->diag, -ENOMEM, "out of memory");
+    j->nparts = nparts;
+    for (int i = 0; i < nparts; i++) {
+        j->parts[i].d = *d;
+        cprof_arena_init(&j->parts[i].arena);
+        j->parts[i].d.arena = &j->parts[i].arena;
+        j->parts[i].d.diag = &j->parts[i].diag;
+    }
+    cprof_par_run(nparts, dec_sample_part, j);
+    for (int i = 0; i < nparts; i++) {
+        if (!rc && j->parts[i].rc) {
+            rc = j->parts[i].rc;
+            if (d->diag)
+                *d->diag = j->parts[i].diag;
+        }
+        cprof_arena_adopt(&d->p->arena, &j->parts[i].arena);
+    }
+    free(j);
+    d->p->nsamples = rc ? 0 : d->n_sample;
     return rc;
 }
 
@@ -833,10 +956,8 @@ static int decode_passes(struct pbdec *d, struct rd whole)
     if (!rc)
         rc = cprof__idmap_build(&d->locs, p->nlocations ? &p->locations[0].id : NULL,
                                 p->nlocations, sizeof(*p->locations), "location", d->diag);
-    for (size_t i = 0; !rc && i < d->n_sample; i++) {
-        rc = dec_sample(d, i);
-        p->nsamples = i + (rc == 0);
-    }
+    if (!rc)
+        rc = dec_samples(d);
     return rc;
 }
 

@@ -14,6 +14,14 @@
  * dwarf_getscopes() gives the same chains but walks the whole CU on every
  * call (~130 us per address in libc against ~6 us); it remains the
  * fallback when the index has no function for an address.
+ *
+ * Two gaps of libdw 0.188 are filled here.  It finds the CU of an address
+ * through .debug_aranges only, which clang does not emit by default: on a
+ * miss, CUs are found by their own ranges (an index built once per
+ * module).  And it inflates every compressed debug section with zlib as it
+ * opens a file (libc6-dbg's libc: 10 MB, ~80 ms at a profiled program's
+ * exit): the sections used are inflated beforehand with libdeflate, the
+ * unused ones hidden.
  */
 #include "sym/symbolize.h"
 
@@ -23,11 +31,13 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <dwarf.h>
 #include <elfutils/libdw.h>
 #include <elfutils/libdwfl.h>
 #include <gelf.h>
+#include <libdeflate.h>
 
 #include "base/arena.h"
 #include "base/err.h"
@@ -59,6 +69,12 @@ struct fn_range {
     Dwarf_Die die; /* the subprogram; points into the Dwfl's data */
 };
 
+/* Code range [lo, hi) of a compilation unit, in DWARF addresses. */
+struct cu_range {
+    Dwarf_Addr lo, hi;
+    Dwarf_Die cu; /* the CU DIE; points into the Dwfl's data */
+};
+
 /* The functions of one compilation unit, sorted by lo. */
 struct cu_index {
     Dwarf_Off off;      /* the CU DIE's offset: the key */
@@ -82,6 +98,15 @@ struct sym_file {
     bool syms_built;
     struct cu_index *cus; /* malloc'd, sorted by off, built per CU on first use */
     size_t ncus, cus_cap;
+    struct cu_range *cur; /* malloc'd, sorted by lo: CUs by address, without aranges */
+    size_t ncur;
+    Dwarf_Addr cur_bias; /* dwfl address = DWARF address + cur_bias */
+    bool cur_built;      /* cur was built (lazily, on the first aranges miss) */
+    Dwfl_Module *dmod;   /* where DWARF is read: mod or ddwfl's module; NULL until set up */
+    Dwarf_Addr dmod_bias; /* dmod address = ELF vaddr + dmod_bias */
+    Dwfl *ddwfl;          /* the separate debug file opened on its own, or NULL */
+    void **zbufs;         /* malloc'd: inflated section data, freed after the Dwfls */
+    size_t nzbufs;
 };
 
 /* __cxa_demangle's signature (Itanium C++ ABI). */
@@ -157,13 +182,19 @@ struct cprof_symbolizer *cprof_symbolizer_new(unsigned flags)
 
 static void file_release(struct sym_file *f)
 {
+    if (f->ddwfl)
+        dwfl_end(f->ddwfl);
     if (f->dwfl)
         dwfl_end(f->dwfl);
+    for (size_t i = 0; i < f->nzbufs; i++)
+        free(f->zbufs[i]);
+    free(f->zbufs);
     free(f->segs);
     free(f->syms);
     for (size_t i = 0; i < f->ncus; i++)
         free(f->cus[i].r);
     free(f->cus);
+    free(f->cur);
     free(f->path);
 }
 
@@ -274,6 +305,212 @@ static int open_file(struct cprof_symbolizer *s, struct sym_file *f)
     snprintf(dbg, sizeof(dbg), "%s/%.2s/%s.debug", DEBUG_BUILD_ID_DIR, f->build_id,
              f->build_id + 2);
     return open_elf(s, f, dbg, f->build_id);
+}
+
+/* ---- DWARF sections, inflated ahead of libdw -------------------------------- */
+
+/*
+ * Debug sections the symbolizer never reads (locations, macros, name
+ * indexes): hidden from libdw, which would otherwise inflate them too.
+ */
+static bool unused_debug_section(const char *name)
+{
+    static const char *const unused[] = {
+        ".debug_loc",      ".debug_loclists",     ".debug_macro",
+        ".debug_macinfo",  ".debug_pubnames",     ".debug_pubtypes",
+        ".debug_gnu_pubnames", ".debug_gnu_pubtypes",
+    };
+
+    for (size_t i = 0; i < sizeof(unused) / sizeof(unused[0]); i++)
+        if (strcmp(name, unused[i]) == 0)
+            return true;
+    return false;
+}
+
+/* Has elf DWARF of its own (a .debug_info with contents)? */
+static bool has_debug_info(Elf *elf)
+{
+    Elf_Scn *scn = NULL;
+    size_t shstrndx;
+
+    if (!elf || elf_getshdrstrndx(elf, &shstrndx) != 0)
+        return false;
+    while ((scn = elf_nextscn(elf, scn))) {
+        GElf_Shdr sh;
+        const char *name;
+
+        if (!gelf_getshdr(scn, &sh) || sh.sh_type == SHT_NOBITS || sh.sh_size == 0)
+            continue;
+        name = elf_strptr(elf, shstrndx, sh.sh_name);
+        if (name && strcmp(name, ".debug_info") == 0)
+            return true;
+    }
+    return false;
+}
+
+/*
+ * Prepares the DWARF sections of elf before libdw opens them.  libdw 0.188
+ * inflates every compressed debug section (SHF_COMPRESSED, zlib) with zlib
+ * as it opens a file, loclists included: for libc's separate debug file
+ * (libc6-dbg) that is 10 MB and ~80 ms, for the few libc addresses of a
+ * profile.  Here the sections libdw will use are inflated with libdeflate
+ * (already linked for the profile codec; ~3x zlib's speed) and installed as
+ * the sections' data, uncompressed, and the unused ones are turned into
+ * SHT_NOBITS, which libdw skips.  Only libelf's in-memory copy of the
+ * section headers changes, never the file.  Any failure leaves a section
+ * as it was, for libdw to handle as before.
+ */
+static void prepare_dwarf_sections(struct sym_file *f, Elf *elf)
+{
+    struct libdeflate_decompressor *d = NULL;
+    size_t chsz = gelf_fsize(elf, ELF_T_CHDR, 1, EV_CURRENT);
+    Elf_Scn *scn = NULL;
+    size_t shstrndx;
+
+    if (chsz == 0 || elf_getshdrstrndx(elf, &shstrndx) != 0)
+        return;
+    while ((scn = elf_nextscn(elf, scn))) {
+        GElf_Shdr sh;
+        GElf_Chdr ch;
+        Elf_Data *data;
+        const char *name;
+        void *buf, **v;
+        size_t got;
+
+        if (!gelf_getshdr(scn, &sh) || sh.sh_type == SHT_NOBITS || (sh.sh_flags & SHF_ALLOC))
+            continue;
+        name = elf_strptr(elf, shstrndx, sh.sh_name);
+        if (!name || strncmp(name, ".debug_", 7) != 0)
+            continue;
+        if (unused_debug_section(name)) {
+            sh.sh_type = SHT_NOBITS;
+            gelf_update_shdr(scn, &sh);
+            continue;
+        }
+        if (!(sh.sh_flags & SHF_COMPRESSED) || !gelf_getchdr(scn, &ch) ||
+            ch.ch_type != ELFCOMPRESS_ZLIB || ch.ch_size == 0 || ch.ch_size > (1ull << 32))
+            continue;
+        data = elf_getdata(scn, NULL);
+        if (!data || !data->d_buf || data->d_size <= chsz)
+            continue;
+        if (!d && !(d = libdeflate_alloc_decompressor()))
+            break;
+        v = realloc(f->zbufs, (f->nzbufs + 1) * sizeof(*v));
+        if (!v)
+            break;
+        f->zbufs = v;
+        buf = malloc(ch.ch_size);
+        if (!buf)
+            break;
+        if (libdeflate_zlib_decompress(d, (const char *)data->d_buf + chsz, data->d_size - chsz,
+                                       buf, ch.ch_size, &got) != LIBDEFLATE_SUCCESS ||
+            got != ch.ch_size) {
+            free(buf);
+            continue;
+        }
+        f->zbufs[f->nzbufs++] = buf;
+        data->d_buf = buf;
+        data->d_size = ch.ch_size;
+        data->d_off = 0;
+        data->d_type = ELF_T_BYTE;
+        data->d_align = ch.ch_addralign ? ch.ch_addralign : 1;
+        sh.sh_flags &= ~(GElf_Xword)SHF_COMPRESSED;
+        sh.sh_size = ch.ch_size;
+        sh.sh_addralign = data->d_align;
+        gelf_update_shdr(scn, &sh);
+    }
+    libdeflate_free_decompressor(d);
+}
+
+/* The first PT_LOAD's p_vaddr of elf; false when it has none. */
+static bool first_load_vaddr(Elf *elf, uint64_t *vaddr)
+{
+    size_t n;
+
+    if (elf_getphdrnum(elf, &n) != 0)
+        return false;
+    for (size_t i = 0; i < n; i++) {
+        GElf_Phdr ph;
+
+        if (gelf_getphdr(elf, (int)i, &ph) && ph.p_type == PT_LOAD) {
+            *vaddr = ph.p_vaddr;
+            return true;
+        }
+    }
+    return false;
+}
+
+/*
+ * Opens the separate debug file of f's module (by build id, where
+ * distributions install them) as the module of a Dwfl of its own, so that
+ * its sections can be prepared before libdw reads them.  libdwfl would open
+ * the same file, but inside dwfl_module_getdwarf(), too late for that.
+ * Only for a file laid out as the module (same first PT_LOAD address).
+ */
+static void open_debug_file(struct cprof_symbolizer *s, struct sym_file *f, Elf *elf)
+{
+    char path[sizeof(DEBUG_BUILD_ID_DIR) + 2 * CPROF_BUILD_ID_MAX + 16];
+    char id[2 * CPROF_BUILD_ID_MAX + 1], have[2 * CPROF_BUILD_ID_MAX + 1];
+    const unsigned char *bits;
+    GElf_Addr note_vaddr, bias;
+    uint64_t v1, v2;
+    Dwfl_Module *dm;
+    Elf *delf;
+    int n = dwfl_module_build_id(f->mod, &bits, &note_vaddr);
+
+    if (n < 2 || n > CPROF_BUILD_ID_MAX || !first_load_vaddr(elf, &v1))
+        return;
+    hex_encode(bits, (size_t)n, id);
+    snprintf(path, sizeof(path), "%s/%.2s/%s.debug", DEBUG_BUILD_ID_DIR, id, id + 2);
+    if (access(path, R_OK) != 0)
+        return;
+    f->ddwfl = dwfl_begin(&s->callbacks);
+    if (!f->ddwfl)
+        return;
+    dwfl_report_begin(f->ddwfl);
+    dm = dwfl_report_elf(f->ddwfl, path, path, -1, 0, false);
+    dwfl_report_end(f->ddwfl, NULL, NULL);
+    if (!dm || (n = dwfl_module_build_id(dm, &bits, &note_vaddr)) <= 0 ||
+        n > CPROF_BUILD_ID_MAX)
+        goto fail;
+    hex_encode(bits, (size_t)n, have);
+    delf = dwfl_module_getelf(dm, &bias);
+    if (strcmp(have, id) != 0 || !delf || !first_load_vaddr(delf, &v2) || v1 != v2 ||
+        !has_debug_info(delf))
+        goto fail;
+    prepare_dwarf_sections(f, delf);
+    f->dmod = dm;
+    f->dmod_bias = bias;
+    return;
+fail:
+    dwfl_end(f->ddwfl);
+    f->ddwfl = NULL;
+}
+
+/*
+ * The module whose DWARF f uses, set up on first use: f's own module when
+ * its ELF has DWARF (sections prepared) or when no separate debug file is
+ * found by build id (libdwfl then searches as it always did), else the
+ * separate debug file opened by open_debug_file().  dmod addresses are
+ * ELF vaddrs + f->dmod_bias.
+ */
+static Dwfl_Module *dwarf_module(struct cprof_symbolizer *s, struct sym_file *f)
+{
+    GElf_Addr bias;
+    Elf *elf;
+
+    if (f->dmod)
+        return f->dmod;
+    f->dmod = f->mod;
+    f->dmod_bias = f->bias;
+    elf = dwfl_module_getelf(f->mod, &bias);
+    if (!elf)
+        return f->dmod;
+    if (has_debug_info(elf))
+        prepare_dwarf_sections(f, elf);
+    else
+        open_debug_file(s, f, elf);
+    return f->dmod;
 }
 
 /*
@@ -493,22 +730,170 @@ static bool is_function_scope(Dwarf_Die *die)
 /* Longest chain of function scopes (real function plus inlined calls) followed. */
 #define CHAIN_MAX 256
 
+/* Orders fn_range and cu_range entries, which both start with lo. */
+static int range_cmp(const void *pa, const void *pb)
+{
+    Dwarf_Addr a = *(const Dwarf_Addr *)pa, b = *(const Dwarf_Addr *)pb;
+
+    return a < b ? -1 : a > b;
+}
+
+static int off_cmp(const void *pa, const void *pb)
+{
+    Dwarf_Off a = *(const Dwarf_Off *)pa, b = *(const Dwarf_Off *)pb;
+
+    return a < b ? -1 : a > b;
+}
+
+/*
+ * The sorted CU DIE offsets that .debug_aranges covers (malloc'd, *n
+ * entries), or NULL when there are none or on ENOMEM.
+ */
+static Dwarf_Off *aranges_cus(Dwarf *dw, size_t *n)
+{
+    Dwarf_Aranges *ar;
+    size_t nar, k = 0;
+    Dwarf_Off *v;
+
+    *n = 0;
+    if (dwarf_getaranges(dw, &ar, &nar) != 0 || nar == 0 || !(v = malloc(nar * sizeof(*v))))
+        return NULL;
+    for (size_t i = 0; i < nar; i++) {
+        Dwarf_Off cu;
+
+        if (dwarf_getarangeinfo(dwarf_onearange(ar, i), NULL, NULL, &cu) == 0)
+            v[k++] = cu;
+    }
+    qsort(v, k, sizeof(*v), off_cmp);
+    *n = k;
+    return v;
+}
+
+/*
+ * The CU index by address, for DWARF without .debug_aranges (clang's
+ * default).  libdw 0.188 finds the CU of an address through the aranges
+ * only (dwarf_addrdie, dwfl_module_addrdie, dwfl_module_getsrc; newer
+ * elfutils scans the CUs itself), so such modules would get names from
+ * the symbol table but no lines and no inline frames.  This index is
+ * built once per module, on its first aranges miss, from the CU DIEs' own
+ * ranges (DW_AT_low_pc/high_pc or DW_AT_ranges): one pass over the unit
+ * headers, never into the CUs' children.  Best effort: on ENOMEM it keeps
+ * what it has.
+ */
+static void build_cu_ranges(struct sym_file *f)
+{
+    Dwarf *dw = dwfl_module_getdwarf(f->dmod, &f->cur_bias);
+    Dwarf_CU *unit = NULL;
+    Dwarf_Die cudie;
+    Dwarf_Off *covered = NULL;
+    uint8_t type;
+    size_t cap = 0, ncovered = 0;
+
+    f->cur_built = true;
+    if (!dw)
+        return;
+    covered = aranges_cus(dw, &ncovered);
+    while (dwarf_get_units(dw, unit, &unit, NULL, &type, &cudie, NULL) == 0) {
+        Dwarf_Addr base, lo, hi;
+        ptrdiff_t off = 0;
+        Dwarf_Off key = dwarf_dieoffset(&cudie);
+
+        if (type == DW_UT_type || type == DW_UT_split_type)
+            continue;
+        /* Covered by the aranges: libdwfl finds it (and not reading its
+         * attributes saves its abbreviations: 10 ms over libc's CUs). */
+        if (covered && bsearch(&key, covered, ncovered, sizeof(*covered), off_cmp))
+            continue;
+        while ((off = dwarf_ranges(&cudie, off, &base, &lo, &hi)) > 0) {
+            if (hi <= lo)
+                continue;
+            if (f->ncur == cap) {
+                size_t ncap = cap ? 2 * cap : 64;
+                struct cu_range *v = realloc(f->cur, ncap * sizeof(*v));
+
+                if (!v)
+                    goto out;
+                f->cur = v;
+                cap = ncap;
+            }
+            f->cur[f->ncur++] = (struct cu_range){lo, hi, cudie};
+        }
+    }
+out:
+    free(covered);
+    qsort(f->cur, f->ncur, sizeof(*f->cur), range_cmp);
+}
+
+/*
+ * The CU holding address a of f->dmod, from the aranges (libdwfl) or else
+ * from the CU ranges; sets *dbias (a = DWARF address + *dbias).
+ * NULL when no CU covers a.
+ */
+static Dwarf_Die *find_cu(struct sym_file *f, Dwarf_Addr a, Dwarf_Addr *dbias)
+{
+    Dwarf_Die *cu = dwfl_module_addrdie(f->dmod, a, dbias);
+    Dwarf_Addr pc;
+    size_t lo = 0, hi;
+
+    if (cu)
+        return cu;
+    if (!f->cur_built)
+        build_cu_ranges(f);
+    pc = a - f->cur_bias;
+    hi = f->ncur;
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+
+        if (f->cur[mid].lo <= pc)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    /* CU ranges do not overlap in practice; look a few entries back anyway. */
+    for (size_t k = lo; k > 0 && lo - k < 8; k--) {
+        if (pc < f->cur[k - 1].hi) {
+            *dbias = f->cur_bias;
+            return &f->cur[k - 1].cu;
+        }
+    }
+    return NULL;
+}
+
+/*
+ * The source file and line at address a of f->dmod (NULL, *lineno
+ * untouched, when unknown).  libdwfl's lookup goes through the aranges; without them
+ * the line table of cu (found by find_cu() when NULL) is searched.
+ */
+static const char *src_line(struct sym_file *f, Dwarf_Die *cu, Dwarf_Addr dbias, Dwarf_Addr a,
+                            int *lineno)
+{
+    Dwfl_Line *ln = dwfl_module_getsrc(f->dmod, a);
+    Dwarf_Line *dl;
+
+    if (ln)
+        return dwfl_lineinfo(ln, NULL, lineno, NULL, NULL, NULL);
+    if (!cu)
+        cu = find_cu(f, a, &dbias);
+    if (!cu || !(dl = dwarf_getsrc_die(cu, a - dbias)))
+        return NULL;
+    if (dwarf_lineno(dl, lineno) != 0)
+        *lineno = 0;
+    return dwarf_linesrc(dl, NULL, NULL);
+}
+
 /*
  * Frames from a chain of function DIEs, innermost first, the last being
  * the real function.  When max is short, the innermost max - 1 and the real
  * function are kept.  Returns how many were written.
  */
 static size_t emit_frames(struct cprof_symbolizer *s, struct sym_file *f, Dwarf_Addr a,
-                          Dwarf_Die *cu, Dwarf_Die *chain, size_t nchain,
+                          Dwarf_Die *cu, Dwarf_Addr dbias, Dwarf_Die *chain, size_t nchain,
                           struct cprof_sym_frame *frames, size_t max)
 {
-    const char *file = NULL;
     int lineno = 0;
-    Dwfl_Line *ln = dwfl_module_getsrc(f->mod, a);
+    const char *file = src_line(f, cu, dbias, a, &lineno);
     size_t n = nchain < max ? nchain : max;
 
-    if (ln)
-        file = dwfl_lineinfo(ln, NULL, &lineno, NULL, NULL, NULL);
     for (size_t k = 0; k < n; k++) {
         struct cprof_sym_frame *fr = &frames[k];
         size_t c = (k == n - 1) ? nchain - 1 : k; /* the real function stays last */
@@ -612,13 +997,6 @@ static int index_scope(struct cu_index *ci, Dwarf_Die *parent, size_t *cap, int 
         }
     } while (!err && dwarf_siblingof(&child, &child) == 0);
     return err;
-}
-
-static int range_cmp(const void *pa, const void *pb)
-{
-    const struct fn_range *a = pa, *b = pb;
-
-    return a->lo < b->lo ? -1 : a->lo > b->lo;
 }
 
 /*
@@ -730,26 +1108,29 @@ static size_t chain_from_function(Dwarf_Die *fn, Dwarf_Addr pc, Dwarf_Die *chain
 }
 
 /*
- * Frames from DWARF at dwfl address a.  Returns how many were written
+ * Frames from DWARF at dwfl address a (of f->mod).  Returns how many were written
  * (0: no DWARF function covers a).
  */
 static size_t dwarf_frames(struct cprof_symbolizer *s, struct sym_file *f, Dwarf_Addr a,
                            struct cprof_sym_frame *frames, size_t max)
 {
-    Dwarf_Addr dbias;
-    Dwarf_Die *cu = dwfl_module_addrdie(f->mod, a, &dbias);
-    Dwarf_Die chain[CHAIN_MAX], fn;
+    Dwarf_Addr dbias = 0;
+    Dwarf_Die chain[CHAIN_MAX], fn, *cu;
     struct cu_index *ci;
     size_t n = 0;
 
-    if (!cu || max == 0)
+    if (max == 0 || !dwarf_module(s, f))
+        return 0;
+    a = a - f->bias + f->dmod_bias; /* from here on a dmod address */
+    cu = find_cu(f, a, &dbias);
+    if (!cu)
         return 0;
     ci = get_cu_index(f, cu);
     if (ci && find_function(ci, a - dbias, &fn))
         n = chain_from_function(&fn, a - dbias, chain);
     else
         n = chain_by_scopes(cu, a - dbias, chain);
-    return n ? emit_frames(s, f, a, cu, chain, n, frames, max) : 0;
+    return n ? emit_frames(s, f, a, cu, dbias, chain, n, frames, max) : 0;
 }
 
 /* Ranks a symbol: global, weak, then local; fewer leading underscores first. */
@@ -846,7 +1227,6 @@ static size_t symtab_frame(struct cprof_symbolizer *s, struct sym_file *f, Dwarf
     GElf_Off off;
     GElf_Sym sym;
     const char *name;
-    Dwfl_Line *ln;
     int lineno = 0;
     const char *file = NULL;
 
@@ -858,9 +1238,8 @@ static size_t symtab_frame(struct cprof_symbolizer *s, struct sym_file *f, Dwarf
         name = dwfl_module_addrinfo(f->mod, a, &off, &sym, NULL, NULL, NULL);
     if (!name || !set_names(s, fr, name, NULL))
         return 0;
-    ln = dwfl_module_getsrc(f->mod, a);
-    if (ln)
-        file = dwfl_lineinfo(ln, NULL, &lineno, NULL, NULL, NULL);
+    if (dwarf_module(s, f))
+        file = src_line(f, NULL, 0, a - f->bias + f->dmod_bias, &lineno);
     fr->file = file ? file : "";
     fr->line = lineno;
     fr->start_line = 0;

@@ -30,6 +30,7 @@
 #include "base/err.h"
 #include "base/file.h"
 #include "base/htab.h"
+#include "base/par.h"
 #include "model/codec.h"
 #include "model/filter.h"
 #include "model/legacy.h"
@@ -58,6 +59,7 @@ struct cprof_cli_opts {
     const char *output, *sample_index, *unit, *source_path, *trim_path, *symbolize;
     const char *focus, *ignore, *hide, *show, *show_from, *prune_from;
     const char *tagfocus, *tagignore, *tagshow, *taghide, *granularity;
+    const char *tagroot, *tagleaf; /* pseudo frames from label values */
     bool mean, trim, call_tree, relative_percentages, compact_labels, intel_syntax, normalize,
         drop_negative, noinlines;
     bool cum, flat;                                       /* the sort group */
@@ -76,6 +78,9 @@ struct cprof_cli_opts {
 };
 
 static struct cprof_cli_opts opts;
+
+/* True while the interactive shell runs: reports must leave its profile as it is. */
+static bool shell_active;
 
 #define B CPROF_FLAG_BOOL
 #define S CPROF_FLAG_STRING
@@ -103,7 +108,8 @@ static const struct cprof_flag flag_table[] = {
 #define NKINDS 19
     {"addresses", B, &opts.addresses, "Aggregate at the address level"},
     {"base", S, &opts.base, "Source of base profile for profile subtraction"},
-    {"call_tree", B, &opts.call_tree, "Create a context-sensitive call tree (accepted, ignored)"},
+    {"call_tree", B, &opts.call_tree,
+     "Create a context-sensitive call tree (dot, svg, png, pdf, callgrind)"},
     {"compact_labels", B, &opts.compact_labels, "Show minimal headers"},
     {"cum", B, &opts.cum, "Sort entries based on cumulative weight"},
     {"diff_base", S, &opts.diff_base, "Source of base profile for comparison"},
@@ -142,13 +148,17 @@ static const struct cprof_flag flag_table[] = {
     {"taghide", S, &opts.taghide, "Skip tags matching this regexp"},
     {"tagignore", S, &opts.tagignore,
      "Discard samples with tags in range or matched by regexp"},
+    {"tagleaf", S, &opts.tagleaf,
+     "Adds pseudo stack frames for labels key/value pairs at the callstack leaf"},
+    {"tagroot", S, &opts.tagroot,
+     "Adds pseudo stack frames for labels key/value pairs at the callstack root"},
     {"tagshow", S, &opts.tagshow, "Only consider tags matching this regexp"},
     {"timeout", CPROF_FLAG_INT, &opts.timeout, "Timeout in seconds for fetching a profile"},
     {"trim", B, &opts.trim, "Honor nodefraction/edgefraction/nodecount defaults"},
     {"trim_path", S, &opts.trim_path, "Path to trim from source paths before search"},
     {"unit", S, &opts.unit, "Measurement units to display"},
     {"version", B, &opts.version, "Print the version and exit"},
-#define NOPTIONS 42
+#define NOPTIONS 44
     {"alloc_objects", B, &opts.alloc_objects, "Same as -sample_index=alloc_objects"},
     {"alloc_space", B, &opts.alloc_space, "Same as -sample_index=alloc_space"},
     {"contentions", B, &opts.contentions, "Same as -sample_index=contentions"},
@@ -195,6 +205,14 @@ static int fail(const char *fmt, ...)
     return 1;
 }
 
+/* Threads for big decoding, encoding and compression jobs (base/par.h). */
+static int online_cpus(void)
+{
+    long n = sysconf(_SC_NPROCESSORS_ONLN);
+
+    return n < 1 ? 1 : n > CPROF_PAR_MAX ? CPROF_PAR_MAX : (int)n;
+}
+
 /* Reads and decodes one profile; prints the error and returns 1 on failure. */
 static int load(const char *path, const struct cprof_limits *lim, struct cprof_profile **out)
 {
@@ -226,10 +244,13 @@ static int load(const char *path, const struct cprof_limits *lim, struct cprof_p
 /*
  * Loads paths[0..n), finds their binaries (binary: the one named on the
  * command line, or NULL) and merges them into *out (pprof's chunkedGrab,
- * grabProfile and combineProfiles).  Prints the error and returns 1 on
- * failure.
+ * grabProfile and combineProfiles, units made common first).  A single
+ * profile is merged too (that compacts it, as pprof does) unless compact
+ * is false: -proto of one profile re-encodes it as read, which pprof reads
+ * as the same profile.  Prints the error and returns 1 on failure.
  */
-static int load_group(char *const *paths, size_t n, const char *binary, struct cprof_profile **out)
+static int load_group(char *const *paths, size_t n, bool compact, const char *binary,
+                      struct cprof_profile **out)
 {
     struct cprof_profile **profs;
     struct cprof_diag diag = {0};
@@ -238,6 +259,7 @@ static int load_group(char *const *paths, size_t n, const char *binary, struct c
 
     *out = NULL;
     cprof_limits_default(&lim);
+    lim.max_threads = online_cpus();
     profs = calloc(n, sizeof(*profs));
     if (!profs)
         return fail("out of memory");
@@ -249,7 +271,10 @@ static int load_group(char *const *paths, size_t n, const char *binary, struct c
     /* pprof's combineProfiles: measurement.ScaleProfiles, then Merge. */
     if (!status && cprof_profile_scale_units(profs, n) < 0)
         status = fail("out of memory");
-    if (!status) {
+    if (!status && n == 1 && !compact) {
+        *out = profs[0];
+        profs[0] = NULL;
+    } else if (!status) {
         rc = cprof_profile_merge(profs, n, out, &diag);
         if (rc)
             status = fail("merging profiles: %s", diag.msg[0] ? diag.msg : cprof_strerror(rc));
@@ -575,6 +600,7 @@ static void report_opts(struct cprof_report_opts *r, const char *symbol)
     r->relative_percentages = opts.relative_percentages;
     r->drop_negative = opts.drop_negative;
     r->compact_labels = opts.compact_labels;
+    r->call_tree = opts.call_tree;
     r->focus = opts.focus;
     r->ignore = opts.ignore;
     r->hide = opts.hide;
@@ -671,10 +697,7 @@ static int filter_profile(struct cprof_profile *p)
     return 0;
 }
 
-/*
- * pprof's Profile.Copy, a serialization and a parse: the filters edit the
- * copy, so the shell's profile stays whole for its next commands.
- */
+/* pprof's Profile.Copy: a serialization and a parse. */
 static int copy_profile(const struct cprof_profile *p, struct cprof_profile **out)
 {
     struct cprof_limits lim;
@@ -693,38 +716,70 @@ static int copy_profile(const struct cprof_profile *p, struct cprof_profile **ou
     return 0;
 }
 
-/* -raw and -proto: pprof's generateRawReport writes the filtered profile itself. */
-static int report_profile(const struct cprof_profile *orig, const struct format *f)
+/* -proto's bytes: the message, gzipped on every processor this machine has. */
+static int encode_gzip(const struct cprof_profile *p, struct cprof_buf *out)
 {
-    struct cprof_profile *p;
+    return cprof_profile_encode_threads(p, true, online_cpus(), out);
+}
+
+static int report_profile(struct cprof_profile *p, const struct format *f, const char *symbol);
+
+/*
+ * -raw and -proto: pprof's generateRawReport writes the filtered profile
+ * itself.  The filters edit p, or a copy of it in the shell, whose
+ * profile must stay whole for its next commands.
+ */
+static int write_profile(struct cprof_profile *p, const struct format *f)
+{
+    struct cprof_profile *copy = NULL;
     struct cprof_buf out;
     int rc;
 
-    if (copy_profile(orig, &p))
+    if (shell_active && copy_profile(p, &copy))
         return 1;
+    if (copy)
+        p = copy;
     /* pprof filters first only with -relative_percentages (then reportOptions). */
     if (opts.relative_percentages)
         rc = filter_profile(p) || check_report_options(p);
     else
         rc = check_report_options(p) || filter_profile(p);
-    if (rc) {
-        cprof_profile_free(p);
-        return 1;
-    }
     cprof_buf_init(&out, 0);
-    rc = f->out == OUT_PROTO ? cprof_profile_encode(p, true, &out) : cprof_raw_format(p, &out);
-    if (rc)
-        rc = fail("%s%s", f->out == OUT_PROTO ? "encoding profile: " : "formatting report: ",
-                  cprof_strerror(rc));
-    else
-        rc = emit(out.data, out.len, f->binary ? "profile" : NULL);
+    if (!rc) {
+        rc = f->out == OUT_PROTO ? encode_gzip(p, &out) : cprof_raw_format(p, &out);
+        if (rc)
+            rc = fail("%s%s", f->out == OUT_PROTO ? "encoding profile: " : "formatting report: ",
+                      cprof_strerror(rc));
+        else
+            rc = emit(out.data, out.len, f->binary ? "profile" : NULL);
+    }
     cprof_buf_release(&out);
-    cprof_profile_free(p);
+    cprof_profile_free(copy);
     return rc;
 }
 
-/* Writes the report f of p, with the options of the command line. */
+
+/*
+ * Writes the report f of p, with the options of the command line; with
+ * -tagroot or -tagleaf, of a copy of p with the label frames (pprof adds
+ * them to its copy of the profile for every report).
+ */
 static int report(struct cprof_profile *p, const struct format *f, const char *symbol)
+{
+    struct cprof_diag diag = {0};
+    struct cprof_profile *q;
+    int rc;
+
+    if (!(opts.tagroot && *opts.tagroot) && !(opts.tagleaf && *opts.tagleaf))
+        return report_profile(p, f, symbol);
+    if (cprof_report_label_frames(p, opts.tagroot, opts.tagleaf, opts.unit, &q, stderr, &diag))
+        return fail("%s", diag.msg[0] ? diag.msg : "adding label frames");
+    rc = report_profile(q, f, symbol);
+    cprof_profile_free(q);
+    return rc;
+}
+
+static int report_profile(struct cprof_profile *p, const struct format *f, const char *symbol)
 {
     struct cprof_report_opts ro;
     struct cprof_diag diag = {0};
@@ -735,7 +790,7 @@ static int report(struct cprof_profile *p, const struct format *f, const char *s
     int rc;
 
     if (f->out == OUT_RAW || f->out == OUT_PROTO)
-        return report_profile(p, f);
+        return write_profile(p, f);
     cprof_buf_init(&out, 0);
     report_opts(&ro, symbol);
     /* Text to the terminal or a pipe goes straight out; everything else is staged. */
@@ -972,7 +1027,9 @@ static int shell(struct cprof_profile *p)
     for (uint32_t i = 0; i < p->nsample_types; i++)
         types[i] = cprof_profile_str(p, p->sample_types[i].type);
     opts.compact_labels = true; /* pprof's shell shows short headers */
+    shell_active = true;
     rc = cprof_shell_run(&h);
+    shell_active = false;
     free(types);
     return rc ? fail("%s", cprof_strerror(rc)) : 0;
 }
@@ -985,9 +1042,9 @@ static int run(char **paths, size_t n, const char *binary, const struct format *
     char *base = (char *)(*opts.diff_base ? opts.diff_base : opts.base);
     int status;
 
-    status = load_group(paths, n, binary, &p);
+    status = load_group(paths, n, !(f && f->out == OUT_PROTO && !*base), binary, &p);
     if (!status && *base) {
-        status = load_group(&base, 1, binary, &pbase);
+        status = load_group(&base, 1, true, binary, &pbase);
         if (!status)
             status = combine_base(&p, pbase, *opts.diff_base != 0);
     }

@@ -562,11 +562,30 @@ static int line(struct shell *sh, char *input)
     return one(sh, s);
 }
 
+/*
+ * The lines typed are kept across sessions in $HOME/.cprof_history (the
+ * last 1000); without HOME, or if the file cannot be read or written, the
+ * shell works without it.
+ */
+static char *history_path(void)
+{
+    const char *home = getenv("HOME");
+    char *path = NULL;
+
+    if (!home || !*home || asprintf(&path, "%s/.cprof_history", home) < 0)
+        return NULL;
+    return path;
+}
+
 int cprof_shell_run(const struct cprof_shell_host *h)
 {
     struct shell sh = {.h = h};
+    char *hist = history_path();
     int rc = 0;
 
+    stifle_history(1000);
+    if (hist)
+        read_history(hist);
     h->greet(h->ctx);
     printf("Entering interactive mode (type \"help\" for commands, \"o\" for options)\n");
     for (;;) {
@@ -585,6 +604,9 @@ int cprof_shell_run(const struct cprof_shell_host *h)
     }
     if (rc == 1)
         rc = 0;
+    if (hist)
+        write_history(hist);
+    free(hist);
     for (size_t i = 0; i < sh.nkeep; i++)
         free(sh.keep[i]);
     free(sh.keep);

@@ -5,7 +5,8 @@
 #   callback's stacks read compare_keys <- qsort <- sort_rounds <- main
 #   (libc internals such as msort_with_tmp may sit in between);
 # - an always-inlined hot loop shows as an inline frame: its location has
-#   two lines, the inlined function first (pprof marks it "(inline)").
+#   two lines, the inlined function first (pprof marks it "(inline)"), also
+#   for clang binaries without .debug_aranges (its default).
 . "$CPROF_SRCDIR/tests/e2e/lib_cpu.sh"
 need_go
 cd "$WORK"
@@ -27,13 +28,14 @@ for cc in $compilers; do
         awk -v s="$share" 'BEGIN { exit !(s >= 90) }' || fail "only $share% complete"
     done
 done
-for cc in $compilers; do
-    echo "== inline frame: $cc -O2"
-    # elfutils 0.188 finds a CU by .debug_aranges only, which clang does not
-    # emit by default: without them clang binaries get no lines at all
-    # (a symbolizer limitation, reported; newer elfutils scans the CUs).
-    aranges=
-    [ "$cc" = clang ] && aranges=-gdwarf-aranges
+# clang emits no .debug_aranges by default (the symbolizer then finds CUs
+# by their own ranges); -gdwarf-aranges checks the aranges path too.
+variants=gcc:
+command -v clang >/dev/null 2>&1 && variants="gcc: clang: clang:-gdwarf-aranges"
+for v in $variants; do
+    cc=${v%%:*}
+    aranges=${v#*:}
+    echo "== inline frame: $cc -O2 $aranges"
     $cc -std=c11 -D_GNU_SOURCE -O2 -g $aranges -o inline_hot "$PROGS/inline_hot.c" ||
         fail "cannot build inline_hot"
     "$CPROF" run -cpu i.pb.gz -hz 1000 -- ./inline_hot 0.3 >out 2>err ||

@@ -3,6 +3,10 @@
  * of malformed input with a reason.
  */
 #include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <libdeflate.h>
 
 #include "base/buf.h"
 #include "base/err.h"
@@ -335,6 +339,146 @@ CPROF_TEST(codec_gzip_roundtrip_large)
     cprof_buf_release(&out);
 }
 
+/*
+ * Pieces compressed on several threads form ONE gzip member (readers such
+ * as pako take only the first), for every level.
+ */
+CPROF_TEST(codec_gzip_parallel_one_member)
+{
+    struct libdeflate_decompressor *dec = libdeflate_alloc_decompressor();
+    size_t n = (size_t)10 << 20, in_used = 0, got = 0;
+    uint8_t *in = malloc(n), *back = malloc(n);
+    uint64_t x = 88172645463325252ull;
+
+    CPROF_ASSERT(dec && in && back);
+    for (size_t i = 0; i < n; i++) { /* compressible but not trivially */
+        x ^= x << 13, x ^= x >> 7, x ^= x << 17;
+        in[i] = (uint8_t)('a' + (x % 16 < 12 ? i / 64 % 8 : x % 26));
+    }
+    for (int level = 0; level <= 3; level++) {
+        for (int threads = 1; threads <= 4; threads += 3) {
+            struct cprof_buf gz;
+
+            cprof_buf_init(&gz, 0);
+            CPROF_ASSERT_EQ(cprof_gzip_parallel(in, n, level, threads, &gz), 0);
+            CPROF_ASSERT(level == 0 || gz.len < n / 2);
+            CPROF_ASSERT_EQ(libdeflate_gzip_decompress_ex(dec, gz.data, gz.len, back, n, &in_used,
+                                                          &got),
+                            LIBDEFLATE_SUCCESS);
+            CPROF_ASSERT_EQ(in_used, gz.len); /* the whole file is one member */
+            CPROF_ASSERT_EQ(got, n);
+            CPROF_ASSERT(memcmp(in, back, n) == 0);
+            cprof_buf_release(&gz);
+        }
+    }
+    {
+        struct cprof_buf gz;
+
+        cprof_buf_init(&gz, 0);
+        CPROF_ASSERT_EQ(cprof_gzip_parallel(in, n, 4, 2, &gz), -EINVAL);
+        CPROF_ASSERT_EQ(gz.len, 0);
+        CPROF_ASSERT_EQ(cprof_gzip(in, 0, 2, &gz), 0); /* empty input: a valid empty member */
+        CPROF_ASSERT_EQ(libdeflate_gzip_decompress_ex(dec, gz.data, gz.len, back, n, &in_used,
+                                                      &got),
+                        LIBDEFLATE_SUCCESS);
+        CPROF_ASSERT_EQ(got, 0);
+        cprof_buf_release(&gz);
+    }
+    libdeflate_free_decompressor(dec);
+    free(in);
+    free(back);
+}
+
+/* A profile with n samples of varied depth and labels, over 300 locations. */
+static struct cprof_profile *many_samples(size_t n)
+{
+    struct cprof_profile *p = cprof_profile_new();
+    struct cprof_function f = {0};
+    struct cprof_line ln = {0};
+    struct cprof_label lb = {0};
+    uint32_t locs[300], stack[40];
+    char name[32];
+
+    CPROF_ASSERT(p);
+    CPROF_ASSERT_EQ(cprof_profile_add_sample_type(p, "samples", "count"), 0);
+    CPROF_ASSERT_EQ(cprof_profile_add_sample_type(p, "cpu", "nanoseconds"), 0);
+    CPROF_ASSERT_EQ(cprof_profile_intern_cstr(p, "tid", &lb.key), 0);
+    for (uint32_t i = 0; i < 300; i++) {
+        snprintf(name, sizeof(name), "fn%u", i);
+        CPROF_ASSERT_EQ(cprof_profile_intern_cstr(p, name, &f.name), 0);
+        CPROF_ASSERT_EQ(cprof_profile_add_function(p, &f, &ln.func), 0);
+        ln.line = i + 1;
+        CPROF_ASSERT_EQ(cprof_profile_add_location(p, CPROF_NONE, 0x1000 + 16 * i, &ln, 1,
+                                                   false, &locs[i]),
+                        0);
+    }
+    for (size_t i = 0; i < n; i++) {
+        uint32_t depth = (uint32_t)(i * 7 % 40);
+        int64_t v[2] = {(int64_t)(i % 5), (int64_t)i * 1000003};
+
+        for (uint32_t j = 0; j < depth; j++)
+            stack[j] = locs[(i * 31 + j * 17) % 300];
+        lb.num = (int64_t)(i % 9) + 1; /* a key alone would be dropped */
+        CPROF_ASSERT_EQ(cprof_profile_add_sample(p, stack, depth, v, &lb, i % 3 == 0, 0), 0);
+    }
+    return p;
+}
+
+/*
+ * Decoding and encoding on several threads give what one thread gives, and
+ * an error is the first one in sample order.
+ */
+CPROF_TEST(codec_threads_change_nothing)
+{
+    struct cprof_profile *p = many_samples(90000), *q = NULL;
+    struct cprof_buf one, four, again;
+    struct cprof_limits lim;
+    struct cprof_diag d;
+    char name_buf[64];
+
+    cprof_buf_init(&one, 0);
+    cprof_buf_init(&four, 0);
+    cprof_buf_init(&again, 0);
+    CPROF_ASSERT_EQ(cprof_profile_encode_threads(p, false, 1, &one), 0);
+    CPROF_ASSERT_EQ(cprof_profile_encode_threads(p, false, 4, &four), 0);
+    CPROF_ASSERT_EQ(one.len, four.len);
+    CPROF_ASSERT(memcmp(one.data, four.data, one.len) == 0);
+    cprof_limits_default(&lim);
+    lim.max_threads = 4;
+    CPROF_ASSERT_EQ(cprof_profile_decode(one.data, one.len, &lim, &q, &d), 0);
+    CPROF_ASSERT_EQ(q->nsamples, 90000);
+    CPROF_ASSERT_EQ(cprof_profile_encode(q, false, &again), 0);
+    CPROF_ASSERT_EQ(again.len, one.len);
+    CPROF_ASSERT(memcmp(one.data, again.data, one.len) == 0);
+    cprof_profile_free(q);
+    q = NULL;
+    /*
+     * Break a label in sample 69999 (the last part) and one in sample 9 (the
+     * first): the error names sample 9's, as a one-thread decode would.
+     */
+    p->samples[69999].labels[0].str = p->nstrings + 6;
+    p->samples[9].labels[0].str = p->nstrings + 5;
+    cprof_buf_release(&again);
+    cprof_buf_init(&again, 0);
+    CPROF_ASSERT_EQ(cprof_profile_encode(p, false, &again), 0);
+    CPROF_ASSERT_EQ(cprof_profile_decode(again.data, again.len, &lim, &q, &d), CPROF_ECORRUPT);
+    CPROF_ASSERT(q == NULL);
+    snprintf(name_buf, sizeof(name_buf), "string index %u out", p->nstrings + 5);
+    CPROF_ASSERT(strstr(d.msg, name_buf) != NULL);
+    p->samples[9].labels[0].str = 0;
+    cprof_buf_release(&again);
+    cprof_buf_init(&again, 0);
+    CPROF_ASSERT_EQ(cprof_profile_encode(p, false, &again), 0);
+    CPROF_ASSERT_EQ(cprof_profile_decode(again.data, again.len, &lim, &q, &d), CPROF_ECORRUPT);
+    snprintf(name_buf, sizeof(name_buf), "string index %u out", p->nstrings + 6);
+    if (!strstr(d.msg, name_buf))
+        cprof__test_fail(__FILE__, __LINE__, "got: %s", d.msg);
+    cprof_buf_release(&one);
+    cprof_buf_release(&four);
+    cprof_buf_release(&again);
+    cprof_profile_free(p);
+}
+
 /* The hand-written writer must give exactly protobuf-c's bytes. */
 static void expect_same_as_protobuf_c(const struct cprof_profile *p)
 {
@@ -389,7 +533,7 @@ CPROF_TEST(codec_writer_matches_protobuf_c)
 }
 
 static const struct cprof_limits lim_default = {
-    1u << 30, 1u << 28, 1u << 26, 1u << 26, 1u << 16, 1u << 12, 1u << 12, 1u << 10};
+    1u << 30, 1u << 28, 1u << 26, 1u << 26, 1u << 16, 1u << 12, 1u << 12, 1u << 10, 1};
 
 /* Both readers agree on every Go-written fixture, byte for byte after encoding. */
 CPROF_TEST(codec_reader_matches_protobuf_c_on_go_profiles)

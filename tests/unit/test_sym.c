@@ -315,6 +315,38 @@ CPROF_TEST(sym_libc_dynamic_symbol)
     cprof_symbolizer_free(s);
 }
 
+/*
+ * libc's lines come from its separate debug file when one is installed
+ * (libc6-dbg: compressed sections, inflated ahead of libdw, in a module of
+ * its own).
+ */
+CPROF_TEST(sym_libc_lines_from_debug_file)
+{
+    struct cprof_symbolizer *s = cprof_symbolizer_new(CPROF_SYM_NO_DEBUGINFOD);
+    void *fn = libc_qsort();
+    struct cprof_maps maps;
+    struct cprof_sym_mapping m;
+    struct cprof_sym_frame fr[8];
+    char dbg[300];
+    size_t n;
+
+    self_mapping(&maps, (uint64_t)(uintptr_t)fn, &m);
+    snprintf(dbg, sizeof(dbg), "/usr/lib/debug/.build-id/%.2s/%s.debug", m.build_id,
+             m.build_id + 2);
+    if (strlen(m.build_id) < 4 || access(dbg, R_OK) != 0) {
+        printf("# skip: no debug file for libc (libc6-dbg)\n");
+    } else {
+        CPROF_ASSERT_EQ(cprof_symbolizer_lookup(s, &m, (uint64_t)(uintptr_t)fn + 1, fr, 8, &n), 0);
+        CPROF_ASSERT(n >= 1);
+        CPROF_ASSERT_STR(fr[n - 1].name, "qsort");
+        CPROF_ASSERT(ends_with(fr[0].file, ".c"));
+        CPROF_ASSERT(fr[0].line > 0);
+        CPROF_ASSERT(fr[n - 1].start_line > 0);
+    }
+    cprof_maps_release(&maps);
+    cprof_symbolizer_free(s);
+}
+
 CPROF_TEST(sym_unknown_and_missing)
 {
     struct cprof_symbolizer *s = cprof_symbolizer_new(CPROF_SYM_NO_DEBUGINFOD);
@@ -731,4 +763,127 @@ CPROF_TEST(sym_debug_file_by_build_id)
     }
     cprof_maps_release(&maps);
     cprof_symbolizer_free(s);
+}
+
+/* ---- DWARF without .debug_aranges ---------------------------------------- */
+
+/* A loop always inlined into cprof_t_outer: lines 4-5 in inl, called at line 10. */
+static const char noar_src[] = "static volatile int g;\n"
+                               "static inline __attribute__((always_inline)) int inl(int x)\n"
+                               "{\n"
+                               "    for (int i = 0; i < x; i++)\n"
+                               "        g += i * x;\n"
+                               "    return g;\n"
+                               "}\n"
+                               "__attribute__((noinline)) int cprof_t_outer(int x);\n"
+                               "__attribute__((noinline)) int cprof_t_outer(int x)\n"
+                               "{\n"
+                               "    return inl(x) + 1;\n"
+                               "}\n"
+                               "int main(int argc, char **argv)\n"
+                               "{\n"
+                               "    (void)argv;\n"
+                               "    return cprof_t_outer(argc);\n"
+                               "}\n";
+
+/*
+ * Symbolizes every byte of cprof_t_outer in dir/name (a non-PIE
+ * executable) into out, one "name file:line start;..." a line, and checks
+ * each address: frames known, the source file, lines within the source.
+ * Returns how many addresses had the inline frame.
+ */
+static int dump_outer(const char *dir, const char *name, char *out, size_t cap)
+{
+    char path[300], cmd[600];
+    unsigned long long value, size;
+    struct cprof_symbolizer *s = cprof_symbolizer_new(CPROF_SYM_NO_DEBUGINFOD);
+    struct cprof_sym_mapping m = {0};
+    struct cprof_sym_frame fr[4];
+    size_t n, len = 0;
+    uint64_t addr;
+    int inlined = 0;
+
+    snprintf(path, sizeof(path), "%s/%s", dir, name);
+    synth_mapping(path, 0, "cprof_t_outer", &m, &addr);
+    snprintf(cmd, sizeof(cmd), "nm -S '%s' | awk '$4 == \"cprof_t_outer\" {print $1, $2}'", path);
+    CPROF_ASSERT_EQ(sscanf(sh_line(cmd), "%llx %llx", &value, &size), 2);
+    CPROF_ASSERT(size > 0 && size < 4096);
+    m.path = path;
+    out[0] = '\0';
+    for (uint64_t a = value; a < value + size; a++) {
+        CPROF_ASSERT_EQ(cprof_symbolizer_lookup(s, &m, a, fr, 4, &n), 0);
+        CPROF_ASSERT(n >= 1 && n <= 2);
+        CPROF_ASSERT_STR(fr[n - 1].name, "cprof_t_outer");
+        CPROF_ASSERT_EQ(fr[n - 1].start_line, 9);
+        for (size_t k = 0; k < n; k++) {
+            CPROF_ASSERT(ends_with(fr[k].file, "/t.c"));
+            CPROF_ASSERT(fr[k].line >= 2 && fr[k].line <= 12);
+            len += (size_t)snprintf(out + len, cap - len, "%s %s:%lld %lld;", fr[k].name,
+                                    fr[k].file, (long long)fr[k].line, (long long)fr[k].start_line);
+            CPROF_ASSERT(len < cap);
+        }
+        if (n == 2) {
+            CPROF_ASSERT_STR(fr[0].name, "inl");
+            CPROF_ASSERT_EQ(fr[0].start_line, 2);
+            CPROF_ASSERT_EQ(fr[1].line, 11); /* the call site */
+            inlined++;
+        }
+        len += (size_t)snprintf(out + len, cap - len, "\n");
+    }
+    cprof_symbolizer_free(s);
+    return inlined;
+}
+
+/*
+ * libdw 0.188 finds CUs by .debug_aranges only, which clang does not emit
+ * by default: the same program with and without them (gcc's output with
+ * the section removed; clang with and without -gdwarf-aranges) must give
+ * the same frames, with lines and inline frames.
+ */
+CPROF_TEST(sym_no_aranges)
+{
+    char dir[] = "/tmp/cprof-sym-XXXXXX", path[300], cmd[900];
+    static char with[64 * 1024], without[64 * 1024];
+    FILE *f;
+
+    CPROF_ASSERT(mkdtemp(dir) != NULL);
+    snprintf(path, sizeof(path), "%s/t.c", dir);
+    f = fopen(path, "w");
+    CPROF_ASSERT(f != NULL);
+    fputs(noar_src, f);
+    fclose(f);
+    snprintf(cmd, sizeof(cmd),
+             "cd '%s' && cc -no-pie -O2 -g -o gcc_ar t.c 2>/dev/null && "
+             "objcopy --remove-section=.debug_aranges gcc_ar gcc_noar && "
+             "! readelf -S gcc_noar | grep -q debug_aranges",
+             dir);
+    if (system(cmd) != 0) {
+        printf("# skip: no C compiler or objcopy\n");
+        return;
+    }
+    CPROF_ASSERT(dump_outer(dir, "gcc_ar", with, sizeof(with)) > 0);
+    CPROF_ASSERT(dump_outer(dir, "gcc_noar", without, sizeof(without)) > 0);
+    CPROF_ASSERT_STR(without, with);
+    /* Compressed debug sections (inflated by the symbolizer ahead of libdw). */
+    snprintf(cmd, sizeof(cmd),
+             "cd '%s' && objcopy --compress-debug-sections=zlib-gabi gcc_noar gcc_z && "
+             "readelf -SW gcc_z | grep -q 'debug_info .* C '",
+             dir);
+    CPROF_ASSERT_EQ(system(cmd), 0);
+    CPROF_ASSERT(dump_outer(dir, "gcc_z", without, sizeof(without)) > 0);
+    CPROF_ASSERT_STR(without, with);
+    snprintf(cmd, sizeof(cmd),
+             "cd '%s' && clang -no-pie -O2 -g -gdwarf-aranges -o clang_ar t.c 2>/dev/null && "
+             "clang -no-pie -O2 -g -o clang_noar t.c && "
+             "! readelf -S clang_noar | grep -q debug_aranges",
+             dir);
+    if (system(cmd) == 0) {
+        CPROF_ASSERT(dump_outer(dir, "clang_ar", with, sizeof(with)) > 0);
+        CPROF_ASSERT(dump_outer(dir, "clang_noar", without, sizeof(without)) > 0);
+        CPROF_ASSERT_STR(without, with);
+    } else {
+        printf("# no clang: checked gcc's output only\n");
+    }
+    snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
+    CPROF_ASSERT_EQ(system(cmd), 0);
 }

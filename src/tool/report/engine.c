@@ -328,6 +328,8 @@ static void apply_overrides(struct rep *r)
         r->edgefraction = 0;
     }
     r->visual = r->kind == CPROF_REPORT_DOT;
+    r->call_tree =
+        o->call_tree && (r->kind == CPROF_REPORT_DOT || r->kind == CPROF_REPORT_CALLGRIND);
     r->obj_names = r->kind == CPROF_REPORT_LIST || r->kind == CPROF_REPORT_CALLGRIND ||
                    r->kind == CPROF_REPORT_DISASM;
 }
@@ -1810,13 +1812,268 @@ static void keep_only(struct rep *r, uint32_t count)
         r->nodes[r->order[i]].kept = true;
 }
 
-/* pprof's newTrimmedGraph (call_tree not supported: graphs are always merged). */
+/* ---- call tree (pprof's newTree and TrimTree) ------------------------------------- */
+
+static uint64_t tree_hash(uint32_t parent, uint32_t base)
+{
+    return mix64(((uint64_t)parent << 32) | base);
+}
+
+static int tree_slots_grow(struct rep *r)
+{
+    size_t ns = r->tree_nslots ? r->tree_nslots * 2 : 4096;
+    uint32_t *slots = calloc(ns, sizeof(*slots));
+
+    if (!slots)
+        return -ENOMEM;
+    for (uint32_t id = r->nbase; id < r->nnodes; id++) {
+        size_t i = tree_hash(r->nodes[id].tparent, r->nodes[id].tbase) & (ns - 1);
+
+        while (slots[i])
+            i = (i + 1) & (ns - 1);
+        slots[i] = id + 1;
+    }
+    free(r->tree_slots);
+    r->tree_slots = slots;
+    r->tree_nslots = ns;
+    return 0;
+}
+
+/* The child of tree node parent (REP_NONE: a root) for graph node base, added when new. */
+static int tree_child(struct rep *r, uint32_t parent, uint32_t base, uint32_t *id)
+{
+    size_t i;
+    struct rep_node *n;
+
+    if ((size_t)(r->nnodes - r->nbase) * 2 + 2 > r->tree_nslots && tree_slots_grow(r))
+        return -ENOMEM;
+    i = tree_hash(parent, base) & (r->tree_nslots - 1);
+    for (; r->tree_slots[i]; i = (i + 1) & (r->tree_nslots - 1)) {
+        const struct rep_node *x = &r->nodes[r->tree_slots[i] - 1];
+
+        if (x->tparent == parent && x->tbase == base) {
+            *id = r->tree_slots[i] - 1;
+            return 0;
+        }
+    }
+    if (r->nnodes == r->nodes_cap) {
+        uint32_t nc = r->nodes_cap ? r->nodes_cap * 2 : 1024;
+        struct rep_node *nn = realloc(r->nodes, nc * sizeof(*nn));
+
+        if (!nn)
+            return -ENOMEM;
+        r->nodes = nn;
+        r->nodes_cap = nc;
+    }
+    n = &r->nodes[r->nnodes];
+    *n = r->nodes[base];
+    n->flat = n->flatdiv = n->cum = n->cumdiv = 0;
+    n->stamp = UINT32_MAX;
+    n->kept = true;
+    n->in_graph = false;
+    n->ntags = 0;
+    n->tparent = parent;
+    n->tbase = base;
+    r->tree_slots[i] = r->nnodes + 1;
+    *id = r->nnodes++;
+    return 0;
+}
+
+/*
+ * pprof's newTree over the selected samples: a node per distinct path
+ * from a root, appended after the graph's nodes (which leave the graph).
+ * A child is always created after its parent, so ascending ids visit
+ * parents first.
+ */
+static int tree_build(struct rep *r)
+{
+    int err = 0;
+    uint32_t *order;
+
+    r->nbase = r->nnodes;
+    for (uint32_t i = 0; i < r->nnodes; i++) {
+        r->nodes[i].in_graph = false;
+        r->nodes[i].ntags = 0;
+    }
+    r->nedges = 0;
+    r->ntags = 0;
+    if (r->edge_slots)
+        memset(r->edge_slots, 0, r->edge_nslots * sizeof(*r->edge_slots));
+    for (size_t si = 0; si < r->nsamples && !err; si++) {
+        const struct cprof_sample *s = &r->p->samples[r->samples[si]];
+        uint32_t *stk = r->stk + r->s_first[r->samples[si]];
+        uint32_t parent = REP_NONE;
+        int64_t w, dw;
+
+        cprof__rep_sample_value(r, s, &w, &dw);
+        if (w == 0 && dw == 0)
+            continue;
+        for (int i = (int)r->s_n[r->samples[si]] - 1; i >= 0 && !err; i--) {
+            uint32_t first, nn = cprof__rep_loc_nodes(r, stk[i], &first);
+
+            for (int ni = (int)nn - 1; ni >= 0 && !err; ni--) {
+                uint32_t id, e;
+
+                if ((err = tree_child(r, parent, r->locnode[first + (uint32_t)ni], &id)))
+                    break;
+                r->nodes[id].cum += w;
+                r->nodes[id].cumdiv += dw;
+                if (r->want_tags && (err = cprof__rep_tags_add(r, id, s, w, dw, false)))
+                    break;
+                if (parent != REP_NONE) {
+                    if ((err = edge_find_or_add(r, parent, id, &e)))
+                        break;
+                    r->edges[e].w += w;
+                    r->edges[e].wdiv += dw;
+                    if (ni == (int)nn - 1)
+                        r->edges[e].inl = false;
+                }
+                parent = id;
+            }
+        }
+        if (parent != REP_NONE && !err) {
+            r->nodes[parent].flat += w;
+            r->nodes[parent].flatdiv += dw;
+            if (r->want_tags)
+                err = cprof__rep_tags_add(r, parent, s, w, dw, true);
+        }
+    }
+    if (err)
+        return cprof_diag_set(r->diag, -ENOMEM, "out of memory");
+    order = realloc(r->order, (r->nnodes + 1) * sizeof(*order));
+    if (!order)
+        return cprof_diag_set(r->diag, -ENOMEM, "out of memory");
+    r->order = order;
+    r->norder = 0;
+    for (uint32_t i = r->nbase; i < r->nnodes; i++) {
+        struct rep_node *n = &r->nodes[i];
+
+        if (n->cum == 0 && n->flat == 0)
+            continue;
+        if (r->o->drop_negative && (n->flat < 0 || (n->flat == 0 && n->cum < 0)))
+            continue;
+        n->in_graph = true;
+        r->order[r->norder++] = i;
+    }
+    for (uint32_t e = 0; e < r->nedges; e++)
+        if (!r->nodes[r->edges[e].src].in_graph || !r->nodes[r->edges[e].dst].in_graph)
+            r->edges[e].removed = true;
+    if (build_adjacency(r))
+        return cprof_diag_set(r->diag, -ENOMEM, "out of memory");
+    return 0;
+}
+
+/*
+ * pprof's TrimTree: the graph nodes not kept leave it; the children of a
+ * dropped node hang from its parent by residual edges (inline when both
+ * edges were), those of a dropped root become roots.  Values are not
+ * recomputed.  The display order keeps its order.
+ */
+static int tree_trim(struct rep *r)
+{
+    uint32_t *pe = malloc((r->nnodes + 1) * sizeof(*pe)), w = 0;
+
+    if (!pe)
+        return cprof_diag_set(r->diag, -ENOMEM, "out of memory");
+    for (uint32_t i = 0; i < r->nnodes; i++)
+        pe[i] = REP_NONE;
+    for (uint32_t e = 0; e < r->nedges; e++)
+        if (!r->edges[e].removed)
+            pe[r->edges[e].dst] = e;
+    for (uint32_t x = r->nbase; x < r->nnodes; x++) {
+        struct rep_node *n = &r->nodes[x];
+        uint32_t up = pe[x];
+
+        if (!n->in_graph || n->kept)
+            continue;
+        n->in_graph = false;
+        if (up != REP_NONE)
+            r->edges[up].removed = true;
+        for (uint32_t k = 0; k < n->nout; k++) {
+            struct rep_edge *e = &r->edges[r->adj_out[n->out0 + k]];
+
+            if (e->removed)
+                continue;
+            if (up == REP_NONE) {
+                e->removed = true;
+                pe[e->dst] = REP_NONE;
+                continue;
+            }
+            e->src = r->edges[up].src;
+            e->residual = true;
+            e->inl = r->edges[up].inl && e->inl;
+        }
+    }
+    free(pe);
+    for (uint32_t i = 0; i < r->norder; i++)
+        if (r->nodes[r->order[i]].in_graph)
+            r->order[w++] = r->order[i];
+    r->norder = w;
+    if (build_adjacency(r))
+        return cprof_diag_set(r->diag, -ENOMEM, "out of memory");
+    return 0;
+}
+
+/* newTrimmedGraph with call_tree: the tree is built once and trimmed in place. */
+static int trimmed_tree(struct rep *r, uint32_t *orig_count, uint32_t *dropped_nodes,
+                        uint32_t *dropped_edges)
+{
+    int64_t total = 0, node_cut, edge_cut;
+    int err;
+
+    *dropped_nodes = *dropped_edges = 0;
+    if ((err = tree_build(r)))
+        return err;
+    for (uint32_t i = 0; i < r->norder; i++)
+        total += r->nodes[r->order[i]].flat;
+    node_cut = abs64((int64_t)((double)total * r->nodefraction));
+    edge_cut = abs64((int64_t)((double)total * r->edgefraction));
+    if (node_cut > 0) {
+        uint32_t kept = 0;
+
+        for (uint32_t i = 0; i < r->norder; i++) {
+            struct rep_node *n = &r->nodes[r->order[i]];
+
+            n->kept = abs64(n->cum) >= node_cut;
+            kept += n->kept;
+        }
+        if (kept != r->norder) {
+            *dropped_nodes = r->norder - kept;
+            if ((err = tree_trim(r)))
+                return err;
+        }
+    }
+    *orig_count = r->norder;
+    if ((err = sort_nodes(r)))
+        return err;
+    if (r->nodecount > 0) {
+        uint32_t top;
+
+        cprof__rep_tags_trim(r, node_cut);
+        trim_edges(r, edge_cut);
+        top = select_top(r, r->nodecount);
+        if (top != r->norder) {
+            keep_only(r, top);
+            if ((err = tree_trim(r)) || (err = sort_nodes(r)))
+                return err;
+        }
+    }
+    cprof__rep_tags_trim(r, node_cut);
+    *dropped_edges = trim_edges(r, edge_cut);
+    if (r->visual && (err = remove_redundant_edges(r)))
+        return cprof_diag_set(r->diag, -ENOMEM, "out of memory");
+    return 0;
+}
+
+/* pprof's newTrimmedGraph; with call_tree (dot, callgrind) over a tree of the stacks. */
 int cprof__rep_trimmed_graph(struct rep *r, uint32_t *orig_count, uint32_t *dropped_nodes,
                              uint32_t *dropped_edges)
 {
     int64_t total = 0, node_cut, edge_cut;
     int err;
 
+    if (r->call_tree)
+        return trimmed_tree(r, orig_count, dropped_nodes, dropped_edges);
     *dropped_nodes = *dropped_edges = 0;
     if ((err = cprof__rep_build(r, true)))
         return err;
@@ -1943,6 +2200,7 @@ static void rep_release(struct rep *r)
     free(r->order);
     free(r->tags);
     free(r->tag_slots);
+    free(r->tree_slots);
     strs_release(&r->strs);
     cprof_arena_release(&r->arena);
 }

@@ -66,6 +66,7 @@ struct cprof_report_opts {
     bool relative_percentages; /* percentages of the focused subset */
     bool drop_negative;        /* hide nodes with negative values */
     bool compact_labels;       /* shorter headers (no File/Type/Time/Duration) */
+    bool call_tree;            /* dot, callgrind: a context-sensitive call tree, not a graph */
     const char *focus, *ignore, *hide, *show, *show_from, *prune_from;
     const char *tagfocus, *tagignore, *tagshow, *taghide;
     const char *symbol;      /* regex for peek and list */
@@ -106,6 +107,24 @@ int cprof_report_run(const struct cprof_profile *p, enum cprof_report_kind kind,
  */
 int cprof_report_flamegraph(const struct cprof_profile *p, const struct cprof_report_opts *o,
                             FILE *out, struct cprof_diag *diag);
+
+/*
+ * pprof's -tagroot and -tagleaf: *out is a copy of p (ids kept) whose
+ * every sample has a pseudo frame per key of tagroot at its root and of
+ * tagleaf at its leaf (comma-separated keys; the first root key is the
+ * outermost frame, the last leaf key the innermost).  A frame's function
+ * is the sample's values for the key joined by "," (strings, then numbers
+ * scaled to unit, pprof's -unit: NULL or "" = "minimum"), its file the key;
+ * without a value the name is empty.  "TagRoot expression matched no
+ * samples" (TagLeaf likewise) goes to warn (may be NULL) when no sample has
+ * any of the keys.  Caller frees *out.  0, -ENOMEM or a decode error
+ * (reason in diag, may be NULL).
+ * Context: any thread; p must not change during the call.
+ */
+int cprof_report_label_frames(const struct cprof_profile *p, const char *tagroot,
+                              const char *tagleaf, const char *unit,
+                              struct cprof_profile **out /* OUT */, FILE *warn,
+                              struct cprof_diag *diag);
 
 /* Parses "functions", "lines", ...; 0 or CPROF_EUSAGE. */
 int cprof_report_granularity_parse(const char *s, enum cprof_report_granularity *g /* OUT */);

@@ -42,6 +42,7 @@ struct rep_node {
     bool in_graph;    /* selected by the current build */
     uint32_t in0, nin, out0, nout; /* adjacency ranges in rep.adj_in / adj_out */
     uint32_t tags0, ntags;         /* label tags (dot): first in rep.tags (chained), count */
+    uint32_t tparent, tbase; /* call tree: parent tree node (REP_NONE: a root), graph node */
 };
 
 struct rep_edge {
@@ -77,6 +78,10 @@ struct rep {
     double nodefraction, edgefraction;
     enum cprof_report_granularity gran;
     bool noinlines, visual, obj_names;
+    bool call_tree;       /* -call_tree honoured (dot, callgrind): graph nodes are tree nodes */
+    uint32_t nbase;       /* call tree: nodes below this are the merged graph's, not shown */
+    uint32_t *tree_slots; /* call tree: open addressing over (tparent, tbase), node id + 1 */
+    size_t tree_nslots;
     uint32_t si;          /* sample value index */
     bool mean;            /* divisor = value 0 */
     char sample_type[256]; /* "mean_" + type when mean */

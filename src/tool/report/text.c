@@ -761,7 +761,11 @@ static void cg_disambiguate(struct rep *r, uint32_t node, char *out, size_t n)
     const struct rep_node *x = &r->nodes[node];
     uint32_t idx = 0, total = 0;
 
-    /* Functions are told apart by start line and object (NodeInfo sans address, line). */
+    /*
+     * Functions are told apart by start line and object (NodeInfo sans
+     * address, line); in a call tree, also by parent (pprof finds a node's
+     * Function in its parent's node map).
+     */
     for (uint32_t i = 0; i < r->norder; i++) {
         const struct rep_node *y = &r->nodes[r->order[i]];
         bool seen = false;
@@ -772,11 +776,12 @@ static void cg_disambiguate(struct rep *r, uint32_t node, char *out, size_t n)
             const struct rep_node *z = &r->nodes[r->order[j]];
 
             seen = z->file == y->file && z->name == y->name && z->obj == y->obj &&
-                   z->start_line == y->start_line;
+                   z->start_line == y->start_line && (!r->call_tree || z->tparent == y->tparent);
         }
         if (seen)
             continue;
-        if (y->obj == x->obj && y->start_line == x->start_line)
+        if (y->obj == x->obj && y->start_line == x->start_line &&
+            (!r->call_tree || y->tparent == x->tparent))
             idx = total;
         total++;
     }

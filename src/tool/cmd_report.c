@@ -750,14 +750,15 @@ static int write_profile(struct cprof_profile *p, const struct format *f)
         if (rc)
             rc = fail("%s%s", f->out == OUT_PROTO ? "encoding profile: " : "formatting report: ",
                       cprof_strerror(rc));
-        else
+        else if (opts.output && strcmp(opts.output, "-") != 0)
+            fprintf(stderr, "Generating report in %s\n", opts.output);
+        if (!rc)
             rc = emit(out.data, out.len, f->binary ? "profile" : NULL);
     }
     cprof_buf_release(&out);
     cprof_profile_free(copy);
     return rc;
 }
-
 
 /*
  * Writes the report f of p, with the options of the command line; with

@@ -28,6 +28,8 @@ struct cprof_thread_info {
     const char *why;                    /* !has_stack: why the stack is unavailable */
     int depth;                          /* valid entries in pcs */
     bool truncated;                     /* the stack was deeper than pcs */
+    bool in_syscall;                    /* blocked in a system call: unwound by the dumper */
+    bool stale;                         /* in_syscall, but it kept moving while copied */
     uintptr_t pcs[CPROF_DUMP_MAX_DEPTH]; /* pcs[0] the pc, then return addresses */
 };
 

@@ -6,8 +6,10 @@
  * against the thread's stack bounds when the walk starts on the thread's
  * stack, else (unknown thread, alternate signal stack) by asking the kernel
  * (process_vm_readv) whether the page is readable, so a bad frame ends the
- * walk instead of faulting.  Tables are built outside signal context by
- * rt/unwind_tables.c.
+ * walk instead of faulting.  A copy walk (another thread's stack, copied
+ * by the thread dump) reads only the copy, bounded by it, and looks for
+ * frame records where the unknown frame pointer is needed.  Tables are
+ * built outside signal context by rt/unwind_tables.c.
  */
 #include "rt/sig/unwind.h"
 
@@ -32,6 +34,9 @@ __thread struct cprof__unw_stack cprof__unw_stack __attribute__((tls_model("init
 struct mem {
     uintptr_t lo, hi;                /* strict mode: reads must lie in [lo, hi) */
     uintptr_t span;                  /* strict mode: hi - lo - 8, the largest valid addr - lo */
+    uintptr_t delta;                 /* strict mode: a slot at addr is read at addr + delta */
+    uintptr_t stack_lo, stack_hi;    /* the stack a walk starts on: [lo, hi); 0, 0 if unknown */
+    bool copy;                       /* the stack is a copy (another thread's): fp unknown */
     bool probe;                      /* probe mode: validate pages with a syscall */
     pid_t pid;                       /* probe mode: our pid, 0 until needed */
     uintptr_t pages[PROBE_CACHE];    /* probe mode: pages known readable */
@@ -40,7 +45,7 @@ struct mem {
 
 static void mem_init(struct mem *m, uintptr_t sp)
 {
-    uintptr_t lo = cprof__unw_stack.lo, hi = cprof__unw_stack.hi;
+    uintptr_t lo = m->stack_lo, hi = m->stack_hi;
 
     /* Nothing a walk needs lies below the interrupted sp. */
     m->probe = !(lo < hi && sp >= lo && sp < hi);
@@ -69,6 +74,8 @@ NO_ASAN static bool probe_read(struct mem *m, uintptr_t addr, uintptr_t *out)
             *out = *(const volatile uintptr_t *)addr;
             return true;
         }
+    if (m->copy)
+        return false; /* outside the copy of another thread's stack */
     if (!m->pid)
         m->pid = (pid_t)syscall(SYS_getpid);
     /* Reads through the kernel: an unmapped or PROT_NONE page gives EFAULT. */
@@ -88,7 +95,7 @@ NO_ASAN static inline bool mem_read(struct mem *m, uintptr_t addr, uintptr_t *ou
         return addr != 0 && probe_read(m, addr, out);
     if (addr - m->lo > m->span) /* one compare: below lo wraps around */
         return false;
-    *out = *(const uintptr_t *)addr;
+    *out = *(const uintptr_t *)(addr + m->delta);
     return true;
 }
 
@@ -219,6 +226,37 @@ static inline __attribute__((always_inline)) uintptr_t restore_reg(struct mem *m
     }
 }
 
+/* A return address: a pc that the tables cover (checked at ra - 1). */
+static bool looks_like_ra(const struct cprof__unw_table *t, uintptr_t ra)
+{
+    return ra > 1 && lookup(t, ra - 1) != NULL;
+}
+
+/*
+ * Copy walks only: the frame pointer of a frame whose rule needs it when
+ * its value is unknown (another thread's registers other than sp and pc are
+ * not known).  Looks from sp upward for a frame record, [X] = the caller's
+ * frame pointer (0, or a record above whose return address also looks
+ * right) and [X + 8] = a return address into covered code.  0 when none.
+ */
+static uintptr_t find_frame_record(const struct cprof__unw_table *t, struct mem *m, uintptr_t sp)
+{
+    uintptr_t x = (sp + sizeof(uintptr_t) - 1) & ~(uintptr_t)(sizeof(uintptr_t) - 1);
+
+    for (int i = 0; t && i < 512; i++, x += sizeof(uintptr_t)) {
+        uintptr_t saved, ra, ra2;
+        if (!mem_read(m, x + CPROF_UNW_FP_NEXT_OFF, &saved) ||
+            !mem_read(m, x + CPROF_UNW_FP_RA_OFF, &ra))
+            return 0;
+        if (!looks_like_ra(t, ra))
+            continue;
+        if (saved == 0 ||
+            (saved > x && mem_read(m, saved + CPROF_UNW_FP_RA_OFF, &ra2) && looks_like_ra(t, ra2)))
+            return x;
+    }
+    return 0;
+}
+
 /*
  * Computes the caller's registers.  lookup_pc is the address whose row
  * applies (pc, or pc - 1 for a return address).
@@ -228,8 +266,16 @@ static enum step_result step(const struct cprof__unw_table *t, struct mem *m,
                              struct cprof__unw_regs *next)
 {
     const struct cprof__unw_row *row = t ? lookup(t, lookup_pc) : NULL;
+    struct cprof__unw_regs guessed;
     uintptr_t cfa;
 
+    if (m->copy && r->fp == 0 &&
+        (!row || row->cfa_rule == CPROF_UNW_CFA_UNKNOWN || row->cfa_rule == CPROF_UNW_CFA_FP ||
+         row->cfa_rule == CPROF_UNW_CFA_DEREF_FP)) {
+        guessed = *r;
+        guessed.fp = find_frame_record(t, m, r->sp);
+        r = &guessed;
+    }
     if (!row || row->cfa_rule == CPROF_UNW_CFA_UNKNOWN)
         return step_fp(m, r, next);
     if (!row_cfa(m, row, r, &cfa))
@@ -254,12 +300,13 @@ static enum step_result step(const struct cprof__unw_table *t, struct mem *m,
 
 /*
  * The walk proper.  exact: r->pc is an interrupted PC (frame 0 of a
- * signal), not a return address.
+ * signal), not a return address.  base: the stack's bounds, and how its
+ * slots are read (see struct mem).
  */
 static int walk(const struct cprof__unw_table *t, struct cprof__unw_regs r, bool exact,
-                uintptr_t *pcs, int max, bool *truncated)
+                const struct mem *base, uintptr_t *pcs, int max, bool *truncated)
 {
-    struct mem m;
+    struct mem m = *base;
     int n = 0;
 
     *truncated = false;
@@ -293,14 +340,14 @@ static int walk(const struct cprof__unw_table *t, struct cprof__unw_regs r, bool
 }
 
 /* Runs walk() as a counted reader of the published table. */
-static int walk_published(struct cprof__unw_regs r, bool exact, uintptr_t *pcs, int max,
-                          bool *truncated)
+static int walk_published(struct cprof__unw_regs r, bool exact, const struct mem *base,
+                          uintptr_t *pcs, int max, bool *truncated)
 {
     int saved_errno = errno;
     int n;
 
     atomic_fetch_add(&cprof__unw_readers, 1);
-    n = walk(atomic_load(&cprof__unw_current), r, exact, pcs, max, truncated);
+    n = walk(atomic_load(&cprof__unw_current), r, exact, base, pcs, max, truncated);
     atomic_fetch_sub(&cprof__unw_readers, 1);
     errno = saved_errno;
     return n;
@@ -310,16 +357,32 @@ int cprof_unwind_sigsafe(const void *ucontext, uintptr_t *pcs, int max, bool *tr
 {
     struct cprof__unw_regs r;
 
+    struct mem base = {.stack_lo = cprof__unw_stack.lo, .stack_hi = cprof__unw_stack.hi};
+
     CPROF_UNW_REGS_FROM_UCONTEXT(&r, ucontext);
-    return walk_published(r, true, pcs, max, truncated);
+    return walk_published(r, true, &base, pcs, max, truncated);
 }
 
 __attribute__((noinline)) int cprof_unwind_here_sigsafe(uintptr_t *pcs, int max, bool *truncated)
 {
     struct cprof__unw_regs r;
 
+    struct mem base = {.stack_lo = cprof__unw_stack.lo, .stack_hi = cprof__unw_stack.hi};
+
     CPROF_UNW_REGS_CALLER(&r);
-    return walk_published(r, false, pcs, max, truncated);
+    return walk_published(r, false, &base, pcs, max, truncated);
+}
+
+int cprof_unwind_copy_sigsafe(uintptr_t pc, uintptr_t sp, const void *copy, uintptr_t lo,
+                              uintptr_t hi, uintptr_t *pcs, int max, bool *truncated)
+{
+    struct cprof__unw_regs r = {.pc = pc, .sp = sp, .fp = 0, .bx = 0};
+    struct mem base = {.stack_lo = lo, .stack_hi = hi, .delta = (uintptr_t)copy - lo, .copy = true};
+
+    *truncated = false;
+    if (!copy || lo >= hi)
+        return 0;
+    return walk_published(r, true, &base, pcs, max, truncated);
 }
 
 bool cprof_unwind_covers_sigsafe(uintptr_t pc)

@@ -226,32 +226,54 @@ static inline __attribute__((always_inline)) uintptr_t restore_reg(struct mem *m
     }
 }
 
-/* A return address: a pc that the tables cover (checked at ra - 1). */
+/* True when the 8 bytes before ra end with an x86-64 call instruction. */
+static bool after_call(uintptr_t ra)
+{
+    uint8_t b[8];
+    struct iovec local = {b, sizeof(b)}, remote = {(void *)(ra - sizeof(b)), sizeof(b)};
+
+    /* Through the kernel: code unmapped meanwhile (dlclose) gives EFAULT. */
+    if (syscall(SYS_process_vm_readv, (pid_t)syscall(SYS_getpid), &local, 1UL, &remote, 1UL,
+                0UL) != (long)sizeof(b))
+        return false;
+    if (b[3] == 0xe8) /* call rel32 */
+        return true;
+    if (b[6] == 0xff && (b[7] & 0xf8) == 0xd0) /* call *%reg */
+        return true;
+    if (b[5] >= 0x40 && b[5] <= 0x4f && b[6] == 0xff && (b[7] & 0xf8) == 0xd0) /* call *%r8.. */
+        return true;
+    if (b[5] == 0xff && (b[6] & 0xf8) == 0x50) /* call *disp8(%reg) */
+        return true;
+    if (b[2] == 0xff && ((b[3] & 0xf8) == 0x90 || b[3] == 0x15)) /* disp32(%reg), (%rip) */
+        return true;
+    return false;
+}
+
+/* A return address: a pc that the tables cover, just after a call. */
 static bool looks_like_ra(const struct cprof__unw_table *t, uintptr_t ra)
 {
-    return ra > 1 && lookup(t, ra - 1) != NULL;
+    return ra > 8 && lookup(t, ra - 1) != NULL && after_call(ra);
 }
 
 /*
  * Copy walks only: the frame pointer of a frame whose rule needs it when
  * its value is unknown (another thread's registers other than sp and pc are
- * not known).  Looks from sp upward for a frame record, [X] = the caller's
- * frame pointer (0, or a record above whose return address also looks
- * right) and [X + 8] = a return address into covered code.  0 when none.
+ * not known).  Looks from sp upward (up to 4 KiB) for the frame record,
+ * whose [X + 8] is a return address: into covered code, just after a call
+ * instruction (function pointers and data do not pass).  The caller's saved
+ * frame pointer [X] is not checked: code without frame pointers keeps any
+ * value in that register.  A stale record left by an earlier call can be
+ * taken: the frames above it are then those of that call.  0 when none.
  */
 static uintptr_t find_frame_record(const struct cprof__unw_table *t, struct mem *m, uintptr_t sp)
 {
     uintptr_t x = (sp + sizeof(uintptr_t) - 1) & ~(uintptr_t)(sizeof(uintptr_t) - 1);
 
     for (int i = 0; t && i < 512; i++, x += sizeof(uintptr_t)) {
-        uintptr_t saved, ra, ra2;
-        if (!mem_read(m, x + CPROF_UNW_FP_NEXT_OFF, &saved) ||
-            !mem_read(m, x + CPROF_UNW_FP_RA_OFF, &ra))
+        uintptr_t ra;
+        if (!mem_read(m, x + CPROF_UNW_FP_RA_OFF, &ra))
             return 0;
-        if (!looks_like_ra(t, ra))
-            continue;
-        if (saved == 0 ||
-            (saved > x && mem_read(m, saved + CPROF_UNW_FP_RA_OFF, &ra2) && looks_like_ra(t, ra2)))
+        if (looks_like_ra(t, ra))
             return x;
     }
     return 0;

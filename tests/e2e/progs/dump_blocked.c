@@ -8,7 +8,7 @@
  *   "epoll"  blk_epoll: epoll_wait(empty set, 3000) (0, not early)
  *   "sem"    blk_sem: sem_timedwait, now + 3 s      (ETIMEDOUT, not early)
  *   "pipe"   blk_read: read() of a pipe written by main after 3 s (1 byte)
- *   "busy"   busy_loop: spins until main says stop (a running thread)
+ *   "busy"   busy_loop: spins for 2 s (a running thread)
  *
  * Each thread checks its own result and duration.  Prints "ready" on
  * stdout once every thread has started (plus 100 ms, so they block), then
@@ -191,12 +191,14 @@ int main(void)
     usleep(100000);
     printf("ready\n");
     fflush(stdout);
-    /* The pipe reader gets its byte after 3 s; the busy thread stops then. */
+    /* The busy thread stops after 2 s, the pipe reader gets its byte after 3 s. */
+    while (now() - t0 < 2.0)
+        usleep(10000);
+    atomic_store(&stop, 1);
     while (now() - t0 < 3.0)
         usleep(10000);
     if (write(pipefd[1], "x", 1) != 1)
         return 2;
-    atomic_store(&stop, 1);
     for (int i = 0; i < N; i++)
         pthread_join(th[i], NULL);
     if (atomic_load(&bad))

@@ -1,6 +1,24 @@
 /*
  * Thread dumps and the goroutine/threadcreate profiles (see threads.h).
  *
+ * How a thread's stack is taken depends on what it is doing, per
+ * /proc/self/task/TID/syscall.  Blocked in a system call ("NR args SP PC"):
+ * it is not signalled, because a signal ends nanosleep, poll, epoll_wait,
+ * select, sem_timedwait, futex waits with a timeout... early (EINTR, even
+ * with SA_RESTART: signal(7)), and a profiler must not change what the
+ * program sees.  The dumping thread copies the thread's stack from SP up
+ * (within the mapping holding SP, through process_vm_readv), reads the
+ * syscall file again, and unwinds the copy from (SP, PC) when nothing
+ * moved (cprof_unwind_copy_sigsafe: every read is of the copy; the unknown
+ * frame pointer is recovered from frame records where a rule needs it).  A
+ * thread that moved is copied again; one that is running now takes the
+ * signal path (the signal harms no system call then; the thread can still
+ * enter one in the microseconds between the check and the signal); after
+ * COPY_TRIES the last copy is kept, marked stale.  Running threads ("running"),
+ * and those blocked outside a system call ("-1 SP PC"), are signalled and
+ * unwind themselves in the handler (src/rt/sig/dump_sig.c).  Where
+ * process_vm_readv is refused (seccomp), every thread takes the signal path.
+ *
  * The dump signal is a real-time signal of its own, picked from the top of
  * the range: the CPU sampler picks from SIGRTMIN+6 upward and stops below
  * SIGRTMAX-2, and never takes a signal that has a handler, so the two
@@ -370,6 +388,8 @@ static int remote_stack(struct cprof_thread_info *t, struct maps *m)
         struct iovec local = {copy_buf, hi - sp < COPY_MAX ? hi - sp : COPY_MAX};
         struct iovec remote = {(void *)sp, local.iov_len};
         got = process_vm_readv(getpid(), &local, 1, &remote, 1, 0);
+        if (got < 0 && errno != EFAULT)
+            return 0; /* not allowed here (seccomp): the signal path, as before */
         if (!task_syscall(t->tid, again, sizeof(again), &sp2, &pc2))
             return 0; /* running now: the signal does no harm */
         if (got > 0 && !strcmp(line, again)) {

@@ -49,8 +49,8 @@
 #include "rt/sig/unwind.h"
 #include "sym/symbolize.h"
 
-#define TC_DEPTH 32     /* frames kept per creating stack (Go 1.19: 32) */
-#define TC_MAX 1024     /* distinct creating stacks kept */
+#define TC_DEPTH 32   /* frames kept per creating stack (Go 1.19: 32) */
+#define TC_MAX   1024 /* distinct creating stacks kept */
 
 static struct cprof_dump_sig g_dump;
 struct cprof_dump_sig *const cprof__dump_sig = &g_dump;
@@ -258,8 +258,8 @@ static size_t list_threads(struct cprof_thread_info *info, size_t max)
 
 /* ---- threads blocked in a system call: unwound from here ---- */
 
-#define COPY_MAX (1u << 20) /* bytes of a blocked thread's stack copied, from sp up */
-#define COPY_TRIES 3        /* copies of a stack that keeps moving before it is kept as stale */
+#define COPY_MAX   (1u << 20) /* bytes of a blocked thread's stack copied, from sp up */
+#define COPY_TRIES 3          /* copies of a stack that keeps moving before it is kept as stale */
 
 /* The process's mappings, for the bounds of a blocked thread's stack. */
 struct maps {
@@ -342,8 +342,8 @@ static bool task_syscall(pid_t tid, char *line, size_t n, uintptr_t *sp, uintptr
 
     if (read_task_file(tid, "syscall", line, n) <= 0)
         return false;
-    if (sscanf(line, "%ld %llx %llx %llx %llx %llx %llx %llx %llx", &nr, &v[0], &v[1], &v[2],
-               &v[3], &v[4], &v[5], &v[6], &v[7]) != 9 ||
+    if (sscanf(line, "%ld %llx %llx %llx %llx %llx %llx %llx %llx", &nr, &v[0], &v[1], &v[2], &v[3],
+               &v[4], &v[5], &v[6], &v[7]) != 9 ||
         nr < 0)
         return false;
     *sp = (uintptr_t)v[6];

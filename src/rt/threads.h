@@ -23,15 +23,15 @@ struct cprof_profile;
 
 /* One thread of a dump. */
 struct cprof_thread_info {
-    pid_t tid;                          /* kernel thread id */
-    char name[20];                      /* /proc/self/task/TID/comm */
-    char state;                         /* state letter of /proc/self/task/TID/stat */
-    bool has_stack;                     /* pcs are valid */
-    const char *why;                    /* !has_stack: why the stack is unavailable */
-    int depth;                          /* valid entries in pcs */
-    bool truncated;                     /* the stack was deeper than pcs */
-    bool in_syscall;                    /* blocked in a system call: unwound by the dumper */
-    bool stale;                         /* in_syscall, but it kept moving while copied */
+    pid_t tid;                           /* kernel thread id */
+    char name[20];                       /* /proc/self/task/TID/comm */
+    char state;                          /* state letter of /proc/self/task/TID/stat */
+    bool has_stack;                      /* pcs are valid */
+    const char *why;                     /* !has_stack: why the stack is unavailable */
+    int depth;                           /* valid entries in pcs */
+    bool truncated;                      /* the stack was deeper than pcs */
+    bool in_syscall;                     /* blocked in a system call: unwound by the dumper */
+    bool stale;                          /* in_syscall, but it kept moving while copied */
     uintptr_t pcs[CPROF_DUMP_MAX_DEPTH]; /* pcs[0] the pc, then return addresses */
 };
 

@@ -32,15 +32,15 @@ __thread struct cprof__unw_stack cprof__unw_stack __attribute__((tls_model("init
 
 /* The memory a walk may read. */
 struct mem {
-    uintptr_t lo, hi;                /* strict mode: reads must lie in [lo, hi) */
-    uintptr_t span;                  /* strict mode: hi - lo - 8, the largest valid addr - lo */
-    uintptr_t delta;                 /* strict mode: a slot at addr is read at addr + delta */
-    uintptr_t stack_lo, stack_hi;    /* the stack a walk starts on: [lo, hi); 0, 0 if unknown */
-    bool copy;                       /* the stack is a copy (another thread's): fp unknown */
-    bool probe;                      /* probe mode: validate pages with a syscall */
-    pid_t pid;                       /* probe mode: our pid, 0 until needed */
-    uintptr_t pages[PROBE_CACHE];    /* probe mode: pages known readable */
-    unsigned npages;                 /* entries used in pages (round robin past the end) */
+    uintptr_t lo, hi;             /* strict mode: reads must lie in [lo, hi) */
+    uintptr_t span;               /* strict mode: hi - lo - 8, the largest valid addr - lo */
+    uintptr_t delta;              /* strict mode: a slot at addr is read at addr + delta */
+    uintptr_t stack_lo, stack_hi; /* the stack a walk starts on: [lo, hi); 0, 0 if unknown */
+    bool copy;                    /* the stack is a copy (another thread's): fp unknown */
+    bool probe;                   /* probe mode: validate pages with a syscall */
+    pid_t pid;                    /* probe mode: our pid, 0 until needed */
+    uintptr_t pages[PROBE_CACHE]; /* probe mode: pages known readable */
+    unsigned npages;              /* entries used in pages (round robin past the end) */
 };
 
 static void mem_init(struct mem *m, uintptr_t sp)
@@ -79,8 +79,7 @@ NO_ASAN static bool probe_read(struct mem *m, uintptr_t addr, uintptr_t *out)
     if (!m->pid)
         m->pid = (pid_t)syscall(SYS_getpid);
     /* Reads through the kernel: an unmapped or PROT_NONE page gives EFAULT. */
-    if (syscall(SYS_process_vm_readv, m->pid, &local, 1UL, &remote, 1UL, 0UL) !=
-        (long)sizeof(*out))
+    if (syscall(SYS_process_vm_readv, m->pid, &local, 1UL, &remote, 1UL, 0UL) != (long)sizeof(*out))
         return false;
     m->pages[m->npages++ % PROBE_CACHE] = page;
     return true;
@@ -175,8 +174,8 @@ static enum step_result step_fp(struct mem *m, const struct cprof__unw_regs *r,
     return STEP_OK;
 }
 
-static bool row_cfa(struct mem *m, const struct cprof__unw_row *row, const struct cprof__unw_regs *r,
-                    uintptr_t *cfa)
+static bool row_cfa(struct mem *m, const struct cprof__unw_row *row,
+                    const struct cprof__unw_regs *r, uintptr_t *cfa)
 {
     switch (row->cfa_rule) {
     case CPROF_UNW_CFA_SP:
@@ -201,8 +200,8 @@ static bool row_cfa(struct mem *m, const struct cprof__unw_row *row, const struc
 }
 
 /* The caller's value of a tracked callee-saved register; 0 when unknown. */
-static inline __attribute__((always_inline)) uintptr_t restore_reg(struct mem *m, uint8_t rule, int16_t off, uintptr_t cfa, uintptr_t sp,
-                             uintptr_t cur)
+static inline __attribute__((always_inline)) uintptr_t
+restore_reg(struct mem *m, uint8_t rule, int16_t off, uintptr_t cfa, uintptr_t sp, uintptr_t cur)
 {
     uintptr_t slot, v;
 
@@ -233,8 +232,8 @@ static bool after_call(uintptr_t ra)
     struct iovec local = {b, sizeof(b)}, remote = {(void *)(ra - sizeof(b)), sizeof(b)};
 
     /* Through the kernel: code unmapped meanwhile (dlclose) gives EFAULT. */
-    if (syscall(SYS_process_vm_readv, (pid_t)syscall(SYS_getpid), &local, 1UL, &remote, 1UL,
-                0UL) != (long)sizeof(b))
+    if (syscall(SYS_process_vm_readv, (pid_t)syscall(SYS_getpid), &local, 1UL, &remote, 1UL, 0UL) !=
+        (long)sizeof(b))
         return false;
     if (b[3] == 0xe8) /* call rel32 */
         return true;

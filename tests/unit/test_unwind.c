@@ -601,8 +601,10 @@ static void wait_in_read(pid_t tid, uintptr_t *sp, uintptr_t *pc)
         CPROF_ASSERT(f != NULL);
         bool ok = fgets(buf, sizeof(buf), f) != NULL;
         fclose(f);
-        if (ok && sscanf(buf, "%ld %llx %llx %llx %llx %llx %llx %llx %llx", &nr, &v[0], &v[1],
-                         &v[2], &v[3], &v[4], &v[5], &v[6], &v[7]) == 9 && nr == 0) {
+        if (ok &&
+            sscanf(buf, "%ld %llx %llx %llx %llx %llx %llx %llx %llx", &nr, &v[0], &v[1], &v[2],
+                   &v[3], &v[4], &v[5], &v[6], &v[7]) == 9 &&
+            nr == 0) {
             *sp = (uintptr_t)v[6];
             *pc = (uintptr_t)v[7];
             return;

@@ -37,7 +37,7 @@ want() {
 
 # check_prog: runs ./dump_blocked, dumps it while it blocks, checks it all.
 check_prog() {
-    env CPROF_HTTP=127.0.0.1:0 LD_PRELOAD="$LIB" ./dump_blocked >prog.out 2>prog.err &
+    env CPROF_HTTP=127.0.0.1:0 LD_PRELOAD="${LD_PRELOAD:+$LD_PRELOAD:}$LIB" ./dump_blocked >prog.out 2>prog.err &
     APP_PID=$!
     PORT=""
     for _ in $(seq 100); do

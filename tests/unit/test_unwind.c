@@ -17,6 +17,7 @@
 #include <stdatomic.h>
 #include <sys/mman.h>
 #include <sys/time.h>
+#include <sys/uio.h>
 #include <ucontext.h>
 #include <unistd.h>
 
@@ -639,7 +640,9 @@ CPROF_TEST(unwind_copy_of_blocked_thread)
     CPROF_ASSERT(sp > (uintptr_t)base && sp < hi);
     if (hi - lo > sizeof(copy))
         hi = lo + sizeof(copy);
-    memcpy(copy, (const void *)lo, hi - lo);
+    /* As the thread dump copies: through the kernel (and unseen by TSan). */
+    struct iovec local = {copy, hi - lo}, remote = {(void *)lo, hi - lo};
+    CPROF_ASSERT_EQ(process_vm_readv(getpid(), &local, 1, &remote, 1, 0), (ssize_t)(hi - lo));
 
     n = cprof_unwind_copy_sigsafe(pc, sp, copy, lo, hi, pcs, MAXF, &trunc);
     if (getenv("CPROF_TEST_DUMP") || find(pcs, n, 0, "copy_thread") < 0)

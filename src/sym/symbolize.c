@@ -821,7 +821,8 @@ static void build_cu_ranges(struct sym_file *f)
     }
 out:
     free(covered);
-    qsort(f->cur, f->ncur, sizeof(*f->cur), range_cmp);
+    if (f->ncur > 1) /* f->cur may be NULL: qsort(NULL, 0) is undefined */
+        qsort(f->cur, f->ncur, sizeof(*f->cur), range_cmp);
 }
 
 /*

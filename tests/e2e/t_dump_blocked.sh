@@ -20,7 +20,8 @@ thread_stack() {
 }
 
 # want FILE NAME FIRST FRAMES...: the stack's first frame matches FIRST (ERE),
-# and FRAMES are functions on it, one calling the other in that order.
+# FRAMES are functions on it, one calling the other in that order, and a
+# thread's stack reaches start_thread.
 want() {
     f=$1 name=$2 first=$3
     shift 3
@@ -28,6 +29,8 @@ want() {
     [ -s stack.txt ] || fail "$f: thread $name has no stack: $(grep -A1 "thread \"$name\"" "$f")"
     head -1 stack.txt | grep -Eq "$first" ||
         fail "$f: $name's first frame is $(head -1 stack.txt), want /$first/"
+    [ "$name" = dump_blocked ] || grep -q '^start_thread(' stack.txt ||
+        fail "$f: $name's stack does not reach start_thread: $(cat stack.txt)"
     names=" $(sed 's/(.*//' stack.txt | tr '\n' ' ')"
     case "$names" in
     *" $* "*) ;;
@@ -37,6 +40,7 @@ want() {
 
 # check_prog: runs ./dump_blocked, dumps it while it blocks, checks it all.
 check_prog() {
+    rm -f prog.out prog.err dump*.txt dump.debug1 # not to read the previous run's
     env CPROF_HTTP=127.0.0.1:0 LD_PRELOAD="${LD_PRELOAD:+$LD_PRELOAD:}$LIB" ./dump_blocked >prog.out 2>prog.err &
     APP_PID=$!
     PORT=""
@@ -67,12 +71,12 @@ check_prog() {
 
     for i in 1 2 3; do
         f=dump$i.txt
-        want $f nano 'nanosleep' blk_nanosleep nano_main start_thread
-        want $f poll 'poll' blk_poll poll_main start_thread
-        want $f epoll 'epoll_wait' blk_epoll epoll_main start_thread
-        want $f sem 'futex|sem_' blk_sem sem_main start_thread
-        want $f pipe 'read' blk_read read_main start_thread
-        want $f busy '^busy_loop' busy_main start_thread
+        want $f nano 'nanosleep' blk_nanosleep nano_main
+        want $f poll 'poll' blk_poll poll_main
+        want $f epoll 'epoll_wait' blk_epoll epoll_main
+        want $f sem 'futex|sem_' blk_sem sem_main
+        want $f pipe 'read' blk_read read_main
+        want $f busy '^busy_loop' busy_main
         want $f dump_blocked 'nanosleep' usleep main __libc_start_call_main
         ! grep -q 'stack may be stale\|thread stack unavailable' $f || fail "$f: $(cat $f)"
     done

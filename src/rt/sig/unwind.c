@@ -225,57 +225,123 @@ restore_reg(struct mem *m, uint8_t rule, int16_t off, uintptr_t cfa, uintptr_t s
     }
 }
 
-/* True when the 8 bytes before ra end with an x86-64 call instruction. */
-static bool after_call(uintptr_t ra)
+/* Reads n bytes of code at addr through the kernel: unmapped code (dlclose) gives false. */
+static bool read_code(uintptr_t addr, void *out, size_t n)
 {
-    uint8_t b[8];
-    struct iovec local = {b, sizeof(b)}, remote = {(void *)(ra - sizeof(b)), sizeof(b)};
+    struct iovec local = {out, n}, remote = {(void *)addr, n};
 
-    /* Through the kernel: code unmapped meanwhile (dlclose) gives EFAULT. */
-    if (syscall(SYS_process_vm_readv, (pid_t)syscall(SYS_getpid), &local, 1UL, &remote, 1UL, 0UL) !=
-        (long)sizeof(b))
-        return false;
-    if (b[3] == 0xe8) /* call rel32 */
-        return true;
-    if (b[6] == 0xff && (b[7] & 0xf8) == 0xd0) /* call *%reg */
-        return true;
-    if (b[5] >= 0x40 && b[5] <= 0x4f && b[6] == 0xff && (b[7] & 0xf8) == 0xd0) /* call *%r8.. */
-        return true;
-    if (b[5] == 0xff && (b[6] & 0xf8) == 0x50) /* call *disp8(%reg) */
-        return true;
-    if (b[2] == 0xff && ((b[3] & 0xf8) == 0x90 || b[3] == 0x15)) /* disp32(%reg), (%rip) */
-        return true;
-    return false;
+    return syscall(SYS_process_vm_readv, (pid_t)syscall(SYS_getpid), &local, 1UL, &remote, 1UL,
+                   0UL) == (long)n;
 }
 
-/* A return address: a pc that the tables cover, just after a call. */
-static bool looks_like_ra(const struct cprof__unw_table *t, uintptr_t ra)
+static int32_t rel32(const uint8_t *b)
 {
-    return ra > 8 && lookup(t, ra - 1) != NULL && after_call(ra);
+    return (int32_t)((uint32_t)b[0] | (uint32_t)b[1] << 8 | (uint32_t)b[2] << 16 |
+                     (uint32_t)b[3] << 24);
+}
+
+/* Follows a PLT entry (jmp *GOT(%rip), with endbr64 / bnd prefixes) to its target. */
+static uintptr_t through_plt(uintptr_t target)
+{
+    uint8_t b[11];
+    uintptr_t at = target, got, dest;
+    size_t o = 0;
+
+    if (!read_code(target, b, sizeof(b)))
+        return target;
+    if (b[0] == 0xf3 && b[1] == 0x0f && b[2] == 0x1e && b[3] == 0xfa) /* endbr64 */
+        o = 4;
+    if (b[o] == 0xf2) /* bnd */
+        o++;
+    if (o + 6 > sizeof(b) || b[o] != 0xff || b[o + 1] != 0x25)
+        return target;
+    at = target + o + 6;
+    got = at + (uintptr_t)(intptr_t)rel32(&b[o + 2]);
+    return read_code(got, &dest, sizeof(dest)) ? dest : target;
 }
 
 /*
- * Copy walks only: the frame pointer of a frame whose rule needs it when
- * its value is unknown (another thread's registers other than sp and pc are
- * not known).  Looks from sp upward (up to 4 KiB) for the frame record,
- * whose [X + 8] is a return address: into covered code, just after a call
- * instruction (function pointers and data do not pass).  The caller's saved
- * frame pointer [X] is not checked: code without frame pointers keeps any
- * value in that register.  A stale record left by an earlier call can be
- * taken: the frames above it are then those of that call.  0 when none.
+ * Whether ra follows an x86-64 call instruction: 0 no, 1 yes (target not
+ * known: indirect), 2 yes, and *target is the called function (direct
+ * calls, through a PLT entry, and calls through a GOT slot).
  */
-static uintptr_t find_frame_record(const struct cprof__unw_table *t, struct mem *m, uintptr_t sp)
+static int call_before(uintptr_t ra, uintptr_t *target)
+{
+    uint8_t b[8];
+
+    if (!read_code(ra - sizeof(b), b, sizeof(b)))
+        return 0;
+    if (b[3] == 0xe8) { /* call rel32 */
+        *target = through_plt(ra + (uintptr_t)(intptr_t)rel32(&b[4]));
+        return 2;
+    }
+    if (b[2] == 0xff && b[3] == 0x15) { /* call *rel32(%rip): -fno-plt */
+        uintptr_t slot = ra + (uintptr_t)(intptr_t)rel32(&b[4]);
+        return read_code(slot, target, sizeof(*target)) ? 2 : 1;
+    }
+    if (b[6] == 0xff && (b[7] & 0xf8) == 0xd0) /* call *%reg */
+        return 1;
+    if (b[5] >= 0x40 && b[5] <= 0x4f && b[6] == 0xff && (b[7] & 0xf8) == 0xd0) /* call *%r8.. */
+        return 1;
+    if (b[5] == 0xff && (b[6] & 0xf8) == 0x50) /* call *disp8(%reg) */
+        return 1;
+    if (b[2] == 0xff && (b[3] & 0xf8) == 0x90) /* call *disp32(%reg) */
+        return 1;
+    return 0;
+}
+
+/* The loaded object whose FDEs cover pc, or NULL. */
+static const struct cprof__unw_object *object_of(const struct cprof__unw_table *t, uintptr_t pc)
+{
+    size_t lo = 0, hi = t->nobjs;
+
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        if (t->objs[mid].lo <= pc)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return lo && pc < t->objs[lo - 1].hi ? &t->objs[lo - 1] : NULL;
+}
+
+/*
+ * Copy walks only: the frame pointer of a frame at pc (its lookup pc)
+ * whose rule needs it when its value is unknown (another thread's
+ * registers other than sp and pc are not known).  Looks from sp upward (up
+ * to 4 KiB) for the frame record, whose [X + 8] is a return address into
+ * covered code just after a call instruction (function pointers and data
+ * do not pass).  Stale records of earlier calls lie there too: a record
+ * whose call provably targets code of pc's object within NEAR_CALL of pc
+ * (a call of pc's function, or of a wrapper that tail-calls it, as ASan's
+ * interceptors do) is taken at once; else the first record that merely
+ * follows a call (an indirect call, as start_thread's).  The
+ * caller's saved frame pointer [X] is not checked: code without frame
+ * pointers keeps any value in that register.  0 when none.
+ */
+#define NEAR_CALL (64u << 10) /* a call to code this close to pc calls pc's function */
+
+static uintptr_t find_frame_record(const struct cprof__unw_table *t, struct mem *m, uintptr_t sp,
+                                   uintptr_t pc)
 {
     uintptr_t x = (sp + sizeof(uintptr_t) - 1) & ~(uintptr_t)(sizeof(uintptr_t) - 1);
+    const struct cprof__unw_object *o = t ? object_of(t, pc) : NULL;
+    uintptr_t weak = 0;
 
     for (int i = 0; t && i < 512; i++, x += sizeof(uintptr_t)) {
-        uintptr_t ra;
+        uintptr_t ra, target = 0;
+        int kind;
         if (!mem_read(m, x + CPROF_UNW_FP_RA_OFF, &ra))
-            return 0;
-        if (looks_like_ra(t, ra))
+            break;
+        if (ra <= 8 || !lookup(t, ra - 1) || (kind = call_before(ra, &target)) == 0)
+            continue;
+        if (kind == 2 && o && (target <= pc ? pc - target : target - pc) < NEAR_CALL &&
+            object_of(t, target) == o)
             return x;
+        if (!weak)
+            weak = x;
     }
-    return 0;
+    return weak;
 }
 
 /*
@@ -294,7 +360,7 @@ static enum step_result step(const struct cprof__unw_table *t, struct mem *m,
         (!row || row->cfa_rule == CPROF_UNW_CFA_UNKNOWN || row->cfa_rule == CPROF_UNW_CFA_FP ||
          row->cfa_rule == CPROF_UNW_CFA_DEREF_FP)) {
         guessed = *r;
-        guessed.fp = find_frame_record(t, m, r->sp);
+        guessed.fp = find_frame_record(t, m, r->sp, lookup_pc);
         r = &guessed;
     }
     if (!row || row->cfa_rule == CPROF_UNW_CFA_UNKNOWN)

@@ -1,7 +1,8 @@
 #!/bin/sh
 # The heap API (start, write an allocs profile to an fd), the heap trace
 # (CPROF_DEBUG=heaptrace=MS, format documented in README.md) and periodic
-# profiles every N bytes (CPROF_HEAP_EVERY: FILE.0001, FILE.0002, ...).
+# profiles every N bytes (CPROF_HEAP_EVERY: FILE.0001, FILE.0002, ...) and
+# every S seconds (CPROF_HEAP_INTERVAL).
 . "$CPROF_SRCDIR/tests/e2e/lib_cpu.sh"
 . "$CPROF_SRCDIR/tests/e2e/lib_heap.sh"
 need_go
@@ -35,4 +36,18 @@ echo "periodic profiles: $n"
 [ "$n" -ge 1 ] || fail "no periodic profile"
 go tool pprof -raw p.pb.gz.0001 >/dev/null 2>&1 || fail "p.pb.gz.0001 unreadable"
 [ -s p.pb.gz ] || fail "no exit profile"
+
+# Periodic profiles every S seconds (CPROF_HEAP_INTERVAL): a 2.5 s run with
+# S=1 writes .0001 and .0002, and the later one has counted more.
+rm -f p.pb.gz*
+heap_env CPROF_HEAP=p.pb.gz CPROF_HEAP_INTERVAL=1 CPROF_MEMRATE=1 ./heap_sites slow 25 >/dev/null 2>err ||
+    { cat err; fail "heap_sites slow exited $?"; }
+ls p.pb.gz*
+[ -s p.pb.gz.0001 ] && [ -s p.pb.gz.0002 ] || fail "CPROF_HEAP_INTERVAL=1: no .0001 and .0002"
+[ -e p.pb.gz.0004 ] && fail "CPROF_HEAP_INTERVAL=1: too many profiles for 2.5 s"
+a1=$(site p.pb.gz.0001 alloc_objects site_small)
+a2=$(site p.pb.gz.0002 alloc_objects site_small)
+echo "site_small objects: $a1 after 1 s, $a2 after 2 s"
+[ "$a1" -ge 5000 ] && [ "$a2" -gt "$a1" ] && [ "$a2" -le 25000 ] ||
+    fail "periodic profiles do not grow with the run"
 echo ok

@@ -134,7 +134,12 @@ int main(int argc, char **argv)
     const char *mode = argc > 1 ? argv[1] : "exact";
     long scale = argc > 2 ? atol(argv[2]) : 1;
 
-    if (!strcmp(mode, "big")) {
+    if (!strcmp(mode, "slow")) { /* scale x (1000 small allocations, 100 ms asleep) */
+        for (long i = 0; i < scale; i++) {
+            site_small(1000);
+            usleep(100000);
+        }
+    } else if (!strcmp(mode, "big")) {
         site_small(327680 * scale); /* 80 MB */
         site_big(960 * scale);      /* 60 MB */
     } else {

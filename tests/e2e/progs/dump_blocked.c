@@ -3,12 +3,13 @@
  * never restarted, even with SA_RESTART), for the thread-dump test: while
  * they block, the test requests thread dumps, which must not disturb them.
  *
- *   "nano"   blk_nanosleep: nanosleep, 2 s          (0, not early)
- *   "poll"   blk_poll: poll(NULL, 0, 3000)          (0, not early)
- *   "epoll"  blk_epoll: epoll_wait(empty set, 3000) (0, not early)
- *   "sem"    blk_sem: sem_timedwait, now + 3 s      (ETIMEDOUT, not early)
- *   "pipe"   blk_read: read() of a pipe written by main after 3 s (1 byte)
- *   "busy"   busy_loop: spins for 2 s (a running thread)
+ * With S seconds (argument, default 2):
+ *   "nano"   blk_nanosleep: nanosleep, S s           (0, not early)
+ *   "poll"   blk_poll: poll(NULL, 0, S+1 s)          (0, not early)
+ *   "epoll"  blk_epoll: epoll_wait(empty set, S+1 s) (0, not early)
+ *   "sem"    blk_sem: sem_timedwait, now + S+1 s     (ETIMEDOUT, not early)
+ *   "pipe"   blk_read: read() of a pipe written by main after S+1 s (1 byte)
+ *   "busy"   busy_loop: spins for S s (a running thread)
  *
  * Each thread checks its own result and duration.  Prints "ready" on
  * stdout once every thread has started (plus 100 ms, so they block), then
@@ -20,11 +21,13 @@
 #include <semaphore.h>
 #include <stdatomic.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
 #include <time.h>
 #include <unistd.h>
 
+static int S = 2; /* seconds the shortest block lasts */
 static _Atomic int bad;
 static _Atomic int stop;
 static pthread_barrier_t started;
@@ -52,23 +55,23 @@ static void check(const char *who, int ok, long ret, int err, double took, doubl
 
 __attribute__((noinline)) static void blk_nanosleep(void)
 {
-    struct timespec ts = {2, 0};
+    struct timespec ts = {S, 0};
     double t0 = now();
     int r = nanosleep(&ts, NULL);
     int e = errno;
     double took = now() - t0;
 
-    check("nanosleep", r == 0 && took >= 2.0, r, r ? e : 0, took, 2.0);
+    check("nanosleep", r == 0 && took >= S, r, r ? e : 0, took, S);
 }
 
 __attribute__((noinline)) static void blk_poll(void)
 {
     double t0 = now();
-    int r = poll(NULL, 0, 3000);
+    int r = poll(NULL, 0, (S + 1) * 1000);
     int e = errno;
     double took = now() - t0;
 
-    check("poll", r == 0 && took >= 2.999, r, r ? e : 0, took, 3.0);
+    check("poll", r == 0 && took >= S + 0.999, r, r ? e : 0, took, S + 1);
 }
 
 __attribute__((noinline)) static void blk_epoll(void)
@@ -76,11 +79,11 @@ __attribute__((noinline)) static void blk_epoll(void)
     struct epoll_event ev;
     int fd = epoll_create1(EPOLL_CLOEXEC);
     double t0 = now();
-    int r = epoll_wait(fd, &ev, 1, 3000);
+    int r = epoll_wait(fd, &ev, 1, (S + 1) * 1000);
     int e = errno;
     double took = now() - t0;
 
-    check("epoll_wait", fd >= 0 && r == 0 && took >= 2.999, r, r ? e : 0, took, 3.0);
+    check("epoll_wait", fd >= 0 && r == 0 && took >= S + 0.999, r, r ? e : 0, took, S + 1);
     close(fd);
 }
 
@@ -90,12 +93,13 @@ __attribute__((noinline)) static void blk_sem(void)
     double t0 = now();
 
     clock_gettime(CLOCK_REALTIME, &abs);
-    abs.tv_sec += 3;
+    abs.tv_sec += S + 1;
     int r = sem_timedwait(&sem, &abs);
     int e = errno;
     double took = now() - t0;
 
-    check("sem_timedwait", r == -1 && e == ETIMEDOUT && took >= 2.99, r, r ? e : 0, took, 3.0);
+    check("sem_timedwait", r == -1 && e == ETIMEDOUT && took >= S + 0.99, r, r ? e : 0, took,
+          S + 1);
 }
 
 __attribute__((noinline)) static void blk_read(void)
@@ -173,13 +177,15 @@ static void *busy_main(void *p)
     return NULL;
 }
 
-int main(void)
+int main(int argc, char **argv)
 {
     void *(*mains[])(void *) = {nano_main, poll_main, epoll_main, sem_main, read_main, busy_main};
     enum { N = sizeof(mains) / sizeof(mains[0]) };
     pthread_t th[N];
     double t0;
 
+    if (argc > 1 && atoi(argv[1]) > 0)
+        S = atoi(argv[1]);
     if (pipe(pipefd) < 0 || sem_init(&sem, 0, 0) < 0)
         return 2;
     pthread_barrier_init(&started, NULL, N + 1);
@@ -191,11 +197,11 @@ int main(void)
     usleep(100000);
     printf("ready\n");
     fflush(stdout);
-    /* The busy thread stops after 2 s, the pipe reader gets its byte after 3 s. */
-    while (now() - t0 < 2.0)
+    /* The busy thread stops after S s, the pipe reader gets its byte after S+1 s. */
+    while (now() - t0 < S)
         usleep(10000);
     atomic_store(&stop, 1);
-    while (now() - t0 < 3.0)
+    while (now() - t0 < S + 1)
         usleep(10000);
     if (write(pipefd[1], "x", 1) != 1)
         return 2;

@@ -1336,16 +1336,17 @@ static uint64_t edge_hash(uint32_t src, uint32_t dst)
 static int edge_slots_grow(struct rep *r)
 {
     size_t ns = r->edge_nslots ? r->edge_nslots * 2 : 4096;
-    uint32_t *slots = calloc(ns, sizeof(*slots));
+    struct rep_eslot *slots = calloc(ns, sizeof(*slots));
 
     if (!slots)
         return -ENOMEM;
     for (uint32_t id = 0; id < r->nedges; id++) {
-        size_t i = edge_hash(r->edges[id].src, r->edges[id].dst) & (ns - 1);
+        uint32_t src = r->edges[id].src, dst = r->edges[id].dst;
+        size_t i = edge_hash(src, dst) & (ns - 1);
 
-        while (slots[i])
+        while (slots[i].id1)
             i = (i + 1) & (ns - 1);
-        slots[i] = id + 1;
+        slots[i] = (struct rep_eslot){id + 1, src, dst};
     }
     free(r->edge_slots);
     r->edge_slots = slots;
@@ -1360,11 +1361,11 @@ static int edge_find_or_add(struct rep *r, uint32_t src, uint32_t dst, uint32_t 
     if ((size_t)r->nedges * 2 + 2 > r->edge_nslots && edge_slots_grow(r))
         return -ENOMEM;
     i = edge_hash(src, dst) & (r->edge_nslots - 1);
-    for (; r->edge_slots[i]; i = (i + 1) & (r->edge_nslots - 1)) {
-        const struct rep_edge *e = &r->edges[r->edge_slots[i] - 1];
+    for (; r->edge_slots[i].id1; i = (i + 1) & (r->edge_nslots - 1)) {
+        const struct rep_eslot *e = &r->edge_slots[i];
 
         if (e->src == src && e->dst == dst) {
-            *id = r->edge_slots[i] - 1;
+            *id = e->id1 - 1;
             return 0;
         }
     }
@@ -1382,7 +1383,7 @@ static int edge_find_or_add(struct rep *r, uint32_t src, uint32_t dst, uint32_t 
     r->edges[r->nedges].dst = dst;
     r->edges[r->nedges].inl = true;
     r->edges[r->nedges].stamp = UINT32_MAX;
-    r->edge_slots[i] = r->nedges + 1;
+    r->edge_slots[i] = (struct rep_eslot){r->nedges + 1, src, dst};
     *id = r->nedges++;
     return 0;
 }
@@ -1440,10 +1441,24 @@ int cprof__rep_tags_add(struct rep *r, uint32_t node, const struct cprof_sample 
                         int64_t dw, bool flat);
 
 /* pprof's newGraph over the selected samples, with the current kept set. */
+/*
+ * What the build's walk reads and writes of a node, packed: the walk visits
+ * millions of frames in node order that has nothing to do with memory
+ * order, and a whole rep_node per visit would not stay in cache.
+ */
+struct build_node {
+    int64_t cum, cumdiv;
+    uint32_t stamp; /* last sample that counted this node's cum */
+    bool kept;
+};
+
 int cprof__rep_build(struct rep *r, bool all_kept)
 {
+    struct build_node *bn = malloc((r->nnodes + 1) * sizeof(*bn));
     int err = 0;
 
+    if (!bn)
+        return cprof_diag_set(r->diag, -ENOMEM, "out of memory");
     for (uint32_t i = 0; i < r->nnodes; i++) {
         struct rep_node *n = &r->nodes[i];
 
@@ -1453,6 +1468,7 @@ int cprof__rep_build(struct rep *r, bool all_kept)
         n->stamp = UINT32_MAX;
         n->in_graph = false;
         n->ntags = 0;
+        bn[i] = (struct build_node){0, 0, UINT32_MAX, n->kept};
     }
     r->nedges = 0;
     r->ntags = 0;
@@ -1473,7 +1489,7 @@ int cprof__rep_build(struct rep *r, bool all_kept)
 
             for (int ni = (int)nn - 1; ni >= 0; ni--) {
                 uint32_t id = r->locnode[first + (uint32_t)ni], e;
-                struct rep_node *n = &r->nodes[id];
+                struct build_node *n = &bn[id];
 
                 if (!n->kept) {
                     residual = true;
@@ -1507,6 +1523,11 @@ int cprof__rep_build(struct rep *r, bool all_kept)
             r->nodes[parent].flatdiv += dw;
         }
     }
+    for (uint32_t i = 0; i < r->nnodes; i++) {
+        r->nodes[i].cum = bn[i].cum;
+        r->nodes[i].cumdiv = bn[i].cumdiv;
+    }
+    free(bn);
     if (err)
         return cprof_diag_set(r->diag, -ENOMEM, "out of memory");
     r->norder = 0;
@@ -1539,10 +1560,19 @@ int cprof__rep_build(struct rep *r, bool all_kept)
  */
 static int tags_pass(struct rep *r)
 {
+    /* Per node, compactly (the walk touches nothing else of a node): 1 kept, 2 wanted. */
+    uint8_t *ks = malloc(r->nnodes + 1);
+    uint32_t *st = malloc((r->nnodes + 1) * sizeof(*st));
     int err = 0;
 
+    if (!ks || !st) {
+        free(ks);
+        free(st);
+        return cprof_diag_set(r->diag, -ENOMEM, "out of memory");
+    }
     for (uint32_t i = 0; i < r->nnodes; i++) {
-        r->nodes[i].stamp = UINT32_MAX;
+        ks[i] = (uint8_t)(r->nodes[i].kept | r->nodes[i].tag_wanted << 1);
+        st[i] = UINT32_MAX;
         r->nodes[i].ntags = 0;
     }
     r->ntags = 0;
@@ -1561,26 +1591,24 @@ static int tags_pass(struct rep *r)
 
             for (int ni = (int)nn - 1; ni >= 0 && !err; ni--) {
                 uint32_t id = r->locnode[first + (uint32_t)ni];
-                struct rep_node *n = &r->nodes[id];
 
-                if (!n->kept) {
+                if (!(ks[id] & 1)) {
                     residual = true;
                     continue;
                 }
-                if (n->tag_wanted && n->stamp != stamp) {
-                    n->stamp = stamp;
+                if ((ks[id] & 2) && st[id] != stamp) {
+                    st[id] = stamp;
                     err = cprof__rep_tags_add(r, id, s, w, dw, false);
                 }
                 last = id;
                 residual = false;
             }
         }
-        if (!err && last != REP_NONE && !residual && r->nodes[last].tag_wanted)
+        if (!err && last != REP_NONE && !residual && (ks[last] & 2))
             err = cprof__rep_tags_add(r, last, s, w, dw, true);
     }
-    /* The build's stamps are spent: the next build starts them afresh. */
-    for (uint32_t i = 0; i < r->nnodes; i++)
-        r->nodes[i].stamp = UINT32_MAX;
+    free(ks);
+    free(st);
     return err ? cprof_diag_set(r->diag, -ENOMEM, "out of memory") : 0;
 }
 

@@ -53,6 +53,11 @@ struct rep_edge {
     bool residual, inl, removed;
 };
 
+/* A slot of the edge index: edge id + 1 (0: empty) and its key, so probes stay in the index. */
+struct rep_eslot {
+    uint32_t id1, src, dst;
+};
+
 /* A label tag of a node (dot nodelets). */
 struct rep_tag {
     uint32_t node;
@@ -113,7 +118,7 @@ struct rep {
     size_t node_nslots;
     struct rep_edge *edges;
     uint32_t nedges, edges_cap;
-    uint32_t *edge_slots;
+    struct rep_eslot *edge_slots; /* open addressing over (src, dst), keys inline */
     size_t edge_nslots;
     uint32_t *adj_in, *adj_out; /* edge ids grouped by node */
     uint32_t *order;  /* nodes of the graph, in display order */

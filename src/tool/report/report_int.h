@@ -136,7 +136,6 @@ struct rep {
 
 /* measure.c */
 double cprof__rep_scale(int64_t value, const char *from, const char *to, const char **unit);
-bool cprof__rep_unit_known(const char *unit);
 char *cprof__rep_scaled_label(char *buf, size_t n, int64_t value, const char *from,
                               const char *to);
 char *cprof__rep_percentage(char *buf, size_t n, int64_t value, int64_t total);

@@ -547,12 +547,7 @@ static void filter_tags_by_name(struct cprof_profile *p, const regex_t *show, co
 
 /* ---- prune_from ----------------------------------------------------------- */
 
-/*
- * pprof's simplifyFunc into out (size n): the name without a leading '.'
- * and cut at the first '(' that does not open "(anonymous namespace)" or
- * "operator()".
- */
-static void simplify_func(const char *name, char *out, size_t n)
+void cprof_simplify_func(const char *name, char *out, size_t n)
 {
     static const char *const reserved[] = {"(anonymous namespace)", "operator()"};
     size_t len, cut;
@@ -581,38 +576,46 @@ static void simplify_func(const char *name, char *out, size_t n)
     out[cut] = '\0';
 }
 
+const char *cprof_simplify_func_buf(const char *name, char **buf, size_t *cap)
+{
+    size_t need = strlen(name) + 1;
+
+    if (need > *cap) {
+        char *nb = realloc(*buf, need);
+
+        if (!nb)
+            return NULL;
+        *buf = nb;
+        *cap = need;
+    }
+    cprof_simplify_func(name, *buf, *cap);
+    return *buf;
+}
+
 /* Profile.PruneFrom */
 static int prune_from(struct cprof_profile *p, const regex_t *re)
 {
     bool *mark = calloc((size_t)p->nlocations + 1, sizeof(*mark));
     char *buf = NULL;
     size_t cap = 0;
+    int err = 0;
 
     if (!mark)
         return -ENOMEM;
-    for (uint32_t i = 0; i < p->nlocations; i++) {
+    for (uint32_t i = 0; i < p->nlocations && !err; i++) {
         struct cprof_location *l = &p->locations[i];
 
         for (uint32_t j = 0; j < l->nlines; j++) {
             const struct cprof_function *f = line_func(p, &l->lines[j]);
-            const char *name = f ? cprof_profile_str(p, f->name) : "";
-            size_t need = strlen(name) + 1;
+            const char *name = f ? cprof_profile_str(p, f->name) : "", *simple;
 
             if (!*name)
                 continue;
-            if (need > cap) {
-                char *nb = realloc(buf, need);
-
-                if (!nb) {
-                    free(buf);
-                    free(mark);
-                    return -ENOMEM;
-                }
-                buf = nb;
-                cap = need;
+            if (!(simple = cprof_simplify_func_buf(name, &buf, &cap))) {
+                err = -ENOMEM;
+                break;
             }
-            simplify_func(name, buf, cap);
-            if (matches(re, buf)) {
+            if (matches(re, simple)) {
                 mark[i] = true;
                 l->lines += j;
                 l->nlines -= j;
@@ -620,7 +623,7 @@ static int prune_from(struct cprof_profile *p, const regex_t *re)
             }
         }
     }
-    for (size_t i = 0; i < p->nsamples; i++) {
+    for (size_t i = 0; i < p->nsamples && !err; i++) {
         struct cprof_sample *s = &p->samples[i];
 
         for (uint32_t k = 0; k < s->nlocs; k++) {
@@ -633,13 +636,12 @@ static int prune_from(struct cprof_profile *p, const regex_t *re)
     }
     free(buf);
     free(mark);
-    return 0;
+    return err;
 }
 
 /* ---- applyFocus ------------------------------------------------------------ */
 
-/* Stacks, lines and labels changed: the builder's indexes over them are stale. */
-static void invalidate_indexes(struct cprof_profile *p)
+void cprof_profile_unindex(struct cprof_profile *p)
 {
     cprof_htab_release(&p->loc_idx);
     cprof_htab_init(&p->loc_idx);
@@ -767,7 +769,7 @@ int cprof_profile_filter(struct cprof_profile *p, const struct cprof_filter_opts
     err = compile_all(&st, o, &notes->ranges, diag);
     if (!err)
         err = run_filters(p, &st, o, &matched, &ran, diag);
-    invalidate_indexes(p);
+    cprof_profile_unindex(p); /* stacks, lines and labels changed */
     for (unsigned i = 0; i < CPROF_FILTER_NBITS; i++)
         if ((ran & (1u << i)) && set(vals[i]) && !(matched & (1u << i)))
             notes->unmatched |= 1u << i;

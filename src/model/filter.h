@@ -14,6 +14,7 @@
 #define CPROF_MODEL_FILTER_H
 
 #include <stdbool.h>
+#include <stddef.h>
 
 struct cprof_diag;
 struct cprof_profile;
@@ -65,5 +66,32 @@ const char *cprof_filter_name(unsigned bit);
 int cprof_profile_filter(struct cprof_profile *p, const struct cprof_filter_opts *o,
                          struct cprof_filter_notes *notes /* OUT, may be NULL */,
                          struct cprof_diag *diag);
+
+/* ---- pieces shared with the report engine and tool/prune.c ---------------- */
+
+/*
+ * pprof's simplifyFunc: name without a leading '.' (PPC ELF v1 function
+ * descriptors), cut at the first '(' that does not open "(anonymous
+ * namespace)" or "operator()"; written to out (size n >= 1), truncated to
+ * n - 1 bytes.
+ * Context: any thread.
+ */
+void cprof_simplify_func(const char *name, char *out, size_t n);
+
+/*
+ * cprof_simplify_func of name into *buf, which grows to fit (*cap is its
+ * size; start with NULL and 0, the caller frees *buf).  Returns *buf, or
+ * NULL on ENOMEM (*buf is then still the caller's to free).
+ * Context: any thread.
+ */
+const char *cprof_simplify_func_buf(const char *name, char **buf, size_t *cap);
+
+/*
+ * Forgets p's builder indexes over its locations and samples, which go
+ * stale when stacks or lines are edited in place (the filters here,
+ * pruning); the next cprof_profile_add_*() rebuilds them.
+ * Context: the owner's thread of p.
+ */
+void cprof_profile_unindex(struct cprof_profile *p);
 
 #endif /* CPROF_MODEL_FILTER_H */

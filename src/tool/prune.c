@@ -10,37 +10,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "base/htab.h"
+#include "model/filter.h"
 #include "model/profile.h"
-
-void cprof_simplify_func(const char *name, char *out, unsigned long n)
-{
-    static const char *const reserved[] = {"(anonymous namespace)", "operator()"};
-    size_t len, cut;
-
-    if (*name == '.') /* PPC ELF v1 function descriptors */
-        name++;
-    len = strlen(name);
-    cut = len;
-    for (size_t i = 0; i < len; i++) {
-        bool skipped = false;
-        for (size_t r = 0; r < 2 && !skipped; r++) {
-            size_t rl = strlen(reserved[r]);
-            if (strncmp(name + i, reserved[r], rl) == 0) {
-                i += rl - 1;
-                skipped = true;
-            }
-        }
-        if (!skipped && name[i] == '(') {
-            cut = i;
-            break;
-        }
-    }
-    if (cut >= n)
-        cut = n - 1;
-    memcpy(out, name, cut);
-    out[cut] = '\0';
-}
 
 static int compile(const struct cprof_profile *p, uint32_t s, regex_t *re)
 {
@@ -68,30 +39,22 @@ static bool matches(const regex_t *re, const char *s)
 static int mark_locations(struct cprof_profile *p, const regex_t *drop, const regex_t *keep,
                           uint8_t *mark)
 {
-    size_t cap = 256;
-    char *buf = malloc(cap);
+    size_t cap = 0;
+    char *buf = NULL;
 
-    if (!buf)
-        return -ENOMEM;
     for (uint32_t li = 0; li < p->nlocations; li++) {
         struct cprof_location *l = &p->locations[li];
         int64_t i;
         for (i = (int64_t)l->nlines - 1; i >= 0; i--) {
             const char *name = cprof_profile_str(p, p->functions[l->lines[i].func].name);
-            size_t need = strlen(name) + 1;
+            const char *simple;
             if (!*name)
                 continue;
-            if (need > cap) {
-                char *nb = realloc(buf, need);
-                if (!nb) {
-                    free(buf);
-                    return -ENOMEM;
-                }
-                buf = nb;
-                cap = need;
+            if (!(simple = cprof_simplify_func_buf(name, &buf, &cap))) {
+                free(buf);
+                return -ENOMEM;
             }
-            cprof_simplify_func(name, buf, cap);
-            if (matches(drop, buf) && (!keep || !matches(keep, buf)))
+            if (matches(drop, simple) && (!keep || !matches(keep, simple)))
                 break;
         }
         if (i < 0)
@@ -158,12 +121,6 @@ int cprof_profile_remove_uninteresting(struct cprof_profile *p)
     regfree(&drop);
     if (has_keep)
         regfree(&keep);
-    /* Lines and stacks changed: the builder's indexes over them are stale. */
-    cprof_htab_release(&p->loc_idx);
-    cprof_htab_init(&p->loc_idx);
-    p->loc_indexed = 0;
-    cprof_htab_release(&p->sample_idx);
-    cprof_htab_init(&p->sample_idx);
-    p->sample_indexed = 0;
+    cprof_profile_unindex(p); /* lines and stacks changed */
     return rc;
 }

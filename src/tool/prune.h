@@ -18,7 +18,4 @@ struct cprof_profile;
  */
 int cprof_profile_remove_uninteresting(struct cprof_profile *p);
 
-/* pprof's simplifyFunc: the name without its argument list, in out (size n). */
-void cprof_simplify_func(const char *name, char *out, unsigned long n);
-
 #endif /* CPROF_TOOL_PRUNE_H */

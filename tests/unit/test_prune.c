@@ -9,6 +9,7 @@
 
 #include "base/buf.h"
 #include "model/codec.h"
+#include "model/filter.h"
 #include "model/profile.h"
 #include "tool/raw.h"
 #include "unit.h"

@@ -15,6 +15,7 @@
 #include <string.h>
 
 #include "base/err.h"
+#include "model/filter.h"
 #include "model/profile.h"
 
 /* ---- strings ------------------------------------------------------------ */
@@ -511,43 +512,18 @@ static void loc_filter_lines(struct rep *r, uint32_t loc, const regex_t *re, boo
     r->loc_n[loc] = w;
 }
 
-/* pprof's simplifyFunc: the name up to its argument list. */
-static size_t simplified_len(const char *s, const char **start)
-{
-    size_t i = 0;
-
-    if (*s == '.')
-        s++;
-    *start = s;
-    while (s[i]) {
-        if (strncmp(s + i, "(anonymous namespace)", 21) == 0)
-            i += 21;
-        else if (strncmp(s + i, "operator()", 10) == 0)
-            i += 10;
-        else if (s[i] == '(')
-            return i;
-        else
-            i++;
-    }
-    return i;
-}
-
+/* Whether pprof's simplifyFunc of func's name (at most 1023 bytes of it) matches re. */
 static bool simplified_matches(const struct rep *r, uint32_t func, const regex_t *re)
 {
-    const char *name, *start;
+    const char *name;
     char buf[1024];
-    size_t n;
 
     if (func == REP_NONE)
         return false;
     name = cprof__rep_str(r, r->p->functions[func].name);
     if (!*name)
         return false;
-    n = simplified_len(name, &start);
-    if (n >= sizeof(buf))
-        n = sizeof(buf) - 1;
-    memcpy(buf, start, n);
-    buf[n] = 0;
+    cprof_simplify_func(name, buf, sizeof(buf));
     return cprof__rep_match(re, buf);
 }
 

@@ -222,8 +222,8 @@ static int show_from(struct cprof_profile *p, const regex_t *re, unsigned *match
 
 /* ---- tag filters ------------------------------------------------------------ */
 
-struct tagfilter {
-    const char *key; /* wanted key (in spec), NULL = any */
+struct cprof_tagfilter {
+    const char *key; /* wanted key (in the filter's own copy of its text), NULL = any */
     size_t keylen;
     bool numeric;
     int op;        /* numeric: 0 '=', 1 '>=', 2 '<=', 3 range */
@@ -231,10 +231,10 @@ struct tagfilter {
     char unit[64];
     regex_t *rx; /* string: the comma-separated alternatives */
     size_t nrx;
+    char *text;  /* copy of the filter's text */
 };
 
-/* Label keys and their units, as pprof's NumLabelUnits before filtering. */
-struct num_units {
+struct cprof_label_units {
     uint32_t *keys, *units; /* key string -> unit string (0 = none seen) */
     size_t n;
 };
@@ -244,11 +244,19 @@ static bool is_num_label(const struct cprof_label *l)
     return !l->str && (l->num || l->num_unit);
 }
 
-static int num_units_init(const struct cprof_profile *p, struct num_units *nu)
+void cprof_label_units_free(struct cprof_label_units *nu)
+{
+    if (!nu)
+        return;
+    free(nu->keys);
+    free(nu->units);
+    free(nu);
+}
+
+static int label_units_fill(const struct cprof_profile *p, struct cprof_label_units *nu)
 {
     size_t cap = 0;
 
-    memset(nu, 0, sizeof(*nu));
     for (size_t i = 0; i < p->nsamples; i++) {
         const struct cprof_sample *s = &p->samples[i];
 
@@ -285,8 +293,19 @@ static int num_units_init(const struct cprof_profile *p, struct num_units *nu)
     return 0;
 }
 
-/* The unit of a numeric label key: its first unit, else pprof's guess. */
-static const char *num_unit(const struct cprof_profile *p, const struct num_units *nu, uint32_t key)
+struct cprof_label_units *cprof_label_units_new(const struct cprof_profile *p)
+{
+    struct cprof_label_units *nu = calloc(1, sizeof(*nu));
+
+    if (nu && label_units_fill(p, nu)) {
+        cprof_label_units_free(nu);
+        return NULL;
+    }
+    return nu;
+}
+
+const char *cprof_label_units_get(const struct cprof_profile *p,
+                                  const struct cprof_label_units *nu, uint32_t key)
 {
     const char *k = cprof_profile_str(p, key);
 
@@ -337,7 +356,7 @@ static double token_value(const char *f, size_t b, size_t ne, size_t e, const ch
 }
 
 /* pprof's parseTagFilterRange; false when f is not a range (then it is a regexp). */
-static bool parse_range(struct tagfilter *tf, const char *f)
+static bool parse_range(struct cprof_tagfilter *tf, const char *f)
 {
     size_t pos = 0, b[2], e[2], ne[2], fl = strlen(f), len;
     int n = 0;
@@ -370,23 +389,24 @@ static bool parse_range(struct tagfilter *tf, const char *f)
     return true;
 }
 
-static void tagfilter_release(struct tagfilter *tf)
+void cprof_tagfilter_free(struct cprof_tagfilter *tf)
 {
+    if (!tf)
+        return;
     for (size_t i = 0; i < tf->nrx; i++)
         regfree(&tf->rx[i]);
     free(tf->rx);
-    memset(tf, 0, sizeof(*tf));
+    free(tf->text);
+    free(tf);
 }
 
-/* pprof's compileTagFilter. */
-static int tagfilter_compile(struct tagfilter *tf, const char *name, const char *value, bool *range,
+/* pprof's compileTagFilter into tf (zeroed); 0, CPROF_EUSAGE or -ENOMEM (diag not set). */
+static int tagfilter_compile(struct cprof_tagfilter *tf, const char *name, const char **range,
                              struct cprof_diag *diag)
 {
-    const char *eq = strchr(value, '=');
-    char *list;
+    char *value = tf->text, *eq = strchr(value, '='), *list;
     int err = 0;
 
-    memset(tf, 0, sizeof(*tf));
     if (eq) {
         /* An empty key ("=value") wants any key, as in pprof. */
         tf->key = eq > value ? value : NULL;
@@ -394,7 +414,8 @@ static int tagfilter_compile(struct tagfilter *tf, const char *name, const char 
         value = eq + 1;
     }
     if (parse_range(tf, value)) {
-        tf->numeric = *range = true;
+        tf->numeric = true;
+        *range = value;
         return 0;
     }
     list = strdup(value);
@@ -412,15 +433,35 @@ static int tagfilter_compile(struct tagfilter *tf, const char *name, const char 
     return err;
 }
 
-static bool key_is(const struct cprof_profile *p, const struct tagfilter *tf, uint32_t key)
+int cprof_tagfilter_new(const char *name, const char *value, struct cprof_tagfilter **out,
+                        const char **range, struct cprof_diag *diag)
+{
+    struct cprof_tagfilter *tf = calloc(1, sizeof(*tf));
+    int err = tf && (tf->text = strdup(value)) ? 0 : -ENOMEM;
+
+    *out = NULL;
+    *range = NULL;
+    if (!err)
+        err = tagfilter_compile(tf, name, range, diag);
+    if (*range)
+        *range = value + (*range - tf->text);
+    if (err) {
+        cprof_tagfilter_free(tf);
+        return err == -ENOMEM ? cprof_diag_set(diag, err, "out of memory") : err;
+    }
+    *out = tf;
+    return 0;
+}
+
+static bool key_is(const struct cprof_profile *p, const struct cprof_tagfilter *tf, uint32_t key)
 {
     const char *k = cprof_profile_str(p, key);
 
     return strlen(k) == tf->keylen && memcmp(k, tf->key, tf->keylen) == 0;
 }
 
-static bool numeric_match(const struct cprof_profile *p, const struct tagfilter *tf,
-                          const struct num_units *nu, const struct cprof_sample *s)
+static bool numeric_match(const struct cprof_profile *p, const struct cprof_tagfilter *tf,
+                          const struct cprof_label_units *nu, const struct cprof_sample *s)
 {
     for (uint32_t k = 0; k < s->nlabels; k++) {
         const struct cprof_label *l = &s->labels[k];
@@ -429,7 +470,7 @@ static bool numeric_match(const struct cprof_profile *p, const struct tagfilter 
 
         if (!is_num_label(l) || (tf->key && !key_is(p, tf, l->key)))
             continue;
-        v = cprof_units_scale(l->num, num_unit(p, nu, l->key), tf->unit, &u);
+        v = cprof_units_scale(l->num, cprof_label_units_get(p, nu, l->key), tf->unit, &u);
         if (strcmp(u, tf->unit) != 0)
             continue;
         if ((tf->op == 0 && v == tf->lo) || (tf->op == 1 && v >= tf->lo) ||
@@ -440,7 +481,7 @@ static bool numeric_match(const struct cprof_profile *p, const struct tagfilter 
 }
 
 /* Without a key, every alternative must match some "key:value" of the sample. */
-static int string_match_any_key(const struct cprof_profile *p, const struct tagfilter *tf,
+static int string_match_any_key(const struct cprof_profile *p, const struct cprof_tagfilter *tf,
                                 const struct cprof_sample *s, bool *out)
 {
     char *buf = NULL;
@@ -476,8 +517,9 @@ static int string_match_any_key(const struct cprof_profile *p, const struct tagf
     return 0;
 }
 
-static int tagfilter_match(const struct cprof_profile *p, const struct tagfilter *tf,
-                           const struct num_units *nu, const struct cprof_sample *s, bool *out)
+int cprof_tagfilter_match(const struct cprof_profile *p, const struct cprof_tagfilter *tf,
+                          const struct cprof_label_units *nu, const struct cprof_sample *s,
+                          bool *out)
 {
     if (tf->numeric) {
         *out = numeric_match(p, tf, nu, s);
@@ -495,8 +537,8 @@ static int tagfilter_match(const struct cprof_profile *p, const struct tagfilter
 }
 
 /* Profile.FilterSamplesByTag */
-static int filter_by_tag(struct cprof_profile *p, const struct tagfilter *focus,
-                         const struct tagfilter *ignore, const struct num_units *nu,
+static int filter_by_tag(struct cprof_profile *p, const struct cprof_tagfilter *focus,
+                         const struct cprof_tagfilter *ignore, const struct cprof_label_units *nu,
                          unsigned *matched)
 {
     size_t w = 0;
@@ -507,9 +549,9 @@ static int filter_by_tag(struct cprof_profile *p, const struct tagfilter *focus,
         bool f = true, g = false;
 
         if (focus)
-            err = tagfilter_match(p, focus, nu, s, &f);
+            err = cprof_tagfilter_match(p, focus, nu, s, &f);
         if (!err && ignore)
-            err = tagfilter_match(p, ignore, nu, s, &g);
+            err = cprof_tagfilter_match(p, ignore, nu, s, &g);
         if (f)
             *matched |= CPROF_FILTER_TAGFOCUS;
         if (g)
@@ -667,9 +709,8 @@ enum {
 struct focus_state {
     regex_t rx[NRX];
     bool have[NRX];
-    struct tagfilter tf[2]; /* tagfocus, tagignore */
-    bool have_tf[2];
-    struct num_units nu;
+    struct cprof_tagfilter *tf[2]; /* tagfocus, tagignore; NULL = unset */
+    struct cprof_label_units *nu;
 };
 
 static int compile_rx(struct focus_state *st, int i, const char *what, const char *pattern,
@@ -698,16 +739,15 @@ static int compile_all(struct focus_state *st, const struct cprof_filter_opts *o
         (err = compile_rx(st, RX_SHOW_FROM, "show_from", o->show_from, diag)))
         return err;
     for (int i = 0; i < 2; i++) {
-        bool range = false;
+        const char *range;
 
         if (!set(tv[i]))
             continue;
-        st->have_tf[i] = true;
-        err = tagfilter_compile(&st->tf[i], tn[i], tv[i], &range, diag);
+        err = cprof_tagfilter_new(tn[i], tv[i], &st->tf[i], &range, diag);
         if (range)
             *ranges |= i == 0 ? CPROF_FILTER_TAGFOCUS : CPROF_FILTER_TAGIGNORE;
         if (err)
-            return err == -ENOMEM ? cprof_diag_set(diag, err, "out of memory") : err;
+            return err;
     }
     return compile_rx(st, RX_PRUNE_FROM, "prune_from", o->prune_from, diag);
 }
@@ -728,9 +768,8 @@ static int run_filters(struct cprof_profile *p, struct focus_state *st,
     if (!err)
         *ran |= CPROF_FILTER_FOCUS | CPROF_FILTER_IGNORE | CPROF_FILTER_HIDE | CPROF_FILTER_SHOW |
                 CPROF_FILTER_SHOW_FROM;
-    if (!err && (st->have_tf[0] || st->have_tf[1]))
-        err = filter_by_tag(p, st->have_tf[0] ? &st->tf[0] : NULL,
-                            st->have_tf[1] ? &st->tf[1] : NULL, &st->nu, matched);
+    if (!err && (st->tf[0] || st->tf[1]))
+        err = filter_by_tag(p, st->tf[0], st->tf[1], st->nu, matched);
     if (err)
         return cprof_diag_set(diag, err, "out of memory");
     *ran |= CPROF_FILTER_TAGFOCUS | CPROF_FILTER_TAGIGNORE;
@@ -762,7 +801,7 @@ int cprof_profile_filter(struct cprof_profile *p, const struct cprof_filter_opts
         notes = &local;
     memset(notes, 0, sizeof(*notes));
     /* pprof computes the label units once, before any sample is filtered out. */
-    if (num_units_init(p, &st.nu)) {
+    if (!(st.nu = cprof_label_units_new(p))) {
         err = cprof_diag_set(diag, -ENOMEM, "out of memory");
         goto out;
     }
@@ -777,9 +816,8 @@ out:
     for (int i = 0; i < NRX; i++)
         if (st.have[i])
             regfree(&st.rx[i]);
-    tagfilter_release(&st.tf[0]);
-    tagfilter_release(&st.tf[1]);
-    free(st.nu.keys);
-    free(st.nu.units);
+    cprof_tagfilter_free(st.tf[0]);
+    cprof_tagfilter_free(st.tf[1]);
+    cprof_label_units_free(st.nu);
     return err;
 }

@@ -15,9 +15,11 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 struct cprof_diag;
 struct cprof_profile;
+struct cprof_sample;
 
 /* The filters, named after pprof's options; NULL or "" = unset.  Strings are borrowed. */
 struct cprof_filter_opts {
@@ -68,6 +70,63 @@ int cprof_profile_filter(struct cprof_profile *p, const struct cprof_filter_opts
                          struct cprof_diag *diag);
 
 /* ---- pieces shared with the report engine and tool/prune.c ---------------- */
+
+/*
+ * The unit of each numeric label key of a profile, as pprof's
+ * NumLabelUnits: the first non-empty unit its labels give, else "bytes"
+ * for "alignment" and "request", else the key itself.
+ */
+struct cprof_label_units;
+
+/*
+ * The label units of p's samples as they are now (pprof computes them
+ * before filtering).  Caller frees with cprof_label_units_free().  NULL on
+ * ENOMEM.
+ * Context: the owner's thread of p.
+ */
+struct cprof_label_units *cprof_label_units_new(const struct cprof_profile *p);
+
+/* The unit of label key key (a string of p, the profile u was made from). */
+const char *cprof_label_units_get(const struct cprof_profile *p, const struct cprof_label_units *u,
+                                  uint32_t key);
+
+/* Frees u; NULL is a no-op. */
+void cprof_label_units_free(struct cprof_label_units *u);
+
+/*
+ * A compiled tagfocus or tagignore filter (pprof's compileTagFilter):
+ * "[key=]value" where value is either a numeric range ("32kb", "1ms:5s",
+ * ":64kb", "5s:") or comma-separated regexps.
+ */
+struct cprof_tagfilter;
+
+/*
+ * Compiles value, the text of the filter named name ("tagfocus"), into
+ * *out (caller frees with cprof_tagfilter_free()).  *range gets the part
+ * of value read as a numeric range, for pprof's "Interpreted '...' as
+ * range" note, or NULL when it is regexps.  Returns 0, CPROF_EUSAGE for a
+ * regexp that does not compile ("parsing tagfocus regexp: ..." in diag)
+ * or -ENOMEM ("out of memory" in diag); *out is NULL on error.
+ * Context: any thread.
+ */
+int cprof_tagfilter_new(const char *name, const char *value, struct cprof_tagfilter **out /* OUT */,
+                        const char **range /* OUT */, struct cprof_diag *diag);
+
+/*
+ * Whether sample s of p passes tf, in *out: a numeric filter wants a
+ * numeric label (of its key, if it has one) in the range, after scaling
+ * from the key's unit in u to the range's unit; a regexp filter with a
+ * key wants a string label of that key matching one of the regexps,
+ * without a key every regexp must match some string label's "key:value".
+ * Returns 0 or -ENOMEM.
+ * Context: the owner's thread of p.
+ */
+int cprof_tagfilter_match(const struct cprof_profile *p, const struct cprof_tagfilter *tf,
+                          const struct cprof_label_units *u, const struct cprof_sample *s,
+                          bool *out /* OUT */);
+
+/* Frees tf; NULL is a no-op. */
+void cprof_tagfilter_free(struct cprof_tagfilter *tf);
 
 /*
  * pprof's simplifyFunc: name without a leading '.' (PPC ELF v1 function

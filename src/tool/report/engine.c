@@ -770,121 +770,6 @@ static int filter_show_from(struct rep *r, regex_t *re)
 
 /* ---- tag filters (driver_focus.go) ------------------------------------------- */
 
-struct tagfilter {
-    char key[256];      /* wanted key, "" = any */
-    bool numeric;
-    int op;             /* numeric: 0 '=', 1 '>=', 2 '<=', 3 range */
-    double lo, hi;      /* numeric bounds in unit */
-    char unit[64];
-    regex_t *rx;        /* string: alternatives */
-    int nrx;
-};
-
-/* Finds "[+-]?digits" followed by optional letters at or after *pos. */
-static bool range_token(const char *s, size_t *pos, size_t *b, size_t *e, size_t *numend)
-{
-    for (size_t i = *pos; s[i]; i++) {
-        size_t j = i;
-
-        if (s[j] == '+' || s[j] == '-')
-            j++;
-        if (s[j] < '0' || s[j] > '9')
-            continue;
-        while (s[j] >= '0' && s[j] <= '9')
-            j++;
-        *numend = j;
-        while ((s[j] >= 'a' && s[j] <= 'z') || (s[j] >= 'A' && s[j] <= 'Z'))
-            j++;
-        *b = i;
-        *e = j;
-        *pos = j;
-        return true;
-    }
-    return false;
-}
-
-static bool parse_range(struct tagfilter *tf, const char *f)
-{
-    size_t pos = 0, b[2], e[2], ne[2];
-    int n = 0;
-    char num[32], unit[64];
-    const char *u;
-
-    while (n < 2 && range_token(f, &pos, &b[n], &e[n], &ne[n]))
-        n++;
-    if (n == 0)
-        return false;
-    snprintf(num, sizeof(num), "%.*s", (int)(ne[0] - b[0]), f + b[0]);
-    snprintf(unit, sizeof(unit), "%.*s", (int)(e[0] - ne[0]), f + ne[0]);
-    tf->lo = cprof__rep_scale(strtoll(num, NULL, 10), unit, unit, &u);
-    snprintf(tf->unit, sizeof(tf->unit), "%s", u);
-    if (n == 1) {
-        size_t len = e[0] - b[0], fl = strlen(f);
-
-        if (b[0] == 0 && fl == len)
-            tf->op = 0;
-        else if (b[0] == 0 && fl == len + 1 && f[len] == ':')
-            tf->op = 1;
-        else if (b[0] == 1 && f[0] == ':' && fl == len + 1)
-            tf->op = 2;
-        else
-            return false;
-        return true;
-    }
-    if (!(b[0] == 0 && f[e[0]] == ':' && b[1] == e[0] + 1 && f[e[1]] == 0))
-        return false;
-    snprintf(num, sizeof(num), "%.*s", (int)(ne[1] - b[1]), f + b[1]);
-    snprintf(unit, sizeof(unit), "%.*s", (int)(e[1] - ne[1]), f + ne[1]);
-    tf->hi = cprof__rep_scale(strtoll(num, NULL, 10), unit, tf->unit, &u);
-    if (strcmp(u, tf->unit) != 0)
-        return false;
-    tf->op = 3;
-    return true;
-}
-
-static void tagfilter_release(struct tagfilter *tf)
-{
-    for (int i = 0; i < tf->nrx; i++)
-        regfree(&tf->rx[i]);
-    free(tf->rx);
-}
-
-static int tagfilter_compile(struct rep *r, struct tagfilter *tf, const char *name,
-                             const char *value)
-{
-    const char *eq = strchr(value, '=');
-    char *list;
-
-    memset(tf, 0, sizeof(*tf));
-    if (eq) {
-        snprintf(tf->key, sizeof(tf->key), "%.*s", (int)(eq - value), value);
-        value = eq + 1;
-    }
-    if (parse_range(tf, value)) {
-        tf->numeric = true;
-        if (r->o->warn)
-            fprintf(r->o->warn, "%s:Interpreted '%s' as range, not regexp\n", name, value);
-        return 0;
-    }
-    list = strdup(value);
-    tf->rx = calloc(strlen(value) + 2, sizeof(*tf->rx));
-    if (!list || !tf->rx) {
-        free(list);
-        return cprof_diag_set(r->diag, -ENOMEM, "out of memory");
-    }
-    for (char *cur = list, *t; (t = strsep(&cur, ",")) != NULL;) {
-        int err = cprof__rep_regcomp(r, &tf->rx[tf->nrx], name, t);
-
-        if (err) {
-            free(list);
-            return err;
-        }
-        tf->nrx++;
-    }
-    free(list);
-    return 0;
-}
-
 /* The unit pprof's NumLabelUnits gives a numeric label key. */
 const char *cprof__rep_num_label_unit(const struct rep *r, const char *key)
 {
@@ -901,89 +786,52 @@ const char *cprof__rep_num_label_unit(const struct rep *r, const char *key)
     return key;
 }
 
-static bool is_num_label(const struct cprof_label *l)
-{
-    return !l->str && (l->num || l->num_unit);
-}
-
-static bool tagfilter_match(struct rep *r, const struct tagfilter *tf,
-                            const struct cprof_sample *s)
-{
-    if (tf->numeric) {
-        for (uint32_t k = 0; k < s->nlabels; k++) {
-            const char *key = cprof__rep_str(r, s->labels[k].key), *u;
-            double v;
-
-            if (!is_num_label(&s->labels[k]) || (tf->key[0] && strcmp(key, tf->key) != 0))
-                continue;
-            v = cprof__rep_scale(s->labels[k].num, cprof__rep_num_label_unit(r, key), tf->unit, &u);
-            if (strcmp(u, tf->unit) != 0)
-                continue;
-            if ((tf->op == 0 && v == tf->lo) || (tf->op == 1 && v >= tf->lo) ||
-                (tf->op == 2 && v <= tf->lo) || (tf->op == 3 && v >= tf->lo && v <= tf->hi))
-                return true;
-        }
-        return false;
-    }
-    if (tf->key[0]) {
-        for (int i = 0; i < tf->nrx; i++)
-            for (uint32_t k = 0; k < s->nlabels; k++)
-                if (s->labels[k].str &&
-                    strcmp(cprof__rep_str(r, s->labels[k].key), tf->key) == 0 &&
-                    cprof__rep_match(&tf->rx[i], cprof__rep_str(r, s->labels[k].str)))
-                    return true;
-        return false;
-    }
-    for (int i = 0; i < tf->nrx; i++) {
-        bool ok = false;
-
-        for (uint32_t k = 0; k < s->nlabels && !ok; k++) {
-            char buf[1024];
-
-            if (!s->labels[k].str)
-                continue;
-            snprintf(buf, sizeof(buf), "%s:%s", cprof__rep_str(r, s->labels[k].key),
-                     cprof__rep_str(r, s->labels[k].str));
-            ok = cprof__rep_match(&tf->rx[i], buf);
-        }
-        if (!ok)
-            return false;
-    }
-    return true;
-}
-
+/* FilterSamplesByTag with the model's tag filters (model/filter.h). */
 static int filter_by_tag(struct rep *r)
 {
-    const struct cprof_report_opts *o = r->o;
-    struct tagfilter focus, ignore;
-    bool hf = set(o->tagfocus), hi = set(o->tagignore), fm = false, im = false;
+    const char *spec[2] = {r->o->tagfocus, r->o->tagignore}, *name[2] = {"tagfocus", "tagignore"};
+    struct cprof_tagfilter *tf[2] = {NULL, NULL};
+    struct cprof_label_units *lu;
+    bool matched[2] = {false, false};
     size_t w = 0;
     int err = 0;
 
-    memset(&focus, 0, sizeof(focus));
-    memset(&ignore, 0, sizeof(ignore));
-    if (!hf && !hi)
+    if (!set(spec[0]) && !set(spec[1]))
         return 0;
-    if (hf && (err = tagfilter_compile(r, &focus, "tagfocus", o->tagfocus)))
-        goto out;
-    if (hi && (err = tagfilter_compile(r, &ignore, "tagignore", o->tagignore)))
-        goto out;
-    for (size_t i = 0; i < r->nsamples; i++) {
-        const struct cprof_sample *s = &r->p->samples[r->samples[i]];
-        bool f = hf ? tagfilter_match(r, &focus, s) : true;
-        bool g = hi ? tagfilter_match(r, &ignore, s) : false;
+    if (!(lu = cprof_label_units_new(r->p)))
+        return cprof_diag_set(r->diag, -ENOMEM, "out of memory");
+    for (int i = 0; i < 2 && !err; i++) {
+        const char *range;
 
-        fm = fm || f;
-        im = im || g;
+        if (!set(spec[i]))
+            continue;
+        err = cprof_tagfilter_new(name[i], spec[i], &tf[i], &range, r->diag);
+        if (!err && range && r->o->warn)
+            fprintf(r->o->warn, "%s:Interpreted '%s' as range, not regexp\n", name[i], range);
+    }
+    for (size_t i = 0; i < r->nsamples && !err; i++) {
+        const struct cprof_sample *s = &r->p->samples[r->samples[i]];
+        bool f = true, g = false;
+
+        if (tf[0])
+            err = cprof_tagfilter_match(r->p, tf[0], lu, s, &f);
+        if (!err && tf[1])
+            err = cprof_tagfilter_match(r->p, tf[1], lu, s, &g);
+        matched[0] = matched[0] || f;
+        matched[1] = matched[1] || g;
         if (f && !g)
             r->samples[w++] = r->samples[i];
     }
-    r->nsamples = w;
-    warn(r, !hf || fm, "TagFocus");
-    warn(r, !hi || im, "TagIgnore");
-out:
-    tagfilter_release(&focus);
-    tagfilter_release(&ignore);
+    if (err == -ENOMEM)
+        err = cprof_diag_set(r->diag, err, "out of memory");
+    if (!err) {
+        r->nsamples = w;
+        warn(r, !tf[0] || matched[0], "TagFocus");
+        warn(r, !tf[1] || matched[1], "TagIgnore");
+    }
+    cprof_tagfilter_free(tf[0]);
+    cprof_tagfilter_free(tf[1]);
+    cprof_label_units_free(lu);
     return err;
 }
 

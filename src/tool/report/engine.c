@@ -1264,6 +1264,56 @@ int64_t cprof__rep_cum(const struct rep_node *n)
 int cprof__rep_tags_add(struct rep *r, uint32_t node, const struct cprof_sample *s, int64_t w,
                         int64_t dw, bool flat);
 
+/*
+ * The walk pprof's newGraph and newTree make over selected sample si: its
+ * value in *w and *dw and, root to leaf, its nodes whose keep byte has bit
+ * 0 set (keep NULL: all nodes) in r->path[0 .. *n), flagged REP_STEP_CALL
+ * and REP_STEP_RESIDUAL; *tail_dropped when nodes were dropped after the
+ * last one.  *n is 0 for a sample whose values are zero (pprof skips it).
+ * 0 or -ENOMEM.
+ */
+static inline int sample_path(struct rep *r, size_t si, const uint8_t *keep, uint32_t *n,
+                              int64_t *w, int64_t *dw, bool *tail_dropped)
+{
+    uint32_t s = r->samples[si], *stk = r->stk + r->s_first[s], k = 0;
+    uint32_t residual = 0;
+
+    *n = 0;
+    *tail_dropped = false;
+    cprof__rep_sample_value(r, &r->p->samples[s], w, dw);
+    if (*w == 0 && *dw == 0)
+        return 0;
+    for (int i = (int)r->s_n[s] - 1; i >= 0; i--) {
+        uint32_t first, nn = cprof__rep_loc_nodes(r, stk[i], &first);
+
+        if (k + nn > r->path_cap) {
+            uint32_t nc = r->path_cap ? r->path_cap : 256;
+            struct rep_step *np;
+
+            while (nc < k + nn)
+                nc *= 2;
+            if (!(np = realloc(r->path, nc * sizeof(*np))))
+                return -ENOMEM;
+            r->path = np;
+            r->path_cap = nc;
+        }
+        for (int ni = (int)nn - 1; ni >= 0; ni--) {
+            uint32_t id = r->locnode[first + (uint32_t)ni];
+
+            if (keep && !(keep[id] & 1)) {
+                residual = REP_STEP_RESIDUAL;
+                continue;
+            }
+            r->path[k].id = id;
+            r->path[k++].flags = (ni == (int)nn - 1 ? REP_STEP_CALL : 0) | residual;
+            residual = 0;
+        }
+    }
+    *n = k;
+    *tail_dropped = residual != 0;
+    return 0;
+}
+
 /* pprof's newGraph over the selected samples, with the current kept set. */
 /*
  * What the build's walk reads and writes of a node, packed: the walk visits
@@ -1273,16 +1323,19 @@ int cprof__rep_tags_add(struct rep *r, uint32_t node, const struct cprof_sample 
 struct build_node {
     int64_t cum, cumdiv;
     uint32_t stamp; /* last sample that counted this node's cum */
-    bool kept;
 };
 
 int cprof__rep_build(struct rep *r, bool all_kept)
 {
     struct build_node *bn = malloc((r->nnodes + 1) * sizeof(*bn));
+    uint8_t *keep = malloc(r->nnodes + 1); /* bit 0: kept (sample_path) */
     int err = 0;
 
-    if (!bn)
+    if (!bn || !keep) {
+        free(bn);
+        free(keep);
         return cprof_diag_set(r->diag, -ENOMEM, "out of memory");
+    }
     for (uint32_t i = 0; i < r->nnodes; i++) {
         struct rep_node *n = &r->nodes[i];
 
@@ -1292,57 +1345,45 @@ int cprof__rep_build(struct rep *r, bool all_kept)
         n->stamp = UINT32_MAX;
         n->in_graph = false;
         n->ntags = 0;
-        bn[i] = (struct build_node){0, 0, UINT32_MAX, n->kept};
+        bn[i] = (struct build_node){0, 0, UINT32_MAX};
+        keep[i] = n->kept;
     }
     r->nedges = 0;
     r->ntags = 0;
     if (r->edge_slots)
         memset(r->edge_slots, 0, r->edge_nslots * sizeof(*r->edge_slots));
     for (size_t si = 0; si < r->nsamples && !err; si++) {
-        const struct cprof_sample *s = &r->p->samples[r->samples[si]];
-        uint32_t *stk = r->stk + r->s_first[r->samples[si]];
-        uint32_t parent = REP_NONE, stamp = (uint32_t)si;
-        bool residual = false;
+        uint32_t parent = REP_NONE, stamp = (uint32_t)si, np;
+        bool tail_dropped;
         int64_t w, dw;
 
-        cprof__rep_sample_value(r, s, &w, &dw);
-        if (w == 0 && dw == 0)
-            continue;
-        for (int i = (int)r->s_n[r->samples[si]] - 1; i >= 0 && !err; i--) {
-            uint32_t first, nn = cprof__rep_loc_nodes(r, stk[i], &first);
+        err = sample_path(r, si, keep, &np, &w, &dw, &tail_dropped);
+        for (uint32_t k = 0; k < np && !err; k++) {
+            uint32_t id = r->path[k].id, e;
+            struct build_node *n = &bn[id];
 
-            for (int ni = (int)nn - 1; ni >= 0; ni--) {
-                uint32_t id = r->locnode[first + (uint32_t)ni], e;
-                struct build_node *n = &bn[id];
-
-                if (!n->kept) {
-                    residual = true;
-                    continue;
-                }
-                if (n->stamp != stamp) {
-                    n->stamp = stamp;
-                    n->cum += w;
-                    n->cumdiv += dw;
-                }
-                if (parent != REP_NONE && id != parent) {
-                    err = edge_find_or_add(r, parent, id, &e);
-                    if (!err && r->edges[e].stamp != stamp) {
-                        struct rep_edge *ed = &r->edges[e];
-
-                        ed->stamp = stamp;
-                        ed->w += w;
-                        ed->wdiv += dw;
-                        if (residual)
-                            ed->residual = true;
-                        if (ni == (int)nn - 1)
-                            ed->inl = false;
-                    }
-                }
-                parent = id;
-                residual = false;
+            if (n->stamp != stamp) {
+                n->stamp = stamp;
+                n->cum += w;
+                n->cumdiv += dw;
             }
+            if (parent != REP_NONE && id != parent) {
+                err = edge_find_or_add(r, parent, id, &e);
+                if (!err && r->edges[e].stamp != stamp) {
+                    struct rep_edge *ed = &r->edges[e];
+
+                    ed->stamp = stamp;
+                    ed->w += w;
+                    ed->wdiv += dw;
+                    if (r->path[k].flags & REP_STEP_RESIDUAL)
+                        ed->residual = true;
+                    if (r->path[k].flags & REP_STEP_CALL)
+                        ed->inl = false;
+                }
+            }
+            parent = id;
         }
-        if (parent != REP_NONE && !residual) {
+        if (parent != REP_NONE && !tail_dropped) {
             r->nodes[parent].flat += w;
             r->nodes[parent].flatdiv += dw;
         }
@@ -1352,6 +1393,7 @@ int cprof__rep_build(struct rep *r, bool all_kept)
         r->nodes[i].cumdiv = bn[i].cumdiv;
     }
     free(bn);
+    free(keep);
     if (err)
         return cprof_diag_set(r->diag, -ENOMEM, "out of memory");
     r->norder = 0;
@@ -1402,33 +1444,21 @@ static int tags_pass(struct rep *r)
     r->ntags = 0;
     for (size_t si = 0; si < r->nsamples && !err; si++) {
         const struct cprof_sample *s = &r->p->samples[r->samples[si]];
-        uint32_t *stk = r->stk + r->s_first[r->samples[si]];
-        uint32_t last = REP_NONE, stamp = (uint32_t)si;
-        bool residual = false;
+        uint32_t last = REP_NONE, stamp = (uint32_t)si, np;
+        bool tail_dropped;
         int64_t w, dw;
 
-        cprof__rep_sample_value(r, s, &w, &dw);
-        if (w == 0 && dw == 0)
-            continue;
-        for (int i = (int)r->s_n[r->samples[si]] - 1; i >= 0 && !err; i--) {
-            uint32_t first, nn = cprof__rep_loc_nodes(r, stk[i], &first);
+        err = sample_path(r, si, ks, &np, &w, &dw, &tail_dropped);
+        for (uint32_t k = 0; k < np && !err; k++) {
+            uint32_t id = r->path[k].id;
 
-            for (int ni = (int)nn - 1; ni >= 0 && !err; ni--) {
-                uint32_t id = r->locnode[first + (uint32_t)ni];
-
-                if (!(ks[id] & 1)) {
-                    residual = true;
-                    continue;
-                }
-                if ((ks[id] & 2) && st[id] != stamp) {
-                    st[id] = stamp;
-                    err = cprof__rep_tags_add(r, id, s, w, dw, false);
-                }
-                last = id;
-                residual = false;
+            if ((ks[id] & 2) && st[id] != stamp) {
+                st[id] = stamp;
+                err = cprof__rep_tags_add(r, id, s, w, dw, false);
             }
+            last = id;
         }
-        if (!err && last != REP_NONE && !residual && (ks[last] & 2))
+        if (!err && last != REP_NONE && !tail_dropped && (ks[last] & 2))
             err = cprof__rep_tags_add(r, last, s, w, dw, true);
     }
     free(ks);
@@ -1816,35 +1846,29 @@ static int tree_build(struct rep *r)
         memset(r->edge_slots, 0, r->edge_nslots * sizeof(*r->edge_slots));
     for (size_t si = 0; si < r->nsamples && !err; si++) {
         const struct cprof_sample *s = &r->p->samples[r->samples[si]];
-        uint32_t *stk = r->stk + r->s_first[r->samples[si]];
-        uint32_t parent = REP_NONE;
+        uint32_t parent = REP_NONE, np;
+        bool tail_dropped;
         int64_t w, dw;
 
-        cprof__rep_sample_value(r, s, &w, &dw);
-        if (w == 0 && dw == 0)
-            continue;
-        for (int i = (int)r->s_n[r->samples[si]] - 1; i >= 0 && !err; i--) {
-            uint32_t first, nn = cprof__rep_loc_nodes(r, stk[i], &first);
+        err = sample_path(r, si, NULL, &np, &w, &dw, &tail_dropped);
+        for (uint32_t k = 0; k < np && !err; k++) {
+            uint32_t id, e;
 
-            for (int ni = (int)nn - 1; ni >= 0 && !err; ni--) {
-                uint32_t id, e;
-
-                if ((err = tree_child(r, parent, r->locnode[first + (uint32_t)ni], &id)))
+            if ((err = tree_child(r, parent, r->path[k].id, &id)))
+                break;
+            r->nodes[id].cum += w;
+            r->nodes[id].cumdiv += dw;
+            if (r->want_tags && (err = cprof__rep_tags_add(r, id, s, w, dw, false)))
+                break;
+            if (parent != REP_NONE) {
+                if ((err = edge_find_or_add(r, parent, id, &e)))
                     break;
-                r->nodes[id].cum += w;
-                r->nodes[id].cumdiv += dw;
-                if (r->want_tags && (err = cprof__rep_tags_add(r, id, s, w, dw, false)))
-                    break;
-                if (parent != REP_NONE) {
-                    if ((err = edge_find_or_add(r, parent, id, &e)))
-                        break;
-                    r->edges[e].w += w;
-                    r->edges[e].wdiv += dw;
-                    if (ni == (int)nn - 1)
-                        r->edges[e].inl = false;
-                }
-                parent = id;
+                r->edges[e].w += w;
+                r->edges[e].wdiv += dw;
+                if (r->path[k].flags & REP_STEP_CALL)
+                    r->edges[e].inl = false;
             }
+            parent = id;
         }
         if (parent != REP_NONE && !err) {
             r->nodes[parent].flat += w;
@@ -2121,6 +2145,7 @@ static void rep_release(struct rep *r)
     free(r->tags);
     free(r->tag_slots);
     free(r->tree_slots);
+    free(r->path);
     strs_release(&r->strs);
     cprof_arena_release(&r->arena);
 }

@@ -53,6 +53,14 @@ struct rep_edge {
     bool residual, inl, removed;
 };
 
+/* One node of a sample's walk (sample_path in engine.c), root to leaf. */
+struct rep_step {
+    uint32_t id;    /* graph node */
+    uint32_t flags; /* REP_STEP_* */
+};
+#define REP_STEP_CALL     1u /* outermost node of its location: the edge into it is not inline */
+#define REP_STEP_RESIDUAL 2u /* nodes were dropped right before it */
+
 /* A slot of the edge index: edge id + 1 (0: empty) and its key, so probes stay in the index. */
 struct rep_eslot {
     uint32_t id1, src, dst;
@@ -121,6 +129,8 @@ struct rep {
     struct rep_eslot *edge_slots; /* open addressing over (src, dst), keys inline */
     size_t edge_nslots;
     uint32_t *adj_in, *adj_out; /* edge ids grouped by node */
+    struct rep_step *path; /* scratch: the current sample's walk */
+    uint32_t path_cap;
     uint32_t *order;  /* nodes of the graph, in display order */
     uint32_t norder;
     uint32_t stamp;

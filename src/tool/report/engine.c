@@ -1264,6 +1264,41 @@ int64_t cprof__rep_cum(const struct rep_node *n)
 int cprof__rep_tags_add(struct rep *r, uint32_t node, const struct cprof_sample *s, int64_t w,
                         int64_t dw, bool flat);
 
+/* Forgets the edges and tags of the last build. */
+static void edges_clear(struct rep *r)
+{
+    r->nedges = 0;
+    r->ntags = 0;
+    if (r->edge_slots)
+        memset(r->edge_slots, 0, r->edge_nslots * sizeof(*r->edge_slots));
+}
+
+/*
+ * The end of a build: the kept nodes from first on with a value enter the
+ * graph, in node order (r->order has room for them); the edges touching
+ * the others (dropped negative nodes) leave it; adjacency is rebuilt.
+ */
+static int graph_select(struct rep *r, uint32_t first)
+{
+    r->norder = 0;
+    for (uint32_t i = first; i < r->nnodes; i++) {
+        struct rep_node *n = &r->nodes[i];
+
+        if (!n->kept || (n->cum == 0 && n->flat == 0))
+            continue;
+        if (r->o->drop_negative && (n->flat < 0 || (n->flat == 0 && n->cum < 0)))
+            continue;
+        n->in_graph = true;
+        r->order[r->norder++] = i;
+    }
+    for (uint32_t e = 0; e < r->nedges; e++)
+        if (!r->nodes[r->edges[e].src].in_graph || !r->nodes[r->edges[e].dst].in_graph)
+            r->edges[e].removed = true;
+    if (build_adjacency(r))
+        return cprof_diag_set(r->diag, -ENOMEM, "out of memory");
+    return 0;
+}
+
 /*
  * The walk pprof's newGraph and newTree make over selected sample si: its
  * value in *w and *dw and, root to leaf, its nodes whose keep byte has bit
@@ -1348,10 +1383,7 @@ int cprof__rep_build(struct rep *r, bool all_kept)
         bn[i] = (struct build_node){0, 0, UINT32_MAX};
         keep[i] = n->kept;
     }
-    r->nedges = 0;
-    r->ntags = 0;
-    if (r->edge_slots)
-        memset(r->edge_slots, 0, r->edge_nslots * sizeof(*r->edge_slots));
+    edges_clear(r);
     for (size_t si = 0; si < r->nsamples && !err; si++) {
         uint32_t parent = REP_NONE, stamp = (uint32_t)si, np;
         bool tail_dropped;
@@ -1396,24 +1428,7 @@ int cprof__rep_build(struct rep *r, bool all_kept)
     free(keep);
     if (err)
         return cprof_diag_set(r->diag, -ENOMEM, "out of memory");
-    r->norder = 0;
-    for (uint32_t i = 0; i < r->nnodes; i++) {
-        struct rep_node *n = &r->nodes[i];
-
-        if (!n->kept || (n->cum == 0 && n->flat == 0))
-            continue;
-        if (r->o->drop_negative && (n->flat < 0 || (n->flat == 0 && n->cum < 0)))
-            continue;
-        n->in_graph = true;
-        r->order[r->norder++] = i;
-    }
-    /* Edges touching a dropped negative node leave the graph with it. */
-    for (uint32_t e = 0; e < r->nedges; e++)
-        if (!r->nodes[r->edges[e].src].in_graph || !r->nodes[r->edges[e].dst].in_graph)
-            r->edges[e].removed = true;
-    if (build_adjacency(r))
-        return cprof_diag_set(r->diag, -ENOMEM, "out of memory");
-    return 0;
+    return graph_select(r, 0);
 }
 
 /*
@@ -1840,10 +1855,7 @@ static int tree_build(struct rep *r)
         r->nodes[i].in_graph = false;
         r->nodes[i].ntags = 0;
     }
-    r->nedges = 0;
-    r->ntags = 0;
-    if (r->edge_slots)
-        memset(r->edge_slots, 0, r->edge_nslots * sizeof(*r->edge_slots));
+    edges_clear(r);
     for (size_t si = 0; si < r->nsamples && !err; si++) {
         const struct cprof_sample *s = &r->p->samples[r->samples[si]];
         uint32_t parent = REP_NONE, np;
@@ -1883,23 +1895,7 @@ static int tree_build(struct rep *r)
     if (!order)
         return cprof_diag_set(r->diag, -ENOMEM, "out of memory");
     r->order = order;
-    r->norder = 0;
-    for (uint32_t i = r->nbase; i < r->nnodes; i++) {
-        struct rep_node *n = &r->nodes[i];
-
-        if (n->cum == 0 && n->flat == 0)
-            continue;
-        if (r->o->drop_negative && (n->flat < 0 || (n->flat == 0 && n->cum < 0)))
-            continue;
-        n->in_graph = true;
-        r->order[r->norder++] = i;
-    }
-    for (uint32_t e = 0; e < r->nedges; e++)
-        if (!r->nodes[r->edges[e].src].in_graph || !r->nodes[r->edges[e].dst].in_graph)
-            r->edges[e].removed = true;
-    if (build_adjacency(r))
-        return cprof_diag_set(r->diag, -ENOMEM, "out of memory");
-    return 0;
+    return graph_select(r, r->nbase);
 }
 
 /*

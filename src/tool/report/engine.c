@@ -959,23 +959,44 @@ static bool node_eq(const struct rep_node *a, const struct rep_node *b)
            a->start_line == b->start_line && a->lineno == b->lineno && a->addr == b->addr;
 }
 
-static int node_slots_grow(struct rep *r)
+/*
+ * Rebuilds an index over nodes [from, nnodes) (open addressing, slot = id
+ * + 1, 0 empty) at twice its size (4096 at first), hashing with hash.
+ */
+static int node_index_grow(struct rep *r, uint32_t **slots, size_t *nslots, uint32_t from,
+                           uint64_t (*hash)(const struct rep_node *))
 {
-    size_t ns = r->node_nslots ? r->node_nslots * 2 : 4096;
-    uint32_t *slots = calloc(ns, sizeof(*slots));
+    size_t ns = *nslots ? *nslots * 2 : 4096;
+    uint32_t *ns_slots = calloc(ns, sizeof(*ns_slots));
 
-    if (!slots)
+    if (!ns_slots)
         return -ENOMEM;
-    for (uint32_t id = 0; id < r->nnodes; id++) {
-        size_t i = node_hash(&r->nodes[id]) & (ns - 1);
+    for (uint32_t id = from; id < r->nnodes; id++) {
+        size_t i = hash(&r->nodes[id]) & (ns - 1);
 
-        while (slots[i])
+        while (ns_slots[i])
             i = (i + 1) & (ns - 1);
-        slots[i] = id + 1;
+        ns_slots[i] = id + 1;
     }
-    free(r->node_slots);
-    r->node_slots = slots;
-    r->node_nslots = ns;
+    free(*slots);
+    *slots = ns_slots;
+    *nslots = ns;
+    return 0;
+}
+
+/* Room for one more node at r->nodes[r->nnodes]: 0 or -ENOMEM. */
+static int nodes_reserve(struct rep *r)
+{
+    uint32_t nc;
+    struct rep_node *nn;
+
+    if (r->nnodes < r->nodes_cap)
+        return 0;
+    nc = r->nodes_cap ? r->nodes_cap * 2 : 1024;
+    if (!(nn = realloc(r->nodes, nc * sizeof(*nn))))
+        return -ENOMEM;
+    r->nodes = nn;
+    r->nodes_cap = nc;
     return 0;
 }
 
@@ -1020,7 +1041,8 @@ static int node_find_or_add(struct rep *r, const struct rep_node *key, uint32_t 
 {
     size_t i;
 
-    if ((size_t)r->nnodes * 2 + 2 > r->node_nslots && node_slots_grow(r))
+    if ((size_t)r->nnodes * 2 + 2 > r->node_nslots &&
+        node_index_grow(r, &r->node_slots, &r->node_nslots, 0, node_hash))
         return -ENOMEM;
     i = node_hash(key) & (r->node_nslots - 1);
     for (; r->node_slots[i]; i = (i + 1) & (r->node_nslots - 1)) {
@@ -1029,15 +1051,8 @@ static int node_find_or_add(struct rep *r, const struct rep_node *key, uint32_t 
             return 0;
         }
     }
-    if (r->nnodes == r->nodes_cap) {
-        uint32_t nc = r->nodes_cap ? r->nodes_cap * 2 : 1024;
-        struct rep_node *nn = realloc(r->nodes, nc * sizeof(*nn));
-
-        if (!nn)
-            return -ENOMEM;
-        r->nodes = nn;
-        r->nodes_cap = nc;
-    }
+    if (nodes_reserve(r))
+        return -ENOMEM;
     r->nodes[r->nnodes] = *key;
     r->nodes[r->nnodes].pname = printable_name(r, key);
     if (!r->nodes[r->nnodes].pname)
@@ -1779,24 +1794,9 @@ static uint64_t tree_hash(uint32_t parent, uint32_t base)
     return mix64(((uint64_t)parent << 32) | base);
 }
 
-static int tree_slots_grow(struct rep *r)
+static uint64_t tree_node_hash(const struct rep_node *n)
 {
-    size_t ns = r->tree_nslots ? r->tree_nslots * 2 : 4096;
-    uint32_t *slots = calloc(ns, sizeof(*slots));
-
-    if (!slots)
-        return -ENOMEM;
-    for (uint32_t id = r->nbase; id < r->nnodes; id++) {
-        size_t i = tree_hash(r->nodes[id].tparent, r->nodes[id].tbase) & (ns - 1);
-
-        while (slots[i])
-            i = (i + 1) & (ns - 1);
-        slots[i] = id + 1;
-    }
-    free(r->tree_slots);
-    r->tree_slots = slots;
-    r->tree_nslots = ns;
-    return 0;
+    return tree_hash(n->tparent, n->tbase);
 }
 
 /* The child of tree node parent (REP_NONE: a root) for graph node base, added when new. */
@@ -1805,7 +1805,8 @@ static int tree_child(struct rep *r, uint32_t parent, uint32_t base, uint32_t *i
     size_t i;
     struct rep_node *n;
 
-    if ((size_t)(r->nnodes - r->nbase) * 2 + 2 > r->tree_nslots && tree_slots_grow(r))
+    if ((size_t)(r->nnodes - r->nbase) * 2 + 2 > r->tree_nslots &&
+        node_index_grow(r, &r->tree_slots, &r->tree_nslots, r->nbase, tree_node_hash))
         return -ENOMEM;
     i = tree_hash(parent, base) & (r->tree_nslots - 1);
     for (; r->tree_slots[i]; i = (i + 1) & (r->tree_nslots - 1)) {
@@ -1816,15 +1817,8 @@ static int tree_child(struct rep *r, uint32_t parent, uint32_t base, uint32_t *i
             return 0;
         }
     }
-    if (r->nnodes == r->nodes_cap) {
-        uint32_t nc = r->nodes_cap ? r->nodes_cap * 2 : 1024;
-        struct rep_node *nn = realloc(r->nodes, nc * sizeof(*nn));
-
-        if (!nn)
-            return -ENOMEM;
-        r->nodes = nn;
-        r->nodes_cap = nc;
-    }
+    if (nodes_reserve(r))
+        return -ENOMEM;
     n = &r->nodes[r->nnodes];
     *n = r->nodes[base];
     n->flat = n->flatdiv = n->cum = n->cumdiv = 0;

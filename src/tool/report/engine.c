@@ -1943,20 +1943,28 @@ static int tree_trim(struct rep *r)
     return 0;
 }
 
+/* newTrimmedGraph's cutoffs: nodefraction and edgefraction of the graph's total flat value. */
+static void cutoffs(const struct rep *r, int64_t *node_cut, int64_t *edge_cut)
+{
+    int64_t total = 0;
+
+    for (uint32_t i = 0; i < r->norder; i++)
+        total += r->nodes[r->order[i]].flat;
+    *node_cut = abs64((int64_t)((double)total * r->nodefraction));
+    *edge_cut = abs64((int64_t)((double)total * r->edgefraction));
+}
+
 /* newTrimmedGraph with call_tree: the tree is built once and trimmed in place. */
 static int trimmed_tree(struct rep *r, uint32_t *orig_count, uint32_t *dropped_nodes,
                         uint32_t *dropped_edges)
 {
-    int64_t total = 0, node_cut, edge_cut;
+    int64_t node_cut, edge_cut;
     int err;
 
     *dropped_nodes = *dropped_edges = 0;
     if ((err = tree_build(r)))
         return err;
-    for (uint32_t i = 0; i < r->norder; i++)
-        total += r->nodes[r->order[i]].flat;
-    node_cut = abs64((int64_t)((double)total * r->nodefraction));
-    edge_cut = abs64((int64_t)((double)total * r->edgefraction));
+    cutoffs(r, &node_cut, &edge_cut);
     if (node_cut > 0) {
         uint32_t kept = 0;
 
@@ -1998,7 +2006,7 @@ static int trimmed_tree(struct rep *r, uint32_t *orig_count, uint32_t *dropped_n
 int cprof__rep_trimmed_graph(struct rep *r, uint32_t *orig_count, uint32_t *dropped_nodes,
                              uint32_t *dropped_edges)
 {
-    int64_t total = 0, node_cut, edge_cut;
+    int64_t node_cut, edge_cut;
     int err;
 
     if (r->call_tree)
@@ -2006,10 +2014,7 @@ int cprof__rep_trimmed_graph(struct rep *r, uint32_t *orig_count, uint32_t *drop
     *dropped_nodes = *dropped_edges = 0;
     if ((err = cprof__rep_build(r, true)))
         return err;
-    for (uint32_t i = 0; i < r->norder; i++)
-        total += r->nodes[r->order[i]].flat;
-    node_cut = abs64((int64_t)((double)total * r->nodefraction));
-    edge_cut = abs64((int64_t)((double)total * r->edgefraction));
+    cutoffs(r, &node_cut, &edge_cut);
     if (node_cut > 0) {
         uint32_t kept = 0;
 

@@ -1954,52 +1954,22 @@ static void cutoffs(const struct rep *r, int64_t *node_cut, int64_t *edge_cut)
     *edge_cut = abs64((int64_t)((double)total * r->edgefraction));
 }
 
-/* newTrimmedGraph with call_tree: the tree is built once and trimmed in place. */
-static int trimmed_tree(struct rep *r, uint32_t *orig_count, uint32_t *dropped_nodes,
-                        uint32_t *dropped_edges)
+/*
+ * After the kept set shrank: the graph is rebuilt over it, the call tree
+ * (built once) trimmed in place.
+ */
+static int rebuild_kept(struct rep *r)
 {
-    int64_t node_cut, edge_cut;
-    int err;
+    return r->call_tree ? tree_trim(r) : cprof__rep_build(r, false);
+}
 
-    *dropped_nodes = *dropped_edges = 0;
-    if ((err = tree_build(r)))
-        return err;
-    cutoffs(r, &node_cut, &edge_cut);
-    if (node_cut > 0) {
-        uint32_t kept = 0;
-
-        for (uint32_t i = 0; i < r->norder; i++) {
-            struct rep_node *n = &r->nodes[r->order[i]];
-
-            n->kept = abs64(n->cum) >= node_cut;
-            kept += n->kept;
-        }
-        if (kept != r->norder) {
-            *dropped_nodes = r->norder - kept;
-            if ((err = tree_trim(r)))
-                return err;
-        }
-    }
-    *orig_count = r->norder;
-    if ((err = sort_nodes(r)))
-        return err;
-    if (r->nodecount > 0) {
-        uint32_t top;
-
-        cprof__rep_tags_trim(r, node_cut);
-        trim_edges(r, edge_cut);
-        top = select_top(r, r->nodecount);
-        if (top != r->norder) {
-            keep_only(r, top);
-            if ((err = tree_trim(r)) || (err = sort_nodes(r)))
-                return err;
-        }
-    }
-    cprof__rep_tags_trim(r, node_cut);
-    *dropped_edges = trim_edges(r, edge_cut);
-    if (r->visual && (err = remove_redundant_edges(r)))
-        return cprof_diag_set(r->diag, -ENOMEM, "out of memory");
-    return 0;
+/*
+ * Tags for the first n nodes of the display order; the call tree has all
+ * its tags from its build.
+ */
+static int graph_tags(struct rep *r, uint32_t n)
+{
+    return r->call_tree ? 0 : tag_first(r, n);
 }
 
 /* pprof's newTrimmedGraph; with call_tree (dot, callgrind) over a tree of the stacks. */
@@ -2009,10 +1979,8 @@ int cprof__rep_trimmed_graph(struct rep *r, uint32_t *orig_count, uint32_t *drop
     int64_t node_cut, edge_cut;
     int err;
 
-    if (r->call_tree)
-        return trimmed_tree(r, orig_count, dropped_nodes, dropped_edges);
     *dropped_nodes = *dropped_edges = 0;
-    if ((err = cprof__rep_build(r, true)))
+    if ((err = r->call_tree ? tree_build(r) : cprof__rep_build(r, true)))
         return err;
     cutoffs(r, &node_cut, &edge_cut);
     if (node_cut > 0) {
@@ -2030,7 +1998,7 @@ int cprof__rep_trimmed_graph(struct rep *r, uint32_t *orig_count, uint32_t *drop
         }
         if (kept != r->norder) {
             *dropped_nodes = r->norder - kept;
-            if ((err = cprof__rep_build(r, false)))
+            if ((err = rebuild_kept(r)))
                 return err;
         }
     }
@@ -2041,18 +2009,18 @@ int cprof__rep_trimmed_graph(struct rep *r, uint32_t *orig_count, uint32_t *drop
         uint32_t top;
 
         /* select_top counts the tags of at most nodecount nodes. */
-        if ((err = tag_first(r, (uint32_t)r->nodecount)))
+        if ((err = graph_tags(r, (uint32_t)r->nodecount)))
             return err;
         cprof__rep_tags_trim(r, node_cut);
         trim_edges(r, edge_cut);
         top = select_top(r, r->nodecount);
         if (top != r->norder) {
             keep_only(r, top);
-            if ((err = cprof__rep_build(r, false)) || (err = sort_nodes(r)))
+            if ((err = rebuild_kept(r)) || (err = sort_nodes(r)))
                 return err;
         }
     }
-    if ((err = tag_first(r, r->norder)))
+    if ((err = graph_tags(r, r->norder)))
         return err;
     cprof__rep_tags_trim(r, node_cut);
     *dropped_edges = trim_edges(r, edge_cut);

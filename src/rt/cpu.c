@@ -169,6 +169,7 @@ static int perf_open(pid_t tid)
     a.size = sizeof(a);
     a.config = PERF_COUNT_SW_TASK_CLOCK;
     a.sample_period = S.period_ns;
+    a.sample_type = PERF_SAMPLE_READ; /* records carry the count: see arm_perf */
     a.disabled = 1;
     a.exclude_kernel = G.cpu.exclude_kernel;
     a.exclude_hv = 1;
@@ -181,6 +182,32 @@ static int perf_open(pid_t tid)
             G.cpu.exclude_kernel = true;
     }
     return fd < 0 ? -errno : fd;
+}
+
+/*
+ * Maps the smallest ring of t's event (a control page and one data page)
+ * so the handler reads each sample's count from memory instead of calling
+ * read(): a system call less per sample.  The mapping is charged to
+ * locked memory (perf_event_mlock_kb, then RLIMIT_MEMLOCK); when refused,
+ * the thread is sampled without it.  Lock held.
+ */
+static uint64_t g_perf_unmapped; /* lock held; threads sampled without a ring */
+
+static void perf_map(struct cprof_thr *t)
+{
+    long pg = sysconf(_SC_PAGESIZE);
+    void *m;
+
+    if (pg <= 0 || (pg & (pg - 1)))
+        return;
+    m = mmap(NULL, 2 * (size_t)pg, PROT_READ | PROT_WRITE, MAP_SHARED, t->perf_fd, 0);
+    if (m == MAP_FAILED) {
+        g_perf_unmapped++;
+        return;
+    }
+    t->perf_data_size = (uint64_t)pg;
+    t->perf_map_len = 2 * (size_t)pg;
+    atomic_store(&t->perf_page, m);
 }
 
 static int arm_perf(struct cprof_thr *t, pid_t tid)
@@ -198,9 +225,10 @@ static int arm_perf(struct cprof_thr *t, pid_t tid)
     }
     t->perf_fd = fd;
     t->last_count = 0;
+    perf_map(t);
     atomic_store(&S.fd2slot[fd], (int32_t)(t - S.slots));
     atomic_store(&t->state, CPROF_THR_LIVE);
-    if (ioctl(fd, PERF_EVENT_IOC_REFRESH, 1) < 0)
+    if (ioctl(fd, PERF_EVENT_IOC_REFRESH, CPROF_PERF_REFRESH) < 0)
         return -errno;
     return 0;
 }
@@ -243,6 +271,13 @@ static void disarm(struct cprof_thr *t)
     if (t->perf_fd >= 0) {
         atomic_store(&S.fd2slot[t->perf_fd], -1);
         ioctl(t->perf_fd, PERF_EVENT_IOC_DISABLE, 0);
+        /*
+         * No handler can be reading the ring: the thread is gone, or is
+         * the caller, or stop has waited for every handler to finish.
+         */
+        void *m = atomic_exchange(&t->perf_page, NULL);
+        if (m)
+            munmap(m, t->perf_map_len);
         close(t->perf_fd);
         t->perf_fd = -1;
     }
@@ -544,6 +579,9 @@ static int finish_profile(struct cprof_profile *p)
         err = add_dropped_sample(p);
     snprintf(text, sizeof(text), "cprof: sampler=%s hz=%d signal=%d%s", mode_name(S.mode),
              G.cpu.hz, S.signo, G.cpu.exclude_kernel ? " user-only" : "");
+    if (g_perf_unmapped) /* threads whose count came from read(): slower, as exact */
+        snprintf(text + strlen(text), sizeof(text) - strlen(text), " perf-unmapped=%llu",
+                 (unsigned long long)g_perf_unmapped);
     if (!err)
         err = cprof_profile_add_comment(p, text);
     snprintf(text, sizeof(text),
@@ -687,6 +725,7 @@ int cprof__cpu_start_locked(int out_fd, const char *path, int hz)
         snprintf(G.cpu.out_path, sizeof(G.cpu.out_path), "%s", path);
     G.cpu.hz = hz;
     g_dropped = g_dropped_ns = 0;
+    g_perf_unmapped = 0;
     S.period_ns = 1000000000ull / (uint64_t)hz;
     S.depth = G.cfg.depth ? G.cfg.depth : 128;
     S.mode = choose_mode();
@@ -825,6 +864,8 @@ void cprof__fork_child(void)
                 close(t->perf_fd); /* the parent's event; closing our copy only */
                 t->perf_fd = -1;
             }
+            /* Its ring was not inherited (the kernel maps it VM_DONTCOPY). */
+            atomic_store(&t->perf_page, NULL);
             t->has_timer = false; /* POSIX timers are not inherited */
             atomic_store(&t->tid, 0);
             atomic_store(&t->state, CPROF_THR_FREE);

@@ -320,19 +320,122 @@ static void register_tid(pid_t tid)
 
 /* ---- folding ---- */
 
+/*
+ * Stack cache: raw stack (the pcs as recorded) -> its sample in the fold
+ * profile, so a stack seen before costs one hash and one compare instead
+ * of a location lookup per frame and a merge lookup.  Open addressing,
+ * linear probing, at most half full; hash 0 marks an empty entry.  Lock
+ * held; emptied with the fold profile.
+ */
+struct stack_ent {
+    uint64_t hash;   /* stack_hash(), never 0; 0 = empty */
+    uint32_t sample; /* position in G.cpu.fold->samples */
+};
+static struct stack_ent *g_stacks;
+static size_t g_stacks_cap, g_stacks_used; /* cap: a power of two, or 0 */
+
+static void stacks_clear(void)
+{
+    free(g_stacks);
+    g_stacks = NULL;
+    g_stacks_cap = g_stacks_used = 0;
+}
+
+static uint64_t stack_hash(const uint64_t *pcs, uint32_t n)
+{
+    uint64_t h = 0x9e3779b97f4a7c15ull ^ n;
+
+    for (uint32_t i = 0; i < n; i++) {
+        h ^= pcs[i];
+        h *= 0xff51afd7ed558ccdull;
+        h ^= h >> 32;
+    }
+    return h ? h : 1;
+}
+
+/* True when sample idx of the fold profile is the stack pcs[0, n). */
+static bool stack_is(uint32_t idx, const uint64_t *pcs, uint32_t n)
+{
+    const struct cprof_profile *p = G.cpu.fold;
+
+    if (idx >= p->nsamples || p->samples[idx].nlocs != n)
+        return false;
+    const uint32_t *locs = p->samples[idx].locs;
+    for (uint32_t i = 0; i < n; i++) {
+        uint64_t addr = i == 0 ? pcs[i] : pcs[i] - 1; /* as fold_add stores them */
+        if (locs[i] >= p->nlocations || p->locations[locs[i]].address != addr)
+            return false;
+    }
+    return true;
+}
+
+/* The entry for hash h: the matching one, else the empty one to fill. */
+static struct stack_ent *stacks_slot(uint64_t h, const uint64_t *pcs, uint32_t n)
+{
+    size_t mask = g_stacks_cap - 1;
+
+    for (size_t i = h & mask;; i = (i + 1) & mask) {
+        struct stack_ent *e = &g_stacks[i];
+        if (e->hash == 0 || (e->hash == h && stack_is(e->sample, pcs, n)))
+            return e;
+    }
+}
+
+/* Remembers that stack pcs[0, n) is sample idx; failures only cost speed. */
+static void stacks_put(uint64_t h, const uint64_t *pcs, uint32_t n, uint32_t idx)
+{
+    if (2 * (g_stacks_used + 1) > g_stacks_cap) {
+        size_t cap = g_stacks_cap ? 2 * g_stacks_cap : 1024;
+        struct stack_ent *old = g_stacks, *t = calloc(cap, sizeof(*t));
+        size_t oldcap = g_stacks_cap;
+        if (!t)
+            return;
+        g_stacks = t;
+        g_stacks_cap = cap;
+        for (size_t i = 0; i < oldcap; i++) {
+            if (!old[i].hash)
+                continue;
+            size_t j = old[i].hash & (cap - 1);
+            while (t[j].hash)
+                j = (j + 1) & (cap - 1);
+            t[j] = old[i];
+        }
+        free(old);
+    }
+    struct stack_ent *e = stacks_slot(h, pcs, n);
+    if (e->hash)
+        return; /* there already */
+    e->hash = h;
+    e->sample = idx;
+    g_stacks_used++;
+}
+
 static void fold_add(const uint64_t *pcs, uint32_t n, int64_t ns)
 {
     uint32_t locs[1024 + 1];
     int64_t values[2] = {1, ns};
+    uint64_t h = stack_hash(pcs, n);
     int err = 0;
 
+    if (g_stacks_cap) {
+        struct stack_ent *e = stacks_slot(h, pcs, n);
+        if (e->hash) {
+            int64_t *v = G.cpu.fold->samples[e->sample].values;
+            v[0] += 1;
+            v[1] += ns;
+            return;
+        }
+    }
     for (uint32_t i = 0; i < n && !err; i++) {
         /* Callers: the return address minus one lies inside the call instruction. */
         uint64_t addr = i == 0 ? pcs[i] : pcs[i] - 1;
         err = cprof_profile_add_location(G.cpu.fold, CPROF_NONE, addr, NULL, 0, false, &locs[i]);
     }
+    size_t before = G.cpu.fold->nsamples;
     if (!err)
         err = cprof_profile_add_sample(G.cpu.fold, locs, n, values, NULL, 0, CPROF_ADD_MERGE);
+    if (!err && G.cpu.fold->nsamples == before + 1)
+        stacks_put(h, pcs, n, (uint32_t)before);
     if (err && !G.cpu.fold_err) {
         G.cpu.fold_err = err;
         cprof__warn_once(WARN_FOLD, "cannot record samples: %s", cprof_strerror(err));
@@ -688,6 +791,7 @@ static int new_fold_profile(void)
         return err;
     }
     G.cpu.fold = p;
+    stacks_clear();
     return 0;
 }
 
@@ -799,6 +903,7 @@ int cprof__cpu_stop_locked(void)
     err = write_profile();
     cprof_profile_free(G.cpu.fold);
     G.cpu.fold = NULL;
+    stacks_clear();
     cprof__maps_forget_locked();
     G.cpu.running = false;
     G.cpu.writer_stop = false;
@@ -876,6 +981,7 @@ void cprof__fork_child(void)
         }
         cprof_profile_free(G.cpu.fold);
         G.cpu.fold = NULL;
+        stacks_clear();
         G.cpu.running = false;
         G.cpu.writer_started = false;
         G.cpu.writer_stop = false;

@@ -53,13 +53,15 @@ static struct cprof_thr *slot_by_tid(struct cprof_cpu_sig *s)
 static bool perf_ring_count_sigsafe(struct cprof_thr *t, void *page, uint64_t *count)
 {
     struct perf_event_mmap_page *pg = page;
-    const unsigned char *data = (const unsigned char *)page + pg->data_offset;
     uint64_t size = t->perf_data_size, mask = size - 1;
+    /* Kernels before 4.1 leave data_offset 0: the data follows the control page. */
+    uint64_t off = pg->data_offset ? pg->data_offset : t->perf_map_len - size;
+    const unsigned char *data = (const unsigned char *)page + off;
     uint64_t head = __atomic_load_n(&pg->data_head, __ATOMIC_ACQUIRE);
     uint64_t tail = pg->data_tail;
     bool found = false;
 
-    if (!pg->data_offset || head - tail > size) {
+    if (head - tail > size || off + size > t->perf_map_len) {
         tail = head; /* never seen; resynchronise rather than trust it */
         goto done;
     }

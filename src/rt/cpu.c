@@ -6,8 +6,12 @@
  *
  * Mechanisms, best first (CPROF_CPU_TIMER forces one): a perf task-clock
  * event per thread (rates well above the kernel tick; each sample weighs the
- * exact CPU time read from the event), a POSIX timer on each thread's CPU
- * clock (weighted by 1 + si_overrun), process-wide setitimer(ITIMER_PROF).
+ * exact CPU time the event counted, read from the records of its mmap'd
+ * ring, or with read() where the mapping is refused; the event signals
+ * every overflow and is re-armed once every CPROF_PERF_REFRESH of them, so
+ * a sample costs no system call but the signal's return), a POSIX timer on
+ * each thread's CPU clock (weighted by 1 + si_overrun), process-wide
+ * setitimer(ITIMER_PROF).  What a sample costs, and where: bench/README.md.
  * Threads alive at start and threads the program creates without our
  * pthread_create wrapper are found by scanning /proc/self/task every writer
  * tick; threads created through the wrapper register themselves and

@@ -10,7 +10,9 @@
 # hits all of them alike.  The spread printed is the median absolute
 # deviation of the per-sample cost computed run by run.
 #
-#   BUILD=build sh bench/cpu_sample_cost.sh [LIB.so ...]   (default: $BUILD/libcprof.so)
+#   BUILD=build sh bench/cpu_sample_cost.sh [[VAR=VALUE,...:]LIB.so ...]
+#       (default: $BUILD/libcprof.so; VAR=VALUE settings apply to that
+#       entry only, e.g. CPROF_DEPTH=1:build/libcprof.so: no unwinding)
 #   REPS=9 ROUNDS=30000 LO=1000 HI=10000 THREADS=1
 #
 # Do not wrap it in `perf stat`: with perf's own task-clock counters on
@@ -29,7 +31,11 @@ mkdir -p "$dir"
 w="$dir/cpu_overhead"
 cc -std=c11 -D_GNU_SOURCE -O2 -g -fomit-frame-pointer -o "$w" bench/cpu_overhead.c -lpthread
 [ $# -gt 0 ] || set -- "$(pwd)/$BUILD/libcprof.so"
-for l in "$@"; do
+# lib_of ENTRY / env_of ENTRY: the library and the settings of an entry.
+lib_of() { case $1 in *=*:*) echo "${1#*:}" ;; *) echo "$1" ;; esac; }
+env_of() { case $1 in *=*:*) echo "${1%%:*}" | tr ',' ' ' ;; esac; }
+for e in "$@"; do
+    l=$(lib_of "$e")
     [ -f "$l" ] || { echo "bench/cpu_sample_cost.sh: $l is missing" >&2; exit 1; }
 done
 tmp=$(mktemp -d)
@@ -40,10 +46,12 @@ echo "# cost per sample: ($HI Hz - $LO Hz) CPU time / samples, $ROUNDS rounds x 
 : >"$tmp/res"
 for r in $(seq "$REPS"); do
     i=0
-    for l in "$@"; do
+    for e in "$@"; do
         i=$((i + 1))
+        l=$(lib_of "$e")
         for hz in "$LO" "$HI"; do
-            out=$(LD_PRELOAD="$l" CPROF_CPU="$tmp/p" CPROF_HZ="$hz" "$w" "$ROUNDS" "$THREADS")
+            # shellcheck disable=SC2046 # the settings are words on purpose
+            out=$(env $(env_of "$e") LD_PRELOAD="$l" CPROF_CPU="$tmp/p" CPROF_HZ="$hz" "$w" "$ROUNDS" "$THREADS")
             n=$("$BUILD/cprof" -raw "$tmp/p" 2>/dev/null | sed -n 's/.*cprof: samples=\([0-9]*\).*/\1/p')
             rm -f "$tmp/p"
             echo "$i $hz $r ${out#*cpu_ns } ${n:-0}" >>"$tmp/res"
@@ -51,9 +59,9 @@ for r in $(seq "$REPS"); do
     done
 done
 i=0
-for l in "$@"; do
+for e in "$@"; do
     i=$((i + 1))
-    awk -v lib="$l" -v i="$i" -v lo="$LO" -v hi="$HI" '
+    awk -v lib="$e" -v i="$i" -v lo="$LO" -v hi="$HI" '
         function median(s,   n, a, j, k, t) {
             n = split(s, a, " ")
             for (j = 2; j <= n; j++) for (k = j; k > 1 && a[k - 1] > a[k]; k--) {

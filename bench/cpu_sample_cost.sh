@@ -15,9 +15,10 @@
 #       entry only, e.g. CPROF_DEPTH=1:build/libcprof.so: no unwinding)
 #   REPS=9 ROUNDS=30000 LO=1000 HI=10000 THREADS=1
 #
-# Do not wrap it in `perf stat`: with perf's own task-clock counters on
-# the task, cprof's perf task-clock events deliver only a small fraction of
-# their samples (seen on Linux 6.18), so the sample count collapses.
+# To look at one of these runs with perf or strace, put the settings after
+# the tool (perf stat -- env LD_PRELOAD=... CPROF_CPU=... prog): set before
+# it, they profile the tool too, and its profile, written last, replaces
+# the program's.
 set -eu
 
 BUILD=${BUILD:-build}

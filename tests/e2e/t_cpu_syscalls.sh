@@ -10,8 +10,9 @@ command -v strace >/dev/null 2>&1 || fail "strace is missing (scripts/deps.sh te
 [ -z "$SANITIZER" ] || { echo "skip: sanitizer build"; exit 0; }
 need_go
 cd "$WORK"
-CPROF_CPU=s.pb.gz CPROF_HZ=2000 LD_PRELOAD="$LIB" \
-    strace -f -y -e trace=read,ioctl -o trace.txt "$EX/cpu_hot" 0.3 >/dev/null ||
+# The settings go after strace: strace itself must not be profiled.
+strace -f -y -e trace=read,ioctl -o trace.txt \
+    env CPROF_CPU=s.pb.gz CPROF_HZ=2000 LD_PRELOAD="$LIB" "$EX/cpu_hot" 0.3 >/dev/null ||
     fail "traced run exited $?"
 c=$(comments s.pb.gz)
 echo "$c"

@@ -17,6 +17,7 @@
 #include "base/err.h"
 #include "base/htab.h"
 #include "model/profile.h"
+#include "model/units.h"
 
 struct merger {
     struct cprof_profile *p;  /* the output */
@@ -560,6 +561,118 @@ int cprof_profile_scale(struct cprof_profile *p, const double *ratios)
         p->sample_indexed = 0;
     }
     return 0;
+}
+
+/* pprof's compatibleValueTypes: names equal but for a trailing 's', units equal or of one kind. */
+static bool vt_compatible(const struct cprof_profile *a, const struct cprof_value_type *va,
+                          const struct cprof_profile *b, const struct cprof_value_type *vb)
+{
+    const char *ta = cprof_profile_str(a, va->type), *tb = cprof_profile_str(b, vb->type);
+    const char *ua = cprof_profile_str(a, va->unit), *ub = cprof_profile_str(b, vb->unit);
+    size_t la = strlen(ta), lb = strlen(tb);
+
+    if (la && ta[la - 1] == 's')
+        la--;
+    if (lb && tb[lb - 1] == 's')
+        lb--;
+    if (la != lb || memcmp(ta, tb, la) != 0)
+        return false;
+    return strcmp(ua, ub) == 0 || cprof_units_same_kind(ua, ub);
+}
+
+/* A profile without a period type (pprof's nil PeriodType): both strings empty. */
+static bool has_period_type(const struct cprof_profile *p)
+{
+    return p->period_type.type || p->period_type.unit;
+}
+
+/*
+ * pprof's CommonValueType over the value types vt(ps[i]) of the profiles
+ * selected by has (NULL = all): the position of the profile holding the
+ * finest unit in *best, or CPROF_NONE when fewer than two were selected.
+ * False when two are not compatible.
+ */
+static bool common_type(struct cprof_profile *const *ps, size_t n, uint32_t k, bool period,
+                        size_t *best)
+{
+    size_t count = 0;
+
+    *best = CPROF_NONE;
+    for (size_t i = 0; i < n; i++) {
+        const struct cprof_value_type *v, *bv;
+        const char *u;
+
+        if (period && !has_period_type(ps[i]))
+            continue;
+        count++;
+        if (*best == CPROF_NONE) {
+            *best = i;
+            continue;
+        }
+        v = period ? &ps[i]->period_type : &ps[i]->sample_types[k];
+        bv = period ? &ps[*best]->period_type : &ps[*best]->sample_types[k];
+        if (!vt_compatible(ps[*best], bv, ps[i], v))
+            return false;
+        if (cprof_units_scale(1, cprof_profile_str(ps[i], v->unit),
+                              cprof_profile_str(ps[*best], bv->unit), &u) < 1)
+            *best = i;
+    }
+    if (count < 2)
+        *best = CPROF_NONE;
+    return true;
+}
+
+/* Converts p's period type to unit (a string of q) and scales its period. */
+static int scale_period(struct cprof_profile *p, const struct cprof_profile *q, uint32_t unit)
+{
+    const char *to = cprof_profile_str(q, unit), *u;
+    double v = cprof_units_scale(p->period, cprof_profile_str(p, p->period_type.unit), to, &u);
+
+    /* Go's int64(float64) truncates; out of range is undefined there, saturate here. */
+    p->period = v >= 9.2e18 ? INT64_MAX : v <= -9.2e18 ? INT64_MIN : (int64_t)v;
+    return cprof_profile_intern_cstr(p, to, &p->period_type.unit);
+}
+
+int cprof_profile_scale_units(struct cprof_profile *const *ps, size_t n)
+{
+    uint32_t nt = n ? ps[0]->nsample_types : 0;
+    size_t pbest, *tbest;
+    double *ratios;
+    int rc = 0;
+
+    for (size_t i = 1; i < n; i++)
+        if (ps[i]->nsample_types != nt)
+            return 0;
+    if (n < 2 || !common_type(ps, n, 0, true, &pbest))
+        return 0;
+    tbest = calloc((size_t)nt + 1, sizeof(*tbest));
+    ratios = calloc((size_t)nt + 1, sizeof(*ratios));
+    if (!tbest || !ratios) {
+        rc = -ENOMEM;
+        goto out;
+    }
+    for (uint32_t k = 0; k < nt; k++)
+        if (!common_type(ps, n, k, false, &tbest[k]))
+            goto out;
+    for (size_t i = 0; i < n && !rc; i++) {
+        struct cprof_profile *p = ps[i];
+
+        if (pbest != CPROF_NONE && has_period_type(p))
+            rc = scale_period(p, ps[pbest], ps[pbest]->period_type.unit);
+        for (uint32_t k = 0; k < nt && !rc; k++) {
+            const struct cprof_profile *q = ps[tbest[k]];
+            const char *to = cprof_profile_str(q, q->sample_types[k].unit), *u;
+
+            ratios[k] = cprof_units_scale(1, cprof_profile_str(p, p->sample_types[k].unit), to, &u);
+            rc = cprof_profile_intern_cstr(p, to, &p->sample_types[k].unit);
+        }
+        if (!rc)
+            rc = cprof_profile_scale(p, ratios);
+    }
+out:
+    free(tbest);
+    free(ratios);
+    return rc;
 }
 
 int cprof_profile_normalize(struct cprof_profile *p, const struct cprof_profile *base,

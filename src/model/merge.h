@@ -46,6 +46,26 @@ int cprof_profile_merge(struct cprof_profile *const *srcs, size_t n,
 int cprof_profile_scale(struct cprof_profile *p, const double *ratios);
 
 /*
+ * pprof's measurement.ScaleProfiles, run before every merge of the tool:
+ * brings ps[0..n) to common units, so that profiles whose sample types
+ * differ only in the unit (cpu in microseconds and in nanoseconds, bytes
+ * and kilobytes, "ns" and "nanoseconds") can be merged.  For the period
+ * type (over the profiles that have one) and for each sample type
+ * position (n >= 2), the finest unit among the profiles is chosen (the
+ * first when they are equal); each profile's unit string becomes that
+ * unit's, its period is converted (truncated toward zero) and its values
+ * are scaled with cprof_profile_scale() (rounded; samples scaled to all
+ * zeros are dropped).  Units pprof does not know (count, ...) scale by 1.
+ * When the types are not compatible as pprof sees them (type names that
+ * differ other than by a trailing "s", units of different kinds,
+ * different numbers of sample types), nothing is changed and 0 is
+ * returned: cprof_profile_merge() then reports the mismatch.
+ * 0, -ENOMEM or CPROF_ETOOBIG.
+ * Context: the owner's thread of every profile.
+ */
+int cprof_profile_scale_units(struct cprof_profile *const *ps, size_t n);
+
+/*
  * pprof's Profile.Normalize: scales p so that each sample type's total
  * equals base's (a type with a zero total in p scales by 0).  0,
  * CPROF_EMISMATCH ("incompatible sample types ..." in diag) or -ENOMEM.

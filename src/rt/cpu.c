@@ -515,7 +515,14 @@ static void scan_threads(void)
     uint32_t n = atomic_load(&S.nused);
     for (uint32_t i = 0; i < n; i++) {
         struct cprof_thr *t = &S.slots[i];
-        if (atomic_load(&t->state) == CPROF_THR_LIVE && t->seen != gen)
+        /*
+         * Not listed is not proof of exit: /proc/self/task is read by
+         * position, and a thread that exits during the scan shifts the
+         * ones after it, so a live thread can be skipped.  Only a thread
+         * the kernel no longer knows is gone.
+         */
+        if (atomic_load(&t->state) == CPROF_THR_LIVE && t->seen != gen &&
+            syscall(SYS_tgkill, G.pid, atomic_load(&t->tid), 0) < 0 && errno == ESRCH)
             disarm(t); /* gone: no handler can run on it any more */
     }
 }

@@ -1,6 +1,24 @@
 /*
  * Thread dumps and the goroutine/threadcreate profiles (see threads.h).
  *
+ * How a thread's stack is taken depends on what it is doing, per
+ * /proc/self/task/TID/syscall.  Blocked in a system call ("NR args SP PC"):
+ * it is not signalled, because a signal ends nanosleep, poll, epoll_wait,
+ * select, sem_timedwait, futex waits with a timeout... early (EINTR, even
+ * with SA_RESTART: signal(7)), and a profiler must not change what the
+ * program sees.  The dumping thread copies the thread's stack from SP up
+ * (within the mapping holding SP, through process_vm_readv), reads the
+ * syscall file again, and unwinds the copy from (SP, PC) when nothing
+ * moved (cprof_unwind_copy_sigsafe: every read is of the copy; the unknown
+ * frame pointer is recovered from frame records where a rule needs it).  A
+ * thread that moved is copied again; one that is running now takes the
+ * signal path (the signal harms no system call then; the thread can still
+ * enter one in the microseconds between the check and the signal); after
+ * COPY_TRIES the last copy is kept, marked stale.  Running threads ("running"),
+ * and those blocked outside a system call ("-1 SP PC"), are signalled and
+ * unwind themselves in the handler (src/rt/sig/dump_sig.c).  Where
+ * process_vm_readv is refused (seccomp), every thread takes the signal path.
+ *
  * The dump signal is a real-time signal of its own, picked from the top of
  * the range: the CPU sampler picks from SIGRTMIN+6 upward and stops below
  * SIGRTMAX-2, and never takes a signal that has a handler, so the two
@@ -20,6 +38,7 @@
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/syscall.h>
+#include <sys/uio.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -30,8 +49,8 @@
 #include "rt/sig/unwind.h"
 #include "sym/symbolize.h"
 
-#define TC_DEPTH 32     /* frames kept per creating stack (Go 1.19: 32) */
-#define TC_MAX 1024     /* distinct creating stacks kept */
+#define TC_DEPTH 32   /* frames kept per creating stack (Go 1.19: 32) */
+#define TC_MAX   1024 /* distinct creating stacks kept */
 
 static struct cprof_dump_sig g_dump;
 struct cprof_dump_sig *const cprof__dump_sig = &g_dump;
@@ -237,16 +256,185 @@ static size_t list_threads(struct cprof_thread_info *info, size_t max)
     return n;
 }
 
-/* Signals every thread of info[1..n) and collects the answers.  dump_lock held. */
+/* ---- threads blocked in a system call: unwound from here ---- */
+
+#define COPY_MAX   (1u << 20) /* bytes of a blocked thread's stack copied, from sp up */
+#define COPY_TRIES 3          /* copies of a stack that keeps moving before it is kept as stale */
+
+/* The process's mappings, for the bounds of a blocked thread's stack. */
+struct maps {
+    uintptr_t (*r)[2]; /* [start, end) per mapping, sorted */
+    size_t n;          /* entries of r */
+    bool loaded;       /* read during this dump */
+};
+
+/* Reads /proc/self/maps into m (again).  0 or -errno. */
+static int maps_load(struct maps *m)
+{
+    FILE *f = fopen("/proc/self/maps", "re");
+    char *line = NULL;
+    size_t cap = 0, room = 0;
+    int err = 0;
+
+    if (!f)
+        return -errno;
+    m->n = 0;
+    while (getline(&line, &cap, f) > 0) {
+        unsigned long lo, hi;
+        if (sscanf(line, "%lx-%lx", &lo, &hi) != 2)
+            continue;
+        if (m->n == room) {
+            room = room ? room * 2 : 256;
+            void *r = realloc(m->r, room * sizeof(m->r[0]));
+            if (!r) {
+                err = -ENOMEM;
+                break;
+            }
+            m->r = r;
+        }
+        m->r[m->n][0] = lo;
+        m->r[m->n][1] = hi;
+        m->n++;
+    }
+    free(line);
+    fclose(f);
+    m->loaded = err == 0;
+    return err;
+}
+
+/* The mapping holding addr: true and its bounds, or false. */
+static bool maps_find(const struct maps *m, uintptr_t addr, uintptr_t *lo, uintptr_t *hi)
+{
+    size_t a = 0, b = m->n;
+
+    while (a < b) {
+        size_t mid = a + (b - a) / 2;
+        if (m->r[mid][0] <= addr)
+            a = mid + 1;
+        else
+            b = mid;
+    }
+    if (a == 0 || addr >= m->r[a - 1][1])
+        return false;
+    *lo = m->r[a - 1][0];
+    *hi = m->r[a - 1][1];
+    return true;
+}
+
+/* The bounds of the mapping holding sp, reading the maps (again) when needed. */
+static bool stack_bounds(struct maps *m, uintptr_t sp, uintptr_t *lo, uintptr_t *hi)
+{
+    if (m->loaded && maps_find(m, sp, lo, hi))
+        return true;
+    return maps_load(m) == 0 && maps_find(m, sp, lo, hi); /* a mapping made since */
+}
+
+/*
+ * Reads /proc/self/task/TID/syscall into line: true when the thread is
+ * blocked in a system call ("NR args... SP PC"), with *sp and *pc; false
+ * when it is running ("running"), blocked outside a system call ("-1 SP
+ * PC"), or the file cannot be read.
+ */
+static bool task_syscall(pid_t tid, char *line, size_t n, uintptr_t *sp, uintptr_t *pc)
+{
+    unsigned long long v[9];
+    long nr;
+
+    if (read_task_file(tid, "syscall", line, n) <= 0)
+        return false;
+    if (sscanf(line, "%ld %llx %llx %llx %llx %llx %llx %llx %llx", &nr, &v[0], &v[1], &v[2], &v[3],
+               &v[4], &v[5], &v[6], &v[7]) != 9 ||
+        nr < 0)
+        return false;
+    *sp = (uintptr_t)v[6];
+    *pc = (uintptr_t)v[7];
+    return *sp != 0 && *pc != 0;
+}
+
+static char *copy_buf; /* dump_lock; COPY_MAX bytes, allocated once, never freed */
+
+/*
+ * Takes the stack of a thread blocked in a system call without signalling
+ * it (a signal would end nanosleep, poll, epoll_wait... with EINTR even
+ * under SA_RESTART): copies its stack from the SP the kernel reports up to
+ * the end of the mapping holding it (at most COPY_MAX bytes, through
+ * process_vm_readv, so a stack unmapped meanwhile gives an error, not a
+ * fault), reads the syscall file again, and unwinds the copy when the
+ * thread has not moved (same system call, SP and PC); else tries again,
+ * and after COPY_TRIES copies keeps the last one, marked stale.
+ * 1: t has its stack (or t->why says why not; do not signal it);
+ * 0: the thread is not in a system call: signal it.  dump_lock held.
+ */
+static int remote_stack(struct cprof_thread_info *t, struct maps *m)
+{
+    char line[256], again[256];
+    uintptr_t sp, pc, lo, hi, sp2, pc2;
+    ssize_t got = 0;
+    bool stale = true;
+
+    if (!task_syscall(t->tid, line, sizeof(line), &sp, &pc))
+        return 0;
+    if (!copy_buf) {
+        void *b = mmap(NULL, COPY_MAX, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+        if (b == MAP_FAILED)
+            return 0; /* the signal path still works */
+        copy_buf = b;
+    }
+    for (int k = 0; k < COPY_TRIES; k++) {
+        if (!stack_bounds(m, sp, &lo, &hi)) {
+            t->why = "stack not found";
+            return 1;
+        }
+        struct iovec local = {copy_buf, hi - sp < COPY_MAX ? hi - sp : COPY_MAX};
+        struct iovec remote = {(void *)sp, local.iov_len};
+        got = process_vm_readv(getpid(), &local, 1, &remote, 1, 0);
+        if (got < 0 && errno != EFAULT)
+            return 0; /* not allowed here (seccomp): the signal path, as before */
+        if (!task_syscall(t->tid, again, sizeof(again), &sp2, &pc2))
+            return 0; /* running now: the signal does no harm */
+        if (got > 0 && !strcmp(line, again)) {
+            stale = false;
+            break;
+        }
+        memcpy(line, again, sizeof(line));
+        if (k + 1 < COPY_TRIES) {
+            sp = sp2;
+            pc = pc2;
+        }
+    }
+    if (got <= 0) {
+        t->why = "stack not readable";
+        return 1;
+    }
+    bool trunc = false;
+    t->depth = cprof_unwind_copy_sigsafe(pc, sp, copy_buf, sp, sp + (uintptr_t)got, t->pcs,
+                                         CPROF_DUMP_MAX_DEPTH, &trunc);
+    t->truncated = trunc;
+    t->stale = stale;
+    t->in_syscall = true;
+    t->has_stack = t->depth > 0;
+    t->why = t->has_stack ? NULL : "stack not unwound";
+    return 1;
+}
+
+/*
+ * Takes the stacks of info[1..n): threads blocked in a system call from
+ * here (remote_stack), the others by signalling them; collects the
+ * answers.  dump_lock held.
+ */
 static void collect(struct cprof_thread_info *info, size_t n)
 {
     pid_t pid = getpid();
+    struct maps maps = {0};
     uint32_t used = 0;
 
     atomic_store(&g_dump.nslots, 0);
     for (size_t i = 1; i < n && used < CPROF_DUMP_MAX_THREADS; i++) {
         struct cprof_dump_slot *s = &g_dump.slots[used];
-        if (task_info(&info[i], dump_signo)) {
+        bool blocked = task_info(&info[i], dump_signo);
+        if (remote_stack(&info[i], &maps))
+            continue;
+        if (blocked) {
             info[i].why = "signal blocked";
             continue;
         }
@@ -294,6 +482,7 @@ static void collect(struct cprof_thread_info *info, size_t n)
             atomic_store(&s->state, CPROF_DUMP_IDLE);
         }
     }
+    free(maps.r);
 }
 
 int cprof__threads_dump(struct cprof_thread_info **out, size_t *nout)
@@ -697,6 +886,8 @@ int cprof__threads_text(struct cprof_buf *out)
             err = traceback_frames(p, &p->samples[i], out);
         if (!err && t->truncated)
             err = cprof_buf_printf(out, "...additional frames elided...\n");
+        if (!err && t->stale)
+            err = cprof_buf_printf(out, "...stack may be stale (the thread kept moving)...\n");
     }
     free(info);
     cprof_profile_free(p);

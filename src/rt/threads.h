@@ -1,7 +1,9 @@
 /*
  * Threads of the process as profiles: the thread dump (every thread's
- * stack, captured on demand, each thread unwinding itself in a signal
- * handler, src/rt/sig/dump_sig.c), the "goroutine" profile built from it
+ * stack, captured on demand: a running thread unwinds itself in a signal
+ * handler, src/rt/sig/dump_sig.c; a thread blocked in a system call is
+ * not signalled but unwound by the dumping thread from a copy of its
+ * stack), the "goroutine" profile built from it
  * (threads stand for goroutines), and the "threadcreate" profile (stacks
  * that created threads, recorded by the pthread_create wrapper).  Text
  * renderings follow Go's debug=1 and debug=2 layouts.
@@ -21,13 +23,15 @@ struct cprof_profile;
 
 /* One thread of a dump. */
 struct cprof_thread_info {
-    pid_t tid;                          /* kernel thread id */
-    char name[20];                      /* /proc/self/task/TID/comm */
-    char state;                         /* state letter of /proc/self/task/TID/stat */
-    bool has_stack;                     /* pcs are valid */
-    const char *why;                    /* !has_stack: why the stack is unavailable */
-    int depth;                          /* valid entries in pcs */
-    bool truncated;                     /* the stack was deeper than pcs */
+    pid_t tid;                           /* kernel thread id */
+    char name[20];                       /* /proc/self/task/TID/comm */
+    char state;                          /* state letter of /proc/self/task/TID/stat */
+    bool has_stack;                      /* pcs are valid */
+    const char *why;                     /* !has_stack: why the stack is unavailable */
+    int depth;                           /* valid entries in pcs */
+    bool truncated;                      /* the stack was deeper than pcs */
+    bool in_syscall;                     /* blocked in a system call: unwound by the dumper */
+    bool stale;                          /* in_syscall, but it kept moving while copied */
     uintptr_t pcs[CPROF_DUMP_MAX_DEPTH]; /* pcs[0] the pc, then return addresses */
 };
 
@@ -43,9 +47,11 @@ enum cprof_threads_kind {
 /*
  * Captures every thread's stack: the threads the runtime keeps for itself
  * (the CPU profile writer) are left out; the caller's own stack is taken
- * directly.  Threads that have the dump signal blocked (per
- * /proc/self/task/TID/status), or that do not answer within
- * CPROF_DUMP_TIMEOUT_MS, are listed without a stack.  One dump runs at a
+ * directly.  Threads blocked in a system call are unwound from here,
+ * never signalled (their system calls are not interrupted).  Other
+ * threads that have the dump signal blocked (per /proc/self/task/TID/status),
+ * or that do not answer within CPROF_DUMP_TIMEOUT_MS, are listed without a
+ * stack.  One dump runs at a
  * time (callers wait).  *out is malloc'd (free() it), *n its entries.
  * 0, -ENOMEM, -errno (no /proc), CPROF_EBUSY (no free real-time signal).
  * Context: any thread but a signal handler; may block up to the timeout.

@@ -821,7 +821,8 @@ static void build_cu_ranges(struct sym_file *f)
     }
 out:
     free(covered);
-    qsort(f->cur, f->ncur, sizeof(*f->cur), range_cmp);
+    if (f->ncur > 1) /* f->cur is NULL when no CU was added */
+        qsort(f->cur, f->ncur, sizeof(*f->cur), range_cmp);
 }
 
 /*
@@ -1039,7 +1040,8 @@ static struct cu_index *get_cu_index(struct sym_file *f, Dwarf_Die *cu)
         ci->n = 0;
         return ci;
     }
-    qsort(ci->r, ci->n, sizeof(*ci->r), range_cmp);
+    if (ci->n > 1)
+        qsort(ci->r, ci->n, sizeof(*ci->r), range_cmp);
     return ci;
 }
 

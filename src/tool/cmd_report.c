@@ -32,10 +32,12 @@
 #include "base/htab.h"
 #include "base/par.h"
 #include "model/codec.h"
+#include "model/filter.h"
 #include "model/legacy.h"
 #include "model/merge.h"
 #include "model/profile.h"
 #include "sym/symbolize.h"
+#include "tool/binaries.h"
 #include "tool/fetch.h"
 #include "tool/flags.h"
 #include "tool/prune.h"
@@ -76,6 +78,9 @@ struct cprof_cli_opts {
 };
 
 static struct cprof_cli_opts opts;
+
+/* True while the interactive shell runs: reports must leave its profile as it is. */
+static bool shell_active;
 
 #define B CPROF_FLAG_BOOL
 #define S CPROF_FLAG_STRING
@@ -237,38 +242,15 @@ static int load(const char *path, const struct cprof_limits *lim, struct cprof_p
 }
 
 /*
- * pprof's locateBinaries gives a profile without mappings (some Go
- * runtime profiles) one zero mapping, id 1, that every location uses.
+ * Loads paths[0..n), finds their binaries (binary: the one named on the
+ * command line, or NULL) and merges them into *out (pprof's chunkedGrab,
+ * grabProfile and combineProfiles, units made common first).  A single
+ * profile is merged too (that compacts it, as pprof does) unless compact
+ * is false: -proto of one profile re-encodes it as read, which pprof reads
+ * as the same profile.  Prints the error and returns 1 on failure.
  */
-static int add_fake_mapping(struct cprof_profile *p)
-{
-    int rc;
-
-    if (p->nmappings > 0)
-        return 0;
-    rc = cprof__grow32((void **)&p->mappings, &p->mappings_cap, 1, sizeof(*p->mappings));
-    if (rc)
-        return rc;
-    memset(&p->mappings[0], 0, sizeof(p->mappings[0]));
-    p->mappings[0].id = 1;
-    p->nmappings = 1;
-    for (uint32_t i = 0; i < p->nlocations; i++)
-        p->locations[i].mapping = 0;
-    /* Locations changed: the builder's location index is stale. */
-    cprof_htab_release(&p->loc_idx);
-    cprof_htab_init(&p->loc_idx);
-    p->loc_indexed = 0;
-    return 0;
-}
-
-/*
- * Loads paths[0..n) and merges them into *out (pprof's chunkedGrab and
- * combineProfiles).  A single profile is merged too (that compacts it, as
- * pprof does) unless compact is false: -proto of one profile re-encodes
- * it as read, which pprof reads as the same profile.  Prints the error and
- * returns 1 on failure.
- */
-static int load_group(char *const *paths, size_t n, bool compact, struct cprof_profile **out)
+static int load_group(char *const *paths, size_t n, bool compact, const char *binary,
+                      struct cprof_profile **out)
 {
     struct cprof_profile **profs;
     struct cprof_diag diag = {0};
@@ -283,9 +265,12 @@ static int load_group(char *const *paths, size_t n, bool compact, struct cprof_p
         return fail("out of memory");
     for (size_t i = 0; i < n && !status; i++) {
         status = load(paths[i], &lim, &profs[i]);
-        if (!status && add_fake_mapping(profs[i]) < 0)
+        if (!status && cprof_locate_binaries(profs[i], binary, stderr) < 0)
             status = fail("out of memory");
     }
+    /* pprof's combineProfiles: measurement.ScaleProfiles, then Merge. */
+    if (!status && cprof_profile_scale_units(profs, n) < 0)
+        status = fail("out of memory");
     if (!status && n == 1 && !compact) {
         *out = profs[0];
         profs[0] = NULL;
@@ -328,6 +313,9 @@ static int combine_base(struct cprof_profile **p, struct cprof_profile *pbase, b
     free(neg);
     both[0] = *p;
     both[1] = pbase;
+    rc = cprof_profile_scale_units(both, 2);
+    if (rc)
+        return fail("%s", cprof_strerror(rc));
     rc = cprof_profile_merge(both, 2, &merged, &diag);
     if (rc)
         return fail("%s", diag.msg[0] ? diag.msg : cprof_strerror(rc));
@@ -351,42 +339,54 @@ static bool is_elf(const char *path)
 }
 
 /*
- * -symbolize: none leaves the profile alone (unsymbolized frames show as
- * pprof shows them: address and [binary]); local (and pprof's default)
- * symbolizes the mappings without functions from their files on this
- * machine, build id checked; force redoes every mapping.  A binary named
- * on the command line stands for the main (first) mapping's file.
+ * -symbolize, parsed as pprof's Symbolizer.Symbolize: ':'-separated,
+ * case-insensitive options.  none (or no) leaves the profile alone
+ * (unsymbolized frames show as pprof shows them: address and [binary]);
+ * local, fastlocal and the default symbolize the mappings without
+ * functions from their files on this machine, build id checked; remote
+ * alone does no local symbolization (cprof has no symbolz client); force
+ * and demangle=MODE redo mappings already symbolized (cprof demangles its
+ * own way).  Anything else is noted and ignored, as pprof does.  The files
+ * were found (and a binary named on the command line applied) when each
+ * profile was read (tool/binaries.h); pprof's notes about the mappings
+ * that could not be symbolized go to stderr.
  */
-static int symbolize(struct cprof_profile *p, const char *binary)
+static int symbolize(struct cprof_profile *p)
 {
     const char *mode = opts.symbolize ? opts.symbolize : "";
-    struct cprof_symbolizer *s;
-    struct cprof_sym_stats st = {0};
-    unsigned flags = CPROF_SYM_LOAD_DEMANGLER;
+    bool local = true, force = false;
+    char *list = strdup(mode), *cur = list, *o;
     int rc;
 
-    if (strcmp(mode, "none") == 0)
-        return 0;
-    if (strcmp(mode, "force") == 0)
-        flags |= CPROF_SYM_FORCE;
-    else if (*mode && strcmp(mode, "local") != 0 && strcmp(mode, "fastlocal") != 0)
-        return fail("unsupported -symbolize mode %s (none, local, force)", mode);
-    if (binary && p->nmappings > 0) {
-        rc = cprof_profile_intern_cstr(p, binary, &p->mappings[0].filename);
-        if (rc)
-            return fail("%s", cprof_strerror(rc));
-    }
-    s = cprof_symbolizer_new(flags);
-    if (!s)
+    if (!list)
         return fail("out of memory");
-    rc = cprof_symbolize_profile(p, s, flags, &st);
-    cprof_symbolizer_free(s);
+    while ((o = strsep(&cur, ":")) != NULL) {
+        for (char *c = o; *c; c++)
+            *c = (char)(*c >= 'A' && *c <= 'Z' ? *c - 'A' + 'a' : *c);
+        if (!strcmp(o, "none") || !strcmp(o, "no")) {
+            free(list);
+            return 0;
+        }
+        if (!strcmp(o, "local") || !strcmp(o, "fastlocal"))
+            local = true;
+        else if (!strcmp(o, "remote"))
+            local = false;
+        else if (!strcmp(o, "force") || !strcmp(o, "demangle=full") ||
+                 !strcmp(o, "demangle=none") || !strcmp(o, "demangle=templates"))
+            force = true;
+        else if (*o && strcmp(o, "demangle=default") != 0)
+            fprintf(stderr,
+                    "ignoring unrecognized symbolization option: %s\n"
+                    "expecting -symbolize=[local|fastlocal|remote|none][:force]"
+                    "[:demangle=[none|full|templates|default]\n",
+                    mode);
+    }
+    free(list);
+    if (!local)
+        return 0;
+    rc = cprof_symbolize_local(p, force, stderr);
     if (rc)
         return fail("symbolizing: %s", cprof_strerror(rc));
-    if (st.missing_files)
-        fprintf(stderr, "cprof: local symbolization failed for %u mapping%s (binary not found "
-                        "or build id mismatch)\n",
-                st.missing_files, st.missing_files == 1 ? "" : "s");
     return 0;
 }
 
@@ -621,26 +621,99 @@ static void report_opts(struct cprof_report_opts *r, const char *symbol)
 }
 
 /*
- * pprof's applyFocus with no filter set still drops the samples that have
- * no location (a sample is kept only when one of its locations is
- * "focused"); -raw and -proto show that.  Such samples reference nothing,
- * so the tables stay as they are.
- * TODO(cli): -raw and -proto ignore -focus and the other filters.
+ * pprof's reportOptions checks, for the formats that bypass the report
+ * engine: the sample type must exist and the divisor must not be zero.
+ * Prints the error and returns 1 when a check fails.
  */
-static void drop_stackless_samples(struct cprof_profile *p)
+static int check_report_options(const struct cprof_profile *p)
 {
-    size_t kept = 0;
+    const char *si = opts.sample_index;
+    char *end;
+    long idx;
 
-    for (size_t i = 0; i < p->nsamples; i++)
-        if (p->samples[i].nlocs > 0)
-            p->samples[kept++] = p->samples[i];
-    if (kept == p->nsamples)
-        return;
-    p->nsamples = kept;
-    /* Positions moved: the builder's sample index must be rebuilt if used again. */
-    cprof_htab_release(&p->sample_idx);
-    cprof_htab_init(&p->sample_idx);
-    p->sample_indexed = 0;
+    if (p->nsample_types == 0)
+        return fail("profile has no samples");
+    if (si && *si) {
+        errno = 0;
+        idx = strtol(si, &end, 10);
+        if (!*end && !errno && (*si == '-' || *si == '+' || (*si >= '0' && *si <= '9'))) {
+            if (idx < 0 || idx >= (long)p->nsample_types)
+                return fail("sample_index %s is outside the range [0..%u]", si,
+                            p->nsample_types - 1);
+        } else if (cprof_profile_sample_index(p, si) == CPROF_NONE &&
+                   (strncmp(si, "inuse_", 6) != 0 ||
+                    cprof_profile_sample_index(p, si + 6) == CPROF_NONE)) {
+            fputs("cprof: sample_index \"", stderr);
+            fputs(si, stderr);
+            fputs("\" must be one of: [", stderr);
+            for (uint32_t i = 0; i < p->nsample_types; i++)
+                fprintf(stderr, "%s%s", i ? " " : "",
+                        cprof_profile_str(p, p->sample_types[i].type));
+            fputs("]\n", stderr);
+            return 1;
+        }
+    }
+    if (opts.divide_by == 0)
+        return fail("zero divisor specified");
+    return 0;
+}
+
+/*
+ * pprof's applyFocus on the profile itself, as -raw and -proto show it
+ * (model/filter.h): the filters' notes go to stderr as pprof prints them.
+ * Even with no filter set, samples without a location are dropped.
+ * Prints the error and returns 1 on failure.
+ */
+static int filter_profile(struct cprof_profile *p)
+{
+    struct cprof_filter_opts fo = {
+        .focus = opts.focus,
+        .ignore = opts.ignore,
+        .hide = opts.hide,
+        .show = opts.show,
+        .show_from = opts.show_from,
+        .prune_from = opts.prune_from,
+        .tagfocus = opts.tagfocus,
+        .tagignore = opts.tagignore,
+        .tagshow = opts.tagshow,
+        .taghide = opts.taghide,
+    };
+    struct cprof_filter_notes notes = {0};
+    struct cprof_diag diag = {0};
+    int rc;
+
+    rc = cprof_profile_filter(p, &fo, &notes, &diag);
+    if (notes.ranges & CPROF_FILTER_TAGFOCUS)
+        fprintf(stderr, "tagfocus:Interpreted '%s' as range, not regexp\n",
+                strchr(opts.tagfocus, '=') ? strchr(opts.tagfocus, '=') + 1 : opts.tagfocus);
+    if (notes.ranges & CPROF_FILTER_TAGIGNORE)
+        fprintf(stderr, "tagignore:Interpreted '%s' as range, not regexp\n",
+                strchr(opts.tagignore, '=') ? strchr(opts.tagignore, '=') + 1 : opts.tagignore);
+    for (unsigned i = 0; i < CPROF_FILTER_NBITS; i++)
+        if (notes.unmatched & (1u << i))
+            fprintf(stderr, "%s expression matched no samples\n", cprof_filter_name(1u << i));
+    if (rc)
+        return fail("%s", diag.msg[0] ? diag.msg : cprof_strerror(rc));
+    return 0;
+}
+
+/* pprof's Profile.Copy: a serialization and a parse. */
+static int copy_profile(const struct cprof_profile *p, struct cprof_profile **out)
+{
+    struct cprof_limits lim;
+    struct cprof_diag diag = {0};
+    struct cprof_buf b;
+    int rc;
+
+    cprof_limits_default(&lim);
+    cprof_buf_init(&b, 0);
+    rc = cprof_profile_encode(p, false, &b);
+    if (!rc)
+        rc = cprof_profile_decode(b.data, b.len, &lim, out, &diag);
+    cprof_buf_release(&b);
+    if (rc)
+        return fail("copying profile: %s", diag.msg[0] ? diag.msg : cprof_strerror(rc));
+    return 0;
 }
 
 /* -proto's bytes: the message, gzipped on every processor this machine has. */
@@ -650,6 +723,42 @@ static int encode_gzip(const struct cprof_profile *p, struct cprof_buf *out)
 }
 
 static int report_profile(struct cprof_profile *p, const struct format *f, const char *symbol);
+
+/*
+ * -raw and -proto: pprof's generateRawReport writes the filtered profile
+ * itself.  The filters edit p, or a copy of it in the shell, whose
+ * profile must stay whole for its next commands.
+ */
+static int write_profile(struct cprof_profile *p, const struct format *f)
+{
+    struct cprof_profile *copy = NULL;
+    struct cprof_buf out;
+    int rc;
+
+    if (shell_active && copy_profile(p, &copy))
+        return 1;
+    if (copy)
+        p = copy;
+    /* pprof filters first only with -relative_percentages (then reportOptions). */
+    if (opts.relative_percentages)
+        rc = filter_profile(p) || check_report_options(p);
+    else
+        rc = check_report_options(p) || filter_profile(p);
+    cprof_buf_init(&out, 0);
+    if (!rc) {
+        rc = f->out == OUT_PROTO ? encode_gzip(p, &out) : cprof_raw_format(p, &out);
+        if (rc)
+            rc = fail("%s%s", f->out == OUT_PROTO ? "encoding profile: " : "formatting report: ",
+                      cprof_strerror(rc));
+        else if (opts.output && strcmp(opts.output, "-") != 0)
+            fprintf(stderr, "Generating report in %s\n", opts.output);
+        if (!rc)
+            rc = emit(out.data, out.len, f->binary ? "profile" : NULL);
+    }
+    cprof_buf_release(&out);
+    cprof_profile_free(copy);
+    return rc;
+}
 
 /*
  * Writes the report f of p, with the options of the command line; with
@@ -681,18 +790,9 @@ static int report_profile(struct cprof_profile *p, const struct format *f, const
     FILE *m;
     int rc;
 
+    if (f->out == OUT_RAW || f->out == OUT_PROTO)
+        return write_profile(p, f);
     cprof_buf_init(&out, 0);
-    if (f->out == OUT_RAW || f->out == OUT_PROTO) {
-        drop_stackless_samples(p);
-        rc = f->out == OUT_PROTO ? encode_gzip(p, &out) : cprof_raw_format(p, &out);
-        if (rc)
-            rc = fail("%s%s", f->out == OUT_PROTO ? "encoding profile: " : "formatting report: ",
-                      cprof_strerror(rc));
-        else
-            rc = emit(out.data, out.len, f->binary ? "profile" : NULL);
-        cprof_buf_release(&out);
-        return rc;
-    }
     report_opts(&ro, symbol);
     /* Text to the terminal or a pipe goes straight out; everything else is staged. */
     if (f->out == OUT_REPORT && !f->binary && !(opts.output && strcmp(opts.output, "-") != 0)) {
@@ -928,7 +1028,9 @@ static int shell(struct cprof_profile *p)
     for (uint32_t i = 0; i < p->nsample_types; i++)
         types[i] = cprof_profile_str(p, p->sample_types[i].type);
     opts.compact_labels = true; /* pprof's shell shows short headers */
+    shell_active = true;
     rc = cprof_shell_run(&h);
+    shell_active = false;
     free(types);
     return rc ? fail("%s", cprof_strerror(rc)) : 0;
 }
@@ -941,15 +1043,15 @@ static int run(char **paths, size_t n, const char *binary, const struct format *
     char *base = (char *)(*opts.diff_base ? opts.diff_base : opts.base);
     int status;
 
-    status = load_group(paths, n, !(f && f->out == OUT_PROTO && !*base), &p);
+    status = load_group(paths, n, !(f && f->out == OUT_PROTO && !*base), binary, &p);
     if (!status && *base) {
-        status = load_group(&base, 1, true, &pbase);
+        status = load_group(&base, 1, true, binary, &pbase);
         if (!status)
             status = combine_base(&p, pbase, *opts.diff_base != 0);
     }
     cprof_profile_free(pbase);
     if (!status)
-        status = symbolize(p, binary);
+        status = symbolize(p);
     if (!status && cprof_profile_remove_uninteresting(p) < 0)
         status = fail("out of memory");
     if (!status && f)

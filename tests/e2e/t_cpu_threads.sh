@@ -39,6 +39,6 @@ for m in perf posix; do
                 if (tot <= 0 || v < tot / 16 / 4) bad = 1
             }
             exit bad
-        }' top || fail "a thread is missing or far below its share under $m"
+        }' top || { cat err; comments t16.pb.gz; fail "a thread is missing or far below its share under $m"; }
 done
 echo ok

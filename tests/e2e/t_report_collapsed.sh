@@ -15,6 +15,15 @@ for prof in cpu2.pb.gz heap.pb.gz goroutine.pb.gz merged.pb.gz; do
     total=$(awk '/^Showing nodes accounting for/ { v = $(NF-1); print v; exit }' out)
     [ "$(printf '%s' "$total" | tr -dc 0-9)" = "$sum" ] || { echo "$prof: sum $sum, total $total"; exit 1; }
 done
+# cprof's own profile, at several granularities: hundreds of stacks with
+# long shared prefixes (the multikey sort's partitions and insertion sort).
+C="$CPROF_SRCDIR/tests/fixtures/cprof/cpu.pb.gz"
+for g in -functions -lines -addresses; do
+    expect 0 "$CPROF" -collapsed $g "$C"
+    [ "$(wc -l <out)" -ge 100 ] || { echo "cprof cpu $g: only $(wc -l <out) stacks"; exit 1; }
+    sed 's/ -\{0,1\}[0-9]*$//' out >stacks
+    LC_ALL=C sort -c -u stacks || { echo "cprof cpu $g: not sorted or not summed"; exit 1; }
+done
 # The root comes first, the leaf last.
 expect 0 "$CPROF" -collapsed "$G/cpu2.pb.gz"
 grep -q '^runtime\.main;main\.main;.*;main\.burnHash [0-9]*$' out

@@ -17,6 +17,7 @@
 #include <stdatomic.h>
 #include <sys/mman.h>
 #include <sys/time.h>
+#include <sys/uio.h>
 #include <ucontext.h>
 #include <unistd.h>
 
@@ -537,6 +538,138 @@ CPROF_TEST(unwind_hostile_registers_never_fault)
     /* A thread that never called cprof_unwind_thread_init: probe mode. */
     CPROF_ASSERT_EQ(pthread_create(&th, NULL, hostile_walks, guard), 0);
     pthread_join(th, NULL);
+}
+
+/* ---- another thread's stack, from a copy (the thread dump's path) ------- */
+
+static int copy_pipe[2];
+
+/* A chain mixing rbp-based and rsp-based frames that blocks in read(). */
+WITHOUT_FP static void copy_block(void)
+{
+    char c;
+
+    CPROF_ASSERT_EQ(read(copy_pipe[0], &c, 1), 1);
+    __asm__ volatile("" ::: "memory");
+}
+
+WITH_FP static void copy_fp(int depth);
+
+WITHOUT_FP static void copy_nofp(int depth)
+{
+    volatile char pad[40];
+
+    pad[0] = (char)depth;
+    copy_fp(depth - 1);
+    __asm__ volatile("" ::: "memory");
+    (void)pad[0];
+}
+
+WITH_FP static void copy_fp(int depth)
+{
+    volatile char pad[24];
+
+    pad[0] = (char)depth;
+    if (depth <= 0)
+        copy_block();
+    else
+        copy_nofp(depth - 1);
+    __asm__ volatile("" ::: "memory");
+    (void)pad[0];
+}
+
+static _Atomic pid_t copy_tid;
+
+static void *copy_thread(void *arg)
+{
+    (void)arg;
+    atomic_store(&copy_tid, gettid());
+    copy_fp(6);
+    __asm__ volatile("" ::: "memory");
+    return NULL;
+}
+
+/* Waits until tid sits in read() (syscall 0): its SP and PC. */
+static void wait_in_read(pid_t tid, uintptr_t *sp, uintptr_t *pc)
+{
+    char path[64], buf[256];
+
+    snprintf(path, sizeof(path), "/proc/self/task/%d/syscall", (int)tid);
+    for (int i = 0; i < 2000; i++) {
+        FILE *f = fopen(path, "r");
+        unsigned long long v[8];
+        long nr = -2;
+        CPROF_ASSERT(f != NULL);
+        bool ok = fgets(buf, sizeof(buf), f) != NULL;
+        fclose(f);
+        if (ok &&
+            sscanf(buf, "%ld %llx %llx %llx %llx %llx %llx %llx %llx", &nr, &v[0], &v[1], &v[2],
+                   &v[3], &v[4], &v[5], &v[6], &v[7]) == 9 &&
+            nr == 0) {
+            *sp = (uintptr_t)v[6];
+            *pc = (uintptr_t)v[7];
+            return;
+        }
+        usleep(1000);
+    }
+    CPROF_ASSERT(!"the thread never blocked in read()");
+}
+
+CPROF_TEST(unwind_copy_of_blocked_thread)
+{
+    static uint8_t copy[1 << 16];
+    uintptr_t pcs[MAXF], sp = 0, pc = 0, lo, hi;
+    pthread_attr_t attr;
+    pthread_t th;
+    void *base;
+    size_t size;
+    bool trunc;
+    int n, at;
+
+    CPROF_ASSERT_EQ(cprof_unwind_init(), 0);
+    CPROF_ASSERT_EQ(pipe(copy_pipe), 0);
+    CPROF_ASSERT_EQ(pthread_create(&th, NULL, copy_thread, NULL), 0);
+    while (!atomic_load(&copy_tid))
+        usleep(1000);
+    wait_in_read(atomic_load(&copy_tid), &sp, &pc);
+    CPROF_ASSERT_EQ(pthread_getattr_np(th, &attr), 0);
+    CPROF_ASSERT_EQ(pthread_attr_getstack(&attr, &base, &size), 0);
+    pthread_attr_destroy(&attr);
+    lo = sp;
+    hi = (uintptr_t)base + size;
+    CPROF_ASSERT(sp > (uintptr_t)base && sp < hi);
+    if (hi - lo > sizeof(copy))
+        hi = lo + sizeof(copy);
+    /* As the thread dump copies: through the kernel (and unseen by TSan). */
+    struct iovec local = {copy, hi - lo}, remote = {(void *)lo, hi - lo};
+    CPROF_ASSERT_EQ(process_vm_readv(getpid(), &local, 1, &remote, 1, 0), (ssize_t)(hi - lo));
+
+    n = cprof_unwind_copy_sigsafe(pc, sp, copy, lo, hi, pcs, MAXF, &trunc);
+    if (getenv("CPROF_TEST_DUMP") || find(pcs, n, 0, "copy_thread") < 0)
+        dump("copy", pcs, n);
+    CPROF_ASSERT_EQ_U64(pcs[0], pc);
+    at = find(pcs, n, 1, "copy_block");
+    CPROF_ASSERT(at >= 1);
+    /* copy_fp(6) .. copy_fp(0): four rbp-based frames, three without. */
+    for (int d = 0; d <= 6; d++)
+        CPROF_ASSERT_STR(sym(pcs[at + 1 + d], true), d % 2 ? "copy_nofp" : "copy_fp");
+    CPROF_ASSERT_STR(sym(pcs[at + 8], true), "copy_thread");
+    CPROF_ASSERT(find(pcs, n, at + 8, "start_thread") > 0);
+
+    /* The walk reads nothing outside the copy: a short one stops early. */
+    int short_n = cprof_unwind_copy_sigsafe(pc, sp, copy, lo, lo + 64, pcs, MAXF, &trunc);
+    CPROF_ASSERT(short_n >= 1 && short_n < n);
+    /* sp outside the copy: only pc. */
+    CPROF_ASSERT_EQ(cprof_unwind_copy_sigsafe(pc, hi + 64, copy, lo, hi, pcs, MAXF, &trunc), 1);
+    /* Garbage in the copy never faults. */
+    for (size_t i = 0; i < sizeof(copy); i++)
+        copy[i] = (uint8_t)(i * 2654435761u >> 13);
+    CPROF_ASSERT(cprof_unwind_copy_sigsafe(pc, sp, copy, lo, hi, pcs, MAXF, &trunc) >= 1);
+
+    CPROF_ASSERT_EQ(write(copy_pipe[1], "x", 1), 1);
+    pthread_join(th, NULL);
+    close(copy_pipe[0]);
+    close(copy_pipe[1]);
 }
 
 /* ---- tables follow dlopen; refresh while other threads walk ------------ */

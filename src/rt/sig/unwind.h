@@ -32,6 +32,19 @@ int cprof_unwind_sigsafe(const void *ucontext, uintptr_t *pcs, int max, bool *tr
 int cprof_unwind_here_sigsafe(uintptr_t *pcs, int max, bool *truncated);
 
 /*
+ * Walks another thread's stack from a copy of it: copy holds the bytes the
+ * thread's stack had at [lo, hi) (lo <= sp), read while the thread was
+ * stopped at pc with stack pointer sp (a thread blocked in a system call:
+ * /proc/self/task/TID/syscall).  Every read is of the copy, bounded by
+ * [lo, hi); nothing of the live stack is touched.  Registers other than pc
+ * and sp are unknown: where a frame's rule needs the frame pointer, a frame
+ * record is looked for on the stack above sp.  pcs as above (pcs[0] = pc).
+ * Context: any; async-signal-safe (used by the dumping thread).
+ */
+int cprof_unwind_copy_sigsafe(uintptr_t pc, uintptr_t sp, const void *copy, uintptr_t lo,
+                              uintptr_t hi, uintptr_t *pcs, int max, bool *truncated);
+
+/*
  * True when the published tables have a CFI row for pc (an address in a
  * loaded object's code).  A sampler may count PCs that are not covered and
  * ask for cprof_unwind_refresh() from outside signal context.

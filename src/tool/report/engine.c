@@ -1483,11 +1483,9 @@ int cprof__rep_build(struct rep *r, bool all_kept)
                     n->stamp = stamp;
                     n->cum += w;
                     n->cumdiv += dw;
-                    if (r->want_tags)
-                        err = cprof__rep_tags_add(r, id, s, w, dw, false);
                 }
                 if (parent != REP_NONE && id != parent) {
-                    err = err ? err : edge_find_or_add(r, parent, id, &e);
+                    err = edge_find_or_add(r, parent, id, &e);
                     if (!err && r->edges[e].stamp != stamp) {
                         struct rep_edge *ed = &r->edges[e];
 
@@ -1507,8 +1505,6 @@ int cprof__rep_build(struct rep *r, bool all_kept)
         if (parent != REP_NONE && !residual) {
             r->nodes[parent].flat += w;
             r->nodes[parent].flatdiv += dw;
-            if (r->want_tags && !err)
-                err = cprof__rep_tags_add(r, parent, s, w, dw, true);
         }
     }
     if (err)
@@ -1531,6 +1527,73 @@ int cprof__rep_build(struct rep *r, bool all_kept)
     if (build_adjacency(r))
         return cprof_diag_set(r->diag, -ENOMEM, "out of memory");
     return 0;
+}
+
+/*
+ * The tag part of pprof's newGraph (Node.addSample's labels), for the nodes
+ * marked tag_wanted only: the same walk as cprof__rep_build with the same
+ * kept set, a node's cum tags once per sample, flat tags at the sample's
+ * last kept node.  pprof tags every node, but only the shown ones (at most
+ * nodecount) are ever read, and tagging all of a big profile's nodes was
+ * most of -dot's time.
+ */
+static int tags_pass(struct rep *r)
+{
+    int err = 0;
+
+    for (uint32_t i = 0; i < r->nnodes; i++) {
+        r->nodes[i].stamp = UINT32_MAX;
+        r->nodes[i].ntags = 0;
+    }
+    r->ntags = 0;
+    for (size_t si = 0; si < r->nsamples && !err; si++) {
+        const struct cprof_sample *s = &r->p->samples[r->samples[si]];
+        uint32_t *stk = r->stk + r->s_first[r->samples[si]];
+        uint32_t last = REP_NONE, stamp = (uint32_t)si;
+        bool residual = false;
+        int64_t w, dw;
+
+        cprof__rep_sample_value(r, s, &w, &dw);
+        if (w == 0 && dw == 0)
+            continue;
+        for (int i = (int)r->s_n[r->samples[si]] - 1; i >= 0 && !err; i--) {
+            uint32_t first, nn = cprof__rep_loc_nodes(r, stk[i], &first);
+
+            for (int ni = (int)nn - 1; ni >= 0 && !err; ni--) {
+                uint32_t id = r->locnode[first + (uint32_t)ni];
+                struct rep_node *n = &r->nodes[id];
+
+                if (!n->kept) {
+                    residual = true;
+                    continue;
+                }
+                if (n->tag_wanted && n->stamp != stamp) {
+                    n->stamp = stamp;
+                    err = cprof__rep_tags_add(r, id, s, w, dw, false);
+                }
+                last = id;
+                residual = false;
+            }
+        }
+        if (!err && last != REP_NONE && !residual && r->nodes[last].tag_wanted)
+            err = cprof__rep_tags_add(r, last, s, w, dw, true);
+    }
+    /* The build's stamps are spent: the next build starts them afresh. */
+    for (uint32_t i = 0; i < r->nnodes; i++)
+        r->nodes[i].stamp = UINT32_MAX;
+    return err ? cprof_diag_set(r->diag, -ENOMEM, "out of memory") : 0;
+}
+
+/* Tags for the first n nodes of the display order (all with n = norder). */
+static int tag_first(struct rep *r, uint32_t n)
+{
+    if (!r->want_tags)
+        return 0;
+    for (uint32_t i = 0; i < r->nnodes; i++)
+        r->nodes[i].tag_wanted = false;
+    for (uint32_t i = 0; i < n && i < r->norder; i++)
+        r->nodes[r->order[i]].tag_wanted = true;
+    return tags_pass(r);
 }
 
 /* ---- sorting ------------------------------------------------------------------ */
@@ -2106,6 +2169,9 @@ int cprof__rep_trimmed_graph(struct rep *r, uint32_t *orig_count, uint32_t *drop
     if (r->nodecount > 0) {
         uint32_t top;
 
+        /* select_top counts the tags of at most nodecount nodes. */
+        if ((err = tag_first(r, (uint32_t)r->nodecount)))
+            return err;
         cprof__rep_tags_trim(r, node_cut);
         trim_edges(r, edge_cut);
         top = select_top(r, r->nodecount);
@@ -2115,6 +2181,8 @@ int cprof__rep_trimmed_graph(struct rep *r, uint32_t *orig_count, uint32_t *drop
                 return err;
         }
     }
+    if ((err = tag_first(r, r->norder)))
+        return err;
     cprof__rep_tags_trim(r, node_cut);
     *dropped_edges = trim_edges(r, edge_cut);
     if (r->visual && (err = remove_redundant_edges(r)))

@@ -10,8 +10,11 @@
  * parents.
  *
  * Where pprof differs: a source file that cannot be read gets pprof's
- * " Error: ..." line, and then the report fails (CPROF_ENOTFOUND) so the
- * command exits non-zero; pprof exits 0.
+ * " Error: ..." line, and when no matched routine's source could be read
+ * at all the report then fails (CPROF_ENOTFOUND), so a list of nothing
+ * exits non-zero; pprof exits 0.  When some sources were shown (`-list=main`
+ * also matching libc's __libc_start_call_main, whose source is elsewhere),
+ * the report succeeds, as pprof's does.
  */
 #include "tool/report/report_int.h"
 
@@ -280,7 +283,7 @@ static void print_lines(struct rep *r, struct src_file *f, const uint32_t *fns, 
 
 /* One function: its files in order, each with its header and lines. */
 static int print_function(struct rep *r, struct reader *rd, uint32_t *nodes, uint32_t n,
-                          char *missing, size_t missing_n)
+                          char *missing, size_t missing_n, bool *shown)
 {
     uint32_t k = 0;
 
@@ -317,6 +320,7 @@ static int print_function(struct rep *r, struct reader *rd, uint32_t *nodes, uin
                 snprintf(missing, missing_n, "%s", f->err);
             continue;
         }
+        *shown = true;
         print_lines(r, f, nodes + i, j - i);
     }
     return 0;
@@ -326,6 +330,7 @@ int cprof__rep_list(struct rep *r)
 {
     struct reader rd = {0};
     char missing[8400] = "";
+    bool shown = false; /* some routine's source was printed */
     uint32_t *match = NULL, nmatch = 0;
     char cwd[4096], tot[64];
     regex_t rx;
@@ -364,9 +369,9 @@ int cprof__rep_list(struct rep *r)
     for (uint32_t i = 0, j; i < nmatch && !err; i = j) {
         for (j = i; j < nmatch && r->nodes[match[j]].name == r->nodes[match[i]].name; j++)
             ;
-        err = print_function(r, &rd, match + i, j - i, missing, sizeof(missing));
+        err = print_function(r, &rd, match + i, j - i, missing, sizeof(missing), &shown);
     }
-    if (!err && missing[0]) {
+    if (!err && missing[0] && !shown) {
         fflush(r->out);
         err = cprof_diag_set(r->diag, CPROF_ENOTFOUND, "list: %s", missing);
     }

@@ -40,6 +40,7 @@ struct rep_node {
     uint32_t stamp;   /* last sample that counted this node's cum */
     bool kept;        /* in the kept set of the current build */
     bool in_graph;    /* selected by the current build */
+    bool tag_wanted;  /* dot: its tags are computed (tags_pass), for the nodes shown */
     uint32_t in0, nin, out0, nout; /* adjacency ranges in rep.adj_in / adj_out */
     uint32_t tags0, ntags;         /* label tags (dot): first in rep.tags (chained), count */
     uint32_t tparent, tbase; /* call tree: parent tree node (REP_NONE: a root), graph node */

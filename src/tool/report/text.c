@@ -565,7 +565,80 @@ struct folded {
 struct fold_ctx {
     const struct rep *r;
     const uint32_t *frames;
+    /*
+     * With ranks: rank[2 * node + last] orders the node's name as a token
+     * of the folded string, "name;" (last = 0) or "name" at the end
+     * (last = 1).  Names without ';' make the ";"-ended tokens prefix-free,
+     * so the folded strings compare as their first differing tokens do,
+     * and the sort compares integers.  NULL: compare the names.
+     */
+    const uint32_t *rank;
 };
+
+/* Token order: name a then suffix sa ("" or ";") against b then sb. */
+static int cmp_token(const char *a, int sa, const char *b, int sb)
+{
+    const unsigned char *x = (const unsigned char *)a, *y = (const unsigned char *)b;
+
+    while (*x && *x == *y) {
+        x++;
+        y++;
+    }
+    if (*x || *y) {
+        unsigned cx = *x ? *x : (unsigned)sa, cy = *y ? *y : (unsigned)sb;
+
+        if (cx != cy)
+            return cx < cy ? -1 : 1;
+        return *x ? 1 : -1; /* the same character: a name ended where the other has ';' */
+    }
+    return sa == sb ? 0 : sa < sb ? -1 : 1;
+}
+
+struct token {
+    const char *name;
+    uint32_t key; /* 2 * node + last */
+};
+
+static int cmp_tokens(const void *pa, const void *pb)
+{
+    const struct token *a = pa, *b = pb;
+
+    return cmp_token(a->name, a->key & 1 ? 0 : ';', b->name, b->key & 1 ? 0 : ';');
+}
+
+/*
+ * The token ranks of every node (see fold_ctx), or NULL when a name holds
+ * ';' or memory is short: then stacks are compared by name.
+ */
+static uint32_t *fold_ranks(const struct rep *r)
+{
+    struct token *t = malloc(((size_t)r->nnodes * 2 + 1) * sizeof(*t));
+    uint32_t *rank = malloc(((size_t)r->nnodes * 2 + 1) * sizeof(*rank));
+    uint32_t k = 0;
+
+    if (!t || !rank)
+        goto fail;
+    for (uint32_t i = 0; i < r->nnodes; i++) {
+        const char *name = r->nodes[i].pname ? r->nodes[i].pname : "";
+
+        if (strchr(name, ';'))
+            goto fail;
+        t[k++] = (struct token){name, 2 * i};
+        t[k++] = (struct token){name, 2 * i + 1};
+    }
+    qsort(t, k, sizeof(*t), cmp_tokens);
+    for (uint32_t i = 0, rk = 0; i < k; i++) {
+        if (i > 0 && cmp_tokens(&t[i - 1], &t[i]) != 0)
+            rk++;
+        rank[t[i].key] = rk;
+    }
+    free(t);
+    return rank;
+fail:
+    free(t);
+    free(rank);
+    return NULL;
+}
 
 /*
  * Compares two stacks as their folded strings ("a;b;c") compare, without
@@ -579,6 +652,16 @@ static int cmp_folded(const void *pa, const void *pb, void *arg)
     const uint32_t *fa = c->frames + a->first, *fb = c->frames + b->first;
     uint32_t n = a->n < b->n ? a->n : b->n;
 
+    if (c->rank) {
+        for (uint32_t i = 0; i < n; i++) {
+            uint32_t x = c->rank[2 * fa[i] + (i + 1 == a->n)];
+            uint32_t y = c->rank[2 * fb[i] + (i + 1 == b->n)];
+
+            if (x != y)
+                return x < y ? -1 : 1;
+        }
+        return a->n == b->n ? 0 : a->n < b->n ? -1 : 1;
+    }
     for (uint32_t i = 0; i < n; i++) {
         const unsigned char *x, *y;
 
@@ -603,6 +686,89 @@ static int cmp_folded(const void *pa, const void *pb, void *arg)
     return a->n == b->n ? 0 : a->n < b->n ? -1 : 1;
 }
 
+/* The token rank of frame d of f, shifted by one; 0 past its end (shorter first). */
+static uint32_t fold_key(const struct fold_ctx *c, const struct folded *f, uint32_t d)
+{
+    return d < f->n ? c->rank[2 * c->frames[f->first + d] + (d + 1 == f->n)] + 1 : 0;
+}
+
+static void swap_folded(struct folded *a, struct folded *b)
+{
+    struct folded t = *a;
+
+    *a = *b;
+    *b = t;
+}
+
+/*
+ * Multikey quicksort (Bentley and Sedgewick) of v[0..n) by token ranks from
+ * frame d on: stacks share long prefixes (every one starts at _start or
+ * clone), and this compares each frame of a common prefix once per
+ * partition instead of once per comparison.  The largest of the three parts
+ * is looped on and the others recursed into, so the recursion is at most
+ * log2(n) deep whatever the stacks' depth.
+ */
+static void fold_sort(const struct fold_ctx *c, struct folded *v, size_t n, uint32_t d)
+{
+    while (n > 1) {
+        size_t lt = 0, i = 0, gt = n, nl, ne, ng;
+        uint32_t piv;
+
+        if (n < 12) { /* insertion sort, comparing from frame d */
+            for (size_t a = 1; a < n; a++)
+                for (size_t b = a; b > 0; b--) {
+                    uint32_t k = d, x, y;
+
+                    while ((x = fold_key(c, &v[b - 1], k)) == (y = fold_key(c, &v[b], k)) &&
+                           x != 0)
+                        k++;
+                    if (x <= y)
+                        break;
+                    swap_folded(&v[b - 1], &v[b]);
+                }
+            return;
+        }
+        {
+            uint32_t a = fold_key(c, &v[0], d), b = fold_key(c, &v[n / 2], d);
+            uint32_t e = fold_key(c, &v[n - 1], d);
+
+            piv = a < b ? (b < e ? b : a < e ? e : a) : (a < e ? a : b < e ? e : b);
+        }
+        while (i < gt) { /* v[0..lt) < piv, v[lt..i) == piv, v[gt..n) > piv */
+            uint32_t k = fold_key(c, &v[i], d);
+
+            if (k < piv)
+                swap_folded(&v[lt++], &v[i++]);
+            else if (k > piv)
+                swap_folded(&v[i], &v[--gt]);
+            else
+                i++;
+        }
+        nl = lt;
+        ne = gt - lt;
+        ng = n - gt;
+        /* piv == 0: the equal part's stacks all ended, they are identical. */
+        if (ne >= nl && ne >= ng && piv != 0) {
+            fold_sort(c, v, nl, d);
+            fold_sort(c, v + gt, ng, d);
+            v += lt;
+            n = ne;
+            d++;
+        } else if (nl >= ng) {
+            if (piv != 0)
+                fold_sort(c, v + lt, ne, d + 1);
+            fold_sort(c, v + gt, ng, d);
+            n = nl;
+        } else {
+            fold_sort(c, v, nl, d);
+            if (piv != 0)
+                fold_sort(c, v + lt, ne, d + 1);
+            v += gt;
+            n = ng;
+        }
+    }
+}
+
 /*
  * Folded stacks ("root;...;leaf value"), one line per distinct stack,
  * sorted by stack; frames are node names at the chosen granularity.
@@ -615,7 +781,7 @@ int cprof__rep_collapsed(struct rep *r)
     uint32_t *frames = NULL;
     size_t n = 0, nframes = 0, cap = 0, line_cap = 0, *nlen = NULL;
     char *line = NULL;
-    struct fold_ctx ctx;
+    struct fold_ctx ctx = {r, NULL, NULL};
     int err = 0;
 
     if (!f)
@@ -659,7 +825,11 @@ int cprof__rep_collapsed(struct rep *r)
     }
     ctx.r = r;
     ctx.frames = frames;
-    qsort_r(f, n, sizeof(*f), cmp_folded, &ctx);
+    ctx.rank = fold_ranks(r);
+    if (ctx.rank)
+        fold_sort(&ctx, f, n, 0);
+    else
+        qsort_r(f, n, sizeof(*f), cmp_folded, &ctx);
     /* Lines are assembled with the names' lengths known, then written whole. */
     nlen = malloc((r->nnodes + 1) * sizeof(*nlen));
     if (!nlen) {
@@ -668,7 +838,8 @@ int cprof__rep_collapsed(struct rep *r)
     }
     for (uint32_t i = 0; i < r->nnodes; i++)
         nlen[i] = r->nodes[i].pname ? strlen(r->nodes[i].pname) : 0;
-    for (size_t i = 0, j; i < n; i = j) {
+    /* Lines go out in blocks of about 1 MiB: the output can reach gigabytes. */
+    for (size_t i = 0, j, used = 0; i < n; i = j) {
         int64_t v = f[i].v;
         size_t len = 32;
 
@@ -676,29 +847,32 @@ int cprof__rep_collapsed(struct rep *r)
             v += f[j].v;
         for (uint32_t k = 0; k < f[i].n; k++)
             len += nlen[frames[f[i].first + k]] + 1;
-        if (len > line_cap) {
-            char *nl = realloc(line, len * 2);
+        if (used + len > line_cap) {
+            char *nl = realloc(line, (used + len) * 2 + (1 << 20));
 
             if (!nl) {
                 err = cprof_diag_set(r->diag, -ENOMEM, "out of memory");
                 goto out;
             }
             line = nl;
-            line_cap = len * 2;
+            line_cap = (used + len) * 2 + (1 << 20);
         }
-        len = 0;
         for (uint32_t k = 0; k < f[i].n; k++) {
             uint32_t id = frames[f[i].first + k];
 
             if (k)
-                line[len++] = ';';
-            memcpy(line + len, r->nodes[id].pname, nlen[id]);
-            len += nlen[id];
+                line[used++] = ';';
+            memcpy(line + used, r->nodes[id].pname, nlen[id]);
+            used += nlen[id];
         }
-        len += (size_t)snprintf(line + len, 32, " %lld\n", (long long)v);
-        fwrite_unlocked(line, 1, len, r->out);
+        used += (size_t)snprintf(line + used, 32, " %lld\n", (long long)v);
+        if (used >= (1 << 20) || j == n) {
+            fwrite_unlocked(line, 1, used, r->out);
+            used = 0;
+        }
     }
 out:
+    free((void *)ctx.rank);
     free(line);
     free(nlen);
     free(frames);

@@ -15,6 +15,9 @@
 # A benchmark, not a test: it prints figures and the targets (at most 1%
 # at 100 Hz, 5% at 1000 Hz), it does not fail on them.
 #
+# OLD_LIB=path/to/libcprof.so adds that build (say, main's) as "old100" and
+# "old1000" to the same round robin, for before/after comparisons.
+#
 #   BUILD=build sh bench/cpu_overhead.sh       (REPS=7 ROUNDS=60000 by default)
 set -eu
 
@@ -33,6 +36,10 @@ tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 
 configs="base cprof100 cprof1000"
+if [ -n "${OLD_LIB:-}" ]; then
+    [ -f "$OLD_LIB" ] || { echo "bench/cpu_overhead.sh: $OLD_LIB is missing" >&2; exit 1; }
+    configs="$configs old100 old1000"
+fi
 [ -f "$gperf" ] && configs="$configs gperf100 gperf1000"
 
 # run CONFIG THREADS: one run; appends "config threads wall cpu exec" to $tmp/res.
@@ -41,6 +48,7 @@ run() {
     case $c in
     base) set -- ;;
     cprof*) set -- LD_PRELOAD="$lib" CPROF_CPU="$tmp/p" CPROF_HZ="${c#cprof}" ;;
+    old*) set -- LD_PRELOAD="$OLD_LIB" CPROF_CPU="$tmp/p" CPROF_HZ="${c#old}" ;;
     gperf*) set -- LD_PRELOAD="$gperf" CPUPROFILE="$tmp/p" CPUPROFILE_FREQUENCY="${c#gperf}" ;;
     esac
     t0=$(date +%s%N)

@@ -22,7 +22,8 @@ pkgs_ref="libprotobuf-c-dev protobuf-c-compiler"
 # tmux drives the interactive shell's test (a real terminal).
 # libc6-dbg: libc's separate (compressed) debug file, so the symbolizer's
 # separate-debug-file path (lines and inline frames in libc) is tested.
-pkgs_test="$pkgs_build $pkgs_ref golang-go libxml2-utils python3 chromium fonts-dejavu-core curl graphviz tmux libc6-dbg"
+# strace counts the CPU sampler's system calls per sample (t_cpu_syscalls).
+pkgs_test="$pkgs_build $pkgs_ref golang-go libxml2-utils python3 chromium fonts-dejavu-core curl graphviz tmux libc6-dbg strace"
 pkgs_fuzz="$pkgs_build $pkgs_ref clang libclang-rt-14-dev"
 # time: GNU /usr/bin/time, for peak RSS.
 # libgoogle-perftools-dev: gperftools' libprofiler.so, the anchor of bench/cpu.sh.

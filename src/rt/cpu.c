@@ -6,8 +6,12 @@
  *
  * Mechanisms, best first (CPROF_CPU_TIMER forces one): a perf task-clock
  * event per thread (rates well above the kernel tick; each sample weighs the
- * exact CPU time read from the event), a POSIX timer on each thread's CPU
- * clock (weighted by 1 + si_overrun), process-wide setitimer(ITIMER_PROF).
+ * exact CPU time the event counted, read from the records of its mmap'd
+ * ring, or with read() where the mapping is refused; the event signals
+ * every overflow and is re-armed once every CPROF_PERF_REFRESH of them, so
+ * a sample costs no system call but the signal's return), a POSIX timer on
+ * each thread's CPU clock (weighted by 1 + si_overrun), process-wide
+ * setitimer(ITIMER_PROF).  What a sample costs, and where: bench/README.md.
  * Threads alive at start and threads the program creates without our
  * pthread_create wrapper are found by scanning /proc/self/task every writer
  * tick; threads created through the wrapper register themselves and
@@ -169,6 +173,7 @@ static int perf_open(pid_t tid)
     a.size = sizeof(a);
     a.config = PERF_COUNT_SW_TASK_CLOCK;
     a.sample_period = S.period_ns;
+    a.sample_type = PERF_SAMPLE_READ; /* records carry the count: see arm_perf */
     a.disabled = 1;
     a.exclude_kernel = G.cpu.exclude_kernel;
     a.exclude_hv = 1;
@@ -181,6 +186,32 @@ static int perf_open(pid_t tid)
             G.cpu.exclude_kernel = true;
     }
     return fd < 0 ? -errno : fd;
+}
+
+/*
+ * Maps the smallest ring of t's event (a control page and one data page)
+ * so the handler reads each sample's count from memory instead of calling
+ * read(): a system call less per sample.  The mapping is charged to
+ * locked memory (perf_event_mlock_kb, then RLIMIT_MEMLOCK); when refused,
+ * the thread is sampled without it.  Lock held.
+ */
+static uint64_t g_perf_unmapped; /* lock held; threads sampled without a ring */
+
+static void perf_map(struct cprof_thr *t)
+{
+    long pg = sysconf(_SC_PAGESIZE);
+    void *m;
+
+    if (pg <= 0 || (pg & (pg - 1)))
+        return;
+    m = mmap(NULL, 2 * (size_t)pg, PROT_READ | PROT_WRITE, MAP_SHARED, t->perf_fd, 0);
+    if (m == MAP_FAILED) {
+        g_perf_unmapped++;
+        return;
+    }
+    t->perf_data_size = (uint64_t)pg;
+    t->perf_map_len = 2 * (size_t)pg;
+    atomic_store(&t->perf_page, m);
 }
 
 static int arm_perf(struct cprof_thr *t, pid_t tid)
@@ -198,9 +229,10 @@ static int arm_perf(struct cprof_thr *t, pid_t tid)
     }
     t->perf_fd = fd;
     t->last_count = 0;
+    perf_map(t);
     atomic_store(&S.fd2slot[fd], (int32_t)(t - S.slots));
     atomic_store(&t->state, CPROF_THR_LIVE);
-    if (ioctl(fd, PERF_EVENT_IOC_REFRESH, 1) < 0)
+    if (ioctl(fd, PERF_EVENT_IOC_REFRESH, CPROF_PERF_REFRESH) < 0)
         return -errno;
     return 0;
 }
@@ -243,6 +275,13 @@ static void disarm(struct cprof_thr *t)
     if (t->perf_fd >= 0) {
         atomic_store(&S.fd2slot[t->perf_fd], -1);
         ioctl(t->perf_fd, PERF_EVENT_IOC_DISABLE, 0);
+        /*
+         * No handler can be reading the ring: the thread is gone, or is
+         * the caller, or stop has waited for every handler to finish.
+         */
+        void *m = atomic_exchange(&t->perf_page, NULL);
+        if (m)
+            munmap(m, t->perf_map_len);
         close(t->perf_fd);
         t->perf_fd = -1;
     }
@@ -285,19 +324,122 @@ static void register_tid(pid_t tid)
 
 /* ---- folding ---- */
 
+/*
+ * Stack cache: raw stack (the pcs as recorded) -> its sample in the fold
+ * profile, so a stack seen before costs one hash and one compare instead
+ * of a location lookup per frame and a merge lookup.  Open addressing,
+ * linear probing, at most half full; hash 0 marks an empty entry.  Lock
+ * held; emptied with the fold profile.
+ */
+struct stack_ent {
+    uint64_t hash;   /* stack_hash(), never 0; 0 = empty */
+    uint32_t sample; /* position in G.cpu.fold->samples */
+};
+static struct stack_ent *g_stacks;
+static size_t g_stacks_cap, g_stacks_used; /* cap: a power of two, or 0 */
+
+static void stacks_clear(void)
+{
+    free(g_stacks);
+    g_stacks = NULL;
+    g_stacks_cap = g_stacks_used = 0;
+}
+
+static uint64_t stack_hash(const uint64_t *pcs, uint32_t n)
+{
+    uint64_t h = 0x9e3779b97f4a7c15ull ^ n;
+
+    for (uint32_t i = 0; i < n; i++) {
+        h ^= pcs[i];
+        h *= 0xff51afd7ed558ccdull;
+        h ^= h >> 32;
+    }
+    return h ? h : 1;
+}
+
+/* True when sample idx of the fold profile is the stack pcs[0, n). */
+static bool stack_is(uint32_t idx, const uint64_t *pcs, uint32_t n)
+{
+    const struct cprof_profile *p = G.cpu.fold;
+
+    if (idx >= p->nsamples || p->samples[idx].nlocs != n)
+        return false;
+    const uint32_t *locs = p->samples[idx].locs;
+    for (uint32_t i = 0; i < n; i++) {
+        uint64_t addr = i == 0 ? pcs[i] : pcs[i] - 1; /* as fold_add stores them */
+        if (locs[i] >= p->nlocations || p->locations[locs[i]].address != addr)
+            return false;
+    }
+    return true;
+}
+
+/* The entry for hash h: the matching one, else the empty one to fill. */
+static struct stack_ent *stacks_slot(uint64_t h, const uint64_t *pcs, uint32_t n)
+{
+    size_t mask = g_stacks_cap - 1;
+
+    for (size_t i = h & mask;; i = (i + 1) & mask) {
+        struct stack_ent *e = &g_stacks[i];
+        if (e->hash == 0 || (e->hash == h && stack_is(e->sample, pcs, n)))
+            return e;
+    }
+}
+
+/* Remembers that stack pcs[0, n) is sample idx; failures only cost speed. */
+static void stacks_put(uint64_t h, const uint64_t *pcs, uint32_t n, uint32_t idx)
+{
+    if (2 * (g_stacks_used + 1) > g_stacks_cap) {
+        size_t cap = g_stacks_cap ? 2 * g_stacks_cap : 1024;
+        struct stack_ent *old = g_stacks, *t = calloc(cap, sizeof(*t));
+        size_t oldcap = g_stacks_cap;
+        if (!t)
+            return;
+        g_stacks = t;
+        g_stacks_cap = cap;
+        for (size_t i = 0; i < oldcap; i++) {
+            if (!old[i].hash)
+                continue;
+            size_t j = old[i].hash & (cap - 1);
+            while (t[j].hash)
+                j = (j + 1) & (cap - 1);
+            t[j] = old[i];
+        }
+        free(old);
+    }
+    struct stack_ent *e = stacks_slot(h, pcs, n);
+    if (e->hash)
+        return; /* there already */
+    e->hash = h;
+    e->sample = idx;
+    g_stacks_used++;
+}
+
 static void fold_add(const uint64_t *pcs, uint32_t n, int64_t ns)
 {
     uint32_t locs[1024 + 1];
     int64_t values[2] = {1, ns};
+    uint64_t h = stack_hash(pcs, n);
     int err = 0;
 
+    if (g_stacks_cap) {
+        struct stack_ent *e = stacks_slot(h, pcs, n);
+        if (e->hash) {
+            int64_t *v = G.cpu.fold->samples[e->sample].values;
+            v[0] += 1;
+            v[1] += ns;
+            return;
+        }
+    }
     for (uint32_t i = 0; i < n && !err; i++) {
         /* Callers: the return address minus one lies inside the call instruction. */
         uint64_t addr = i == 0 ? pcs[i] : pcs[i] - 1;
         err = cprof_profile_add_location(G.cpu.fold, CPROF_NONE, addr, NULL, 0, false, &locs[i]);
     }
+    size_t before = G.cpu.fold->nsamples;
     if (!err)
         err = cprof_profile_add_sample(G.cpu.fold, locs, n, values, NULL, 0, CPROF_ADD_MERGE);
+    if (!err && G.cpu.fold->nsamples == before + 1)
+        stacks_put(h, pcs, n, (uint32_t)before);
     if (err && !G.cpu.fold_err) {
         G.cpu.fold_err = err;
         cprof__warn_once(WARN_FOLD, "cannot record samples: %s", cprof_strerror(err));
@@ -551,6 +693,9 @@ static int finish_profile(struct cprof_profile *p)
         err = add_dropped_sample(p);
     snprintf(text, sizeof(text), "cprof: sampler=%s hz=%d signal=%d%s", mode_name(S.mode),
              G.cpu.hz, S.signo, G.cpu.exclude_kernel ? " user-only" : "");
+    if (g_perf_unmapped) /* threads whose count came from read(): slower, as exact */
+        snprintf(text + strlen(text), sizeof(text) - strlen(text), " perf-unmapped=%llu",
+                 (unsigned long long)g_perf_unmapped);
     if (!err)
         err = cprof_profile_add_comment(p, text);
     snprintf(text, sizeof(text),
@@ -657,6 +802,7 @@ static int new_fold_profile(void)
         return err;
     }
     G.cpu.fold = p;
+    stacks_clear();
     return 0;
 }
 
@@ -694,6 +840,7 @@ int cprof__cpu_start_locked(int out_fd, const char *path, int hz)
         snprintf(G.cpu.out_path, sizeof(G.cpu.out_path), "%s", path);
     G.cpu.hz = hz;
     g_dropped = g_dropped_ns = 0;
+    g_perf_unmapped = 0;
     S.period_ns = 1000000000ull / (uint64_t)hz;
     S.depth = G.cfg.depth ? G.cfg.depth : 128;
     S.mode = choose_mode();
@@ -767,6 +914,7 @@ int cprof__cpu_stop_locked(void)
     err = write_profile();
     cprof_profile_free(G.cpu.fold);
     G.cpu.fold = NULL;
+    stacks_clear();
     cprof__maps_forget_locked();
     G.cpu.running = false;
     G.cpu.writer_stop = false;
@@ -832,6 +980,8 @@ void cprof__fork_child(void)
                 close(t->perf_fd); /* the parent's event; closing our copy only */
                 t->perf_fd = -1;
             }
+            /* Its ring was not inherited (the kernel maps it VM_DONTCOPY). */
+            atomic_store(&t->perf_page, NULL);
             t->has_timer = false; /* POSIX timers are not inherited */
             atomic_store(&t->tid, 0);
             atomic_store(&t->state, CPROF_THR_FREE);
@@ -842,6 +992,7 @@ void cprof__fork_child(void)
         }
         cprof_profile_free(G.cpu.fold);
         G.cpu.fold = NULL;
+        stacks_clear();
         G.cpu.running = false;
         G.cpu.writer_started = false;
         G.cpu.writer_stop = false;

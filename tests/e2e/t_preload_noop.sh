@@ -9,6 +9,10 @@ pre="$lib"
 if nm -D "$lib" | grep -q __asan_init; then
     pre="$(cc -print-file-name=libasan.so):$lib"
 fi
+# Under TSan likewise (make tsan): its runtime first, or the program crashes.
+if nm -D "$lib" | grep -q __tsan_init; then
+    pre="$(ldd "$lib" | awk '/libtsan/ { print $3 }'):$lib"
+fi
 check() {
     set +e
     "$@" >"$WORK/a.out" 2>"$WORK/a.err"

@@ -7,6 +7,7 @@
 
 #include <errno.h>
 #include <linux/perf_event.h>
+#include <string.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
@@ -42,6 +43,45 @@ static struct cprof_thr *slot_by_tid(struct cprof_cpu_sig *s)
             return t;
     }
     return NULL;
+}
+
+/*
+ * Consumes the records of t's perf ring; *count gets the event's count in
+ * the newest sample record (PERF_SAMPLE_READ: the thread's task-clock ns
+ * at that overflow).  False when there was no sample record.
+ */
+static bool perf_ring_count_sigsafe(struct cprof_thr *t, void *page, uint64_t *count)
+{
+    struct perf_event_mmap_page *pg = page;
+    uint64_t size = t->perf_data_size, mask = size - 1;
+    /* Kernels before 4.1 leave data_offset 0: the data follows the control page. */
+    uint64_t off = pg->data_offset ? pg->data_offset : t->perf_map_len - size;
+    const unsigned char *data = (const unsigned char *)page + off;
+    uint64_t head = __atomic_load_n(&pg->data_head, __ATOMIC_ACQUIRE);
+    uint64_t tail = pg->data_tail;
+    bool found = false;
+
+    if (head - tail > size || off + size > t->perf_map_len) {
+        tail = head; /* never seen; resynchronise rather than trust it */
+        goto done;
+    }
+    /* Records are 8-byte multiples in a power-of-two area: no word wraps. */
+    while (head - tail >= sizeof(struct perf_event_header)) {
+        struct perf_event_header eh;
+        memcpy(&eh, data + (tail & mask), sizeof(eh));
+        if (eh.size < sizeof(eh) || eh.size % 8 || eh.size > head - tail) {
+            tail = head;
+            break;
+        }
+        if (eh.type == PERF_RECORD_SAMPLE && eh.size >= sizeof(eh) + sizeof(uint64_t)) {
+            memcpy(count, data + ((tail + sizeof(eh)) & mask), sizeof(*count));
+            found = true;
+        }
+        tail += eh.size;
+    }
+done:
+    __atomic_store_n(&pg->data_tail, tail, __ATOMIC_RELEASE);
+    return found;
 }
 
 /* Appends one sample of weight ns to t's ring, or counts a drop. */
@@ -87,16 +127,28 @@ void cprof_cpu_handler_sigsafe(int sig, siginfo_t *si, void *uc)
     switch (s->mode) {
     case CPROF_CPU_PERF: {
         uint64_t count = 0;
+        bool have;
         t = slot_by_fd(s, si->si_fd);
         if (!t || t->perf_fd != si->si_fd)
             break;
-        /* The count is the thread's exact CPU time: lost signals cost nothing. */
-        if (read(si->si_fd, &count, sizeof(count)) == (ssize_t)sizeof(count)) {
+        /*
+         * The count is the thread's exact CPU time: lost or merged signals
+         * cost nothing.  From the ring when mapped (no system call), else
+         * from the fd.
+         */
+        void *page = atomic_load_explicit(&t->perf_page, memory_order_acquire);
+        if (page)
+            have = perf_ring_count_sigsafe(t, page, &count);
+        else
+            have = read(si->si_fd, &count, sizeof(count)) == (ssize_t)sizeof(count);
+        if (have) {
             if (count > t->last_count)
                 ns = count - t->last_count;
             t->last_count = count;
         }
-        syscall(SYS_ioctl, si->si_fd, PERF_EVENT_IOC_REFRESH, 1);
+        /* The event turned itself off at its refresh's last overflow. */
+        if (si->si_code == POLL_HUP)
+            syscall(SYS_ioctl, si->si_fd, PERF_EVENT_IOC_REFRESH, CPROF_PERF_REFRESH);
         break;
     }
     case CPROF_CPU_POSIX:

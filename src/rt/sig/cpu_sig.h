@@ -12,6 +12,7 @@
 #define CPROF_RT_SIG_CPU_SIG_H
 
 #include <signal.h>
+#include <stddef.h>
 #include <stdatomic.h>
 #include <stdbool.h>
 #include <stdint.h>
@@ -31,6 +32,16 @@ enum cprof_thr_state {
     CPROF_THR_LIVE = 1, /* a thread is sampled through this slot */
     CPROF_THR_DEAD = 2, /* its thread exited: drain the ring, then free */
 };
+
+/*
+ * CPROF_CPU_PERF: overflows a perf event may signal before it disables
+ * itself (PERF_EVENT_IOC_REFRESH).  The kernel signals every overflow
+ * (si_code POLL_IN) and the last one of a refresh with POLL_HUP, after
+ * which the event is off until the handler refreshes it: one ioctl every
+ * this many samples instead of one per sample, and at most this many
+ * signals queued for a thread that blocks the signal.
+ */
+#define CPROF_PERF_REFRESH 16
 
 /* Record flags. */
 enum cprof_rec_flags {
@@ -60,6 +71,15 @@ struct cprof_thr {
     _Atomic int state;     /* enum cprof_thr_state */
     _Atomic pid_t tid;     /* kernel thread id; 0 when free */
     int perf_fd;           /* CPROF_CPU_PERF: the task-clock event, else -1 */
+    /*
+     * CPROF_CPU_PERF: the event's mmap'd ring (a control page, then
+     * perf_data_size bytes) whose sample records carry the event's count
+     * (PERF_SAMPLE_READ), so the handler needs no read(); NULL when the
+     * mapping was refused (locked-memory limits): the handler reads the fd.
+     */
+    void *_Atomic perf_page;
+    uint64_t perf_data_size; /* bytes of ring data, a power of two */
+    size_t perf_map_len;     /* bytes mapped at perf_page */
     timer_t timer;         /* CPROF_CPU_POSIX: the thread's timer */
     bool has_timer;        /* timer is valid */
     uint32_t seen;         /* scan generation in which the thread was last seen */

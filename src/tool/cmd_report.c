@@ -1035,6 +1035,45 @@ static int shell(struct cprof_profile *p)
     return rc ? fail("%s", cprof_strerror(rc)) : 0;
 }
 
+/*
+ * Whether a single profile must be compacted (merged with itself, as
+ * pprof does) before format f: reports that list samples (-traces, -raw,
+ * -tags, -comments, the shell) show the difference; -proto's reader merges
+ * anyway; the graph, table, source and flame reports only sum values by
+ * node, which compaction (identical samples summed, zero samples and
+ * unused entries dropped, first-seen order kept) does not change.  Saves a
+ * pass over every sample of a big profile.
+ */
+static bool needs_compaction(const struct format *f)
+{
+    if (!f)
+        return true; /* the shell: any report may follow */
+    switch (f->out) {
+    case OUT_PROTO:
+    case OUT_IMAGE:
+        return false;
+    case OUT_RAW:
+        return true;
+    case OUT_REPORT:
+        break;
+    }
+    switch (f->kind) {
+    case CPROF_REPORT_TOP:
+    case CPROF_REPORT_DOT:
+    case CPROF_REPORT_TREE:
+    case CPROF_REPORT_PEEK:
+    case CPROF_REPORT_LIST:
+    case CPROF_REPORT_DISASM:
+    case CPROF_REPORT_CALLGRIND:
+    case CPROF_REPORT_COLLAPSED:
+    case CPROF_REPORT_FLAMEGRAPH:
+    case CPROF_REPORT_TOPPROTO:
+        return false;
+    default:
+        return true;
+    }
+}
+
 /* Loads, combines, symbolizes and reports; the exit status. */
 static int run(char **paths, size_t n, const char *binary, const struct format *f,
                const char *symbol)
@@ -1043,7 +1082,7 @@ static int run(char **paths, size_t n, const char *binary, const struct format *
     char *base = (char *)(*opts.diff_base ? opts.diff_base : opts.base);
     int status;
 
-    status = load_group(paths, n, !(f && f->out == OUT_PROTO && !*base), binary, &p);
+    status = load_group(paths, n, needs_compaction(f) || *base, binary, &p);
     if (!status && *base) {
         status = load_group(&base, 1, true, binary, &pbase);
         if (!status)

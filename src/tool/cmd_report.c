@@ -616,6 +616,7 @@ static void report_opts(struct cprof_report_opts *r, const char *symbol)
     r->trim_path = opts.trim_path;
     r->intel_syntax = opts.intel_syntax;
     r->warn = stderr;
+    r->threads = online_cpus();
     if (opts.granularity && *opts.granularity)
         cprof_report_granularity_parse(opts.granularity, &r->granularity);
 }

@@ -15,6 +15,7 @@
 #include <string.h>
 
 #include "base/err.h"
+#include "base/par.h"
 #include "model/filter.h"
 #include "model/profile.h"
 
@@ -255,6 +256,7 @@ void cprof_report_opts_init(struct cprof_report_opts *o)
     o->edgefraction = 0.001;
     o->trim = true;
     o->granularity = CPROF_GRAN_FUNCTIONS;
+    o->threads = 1;
 }
 
 int cprof_report_granularity_parse(const char *s, enum cprof_report_granularity *g)
@@ -1371,35 +1373,20 @@ static inline int sample_path(struct rep *r, size_t si, const uint8_t *keep, uin
  * order, and a whole rep_node per visit would not stay in cache.
  */
 struct build_node {
-    int64_t cum, cumdiv;
+    int64_t cum, cumdiv, flat, flatdiv;
     uint32_t stamp; /* last sample that counted this node's cum */
 };
 
-int cprof__rep_build(struct rep *r, bool all_kept)
+/*
+ * The walk of samples [lo, hi): node counters into bn, edges into r's edge
+ * index (r may be a part's copy of the report, with edges of its own).
+ */
+static int build_walk(struct rep *r, struct build_node *bn, const uint8_t *keep, size_t lo,
+                      size_t hi)
 {
-    struct build_node *bn = malloc((r->nnodes + 1) * sizeof(*bn));
-    uint8_t *keep = malloc(r->nnodes + 1); /* bit 0: kept (sample_path) */
     int err = 0;
 
-    if (!bn || !keep) {
-        free(bn);
-        free(keep);
-        return cprof_diag_set(r->diag, -ENOMEM, "out of memory");
-    }
-    for (uint32_t i = 0; i < r->nnodes; i++) {
-        struct rep_node *n = &r->nodes[i];
-
-        if (all_kept)
-            n->kept = true;
-        n->flat = n->flatdiv = n->cum = n->cumdiv = 0;
-        n->stamp = UINT32_MAX;
-        n->in_graph = false;
-        n->ntags = 0;
-        bn[i] = (struct build_node){0, 0, UINT32_MAX};
-        keep[i] = n->kept;
-    }
-    edges_clear(r);
-    for (size_t si = 0; si < r->nsamples && !err; si++) {
+    for (size_t si = lo; si < hi && !err; si++) {
         uint32_t parent = REP_NONE, stamp = (uint32_t)si, np;
         bool tail_dropped;
         int64_t w, dw;
@@ -1431,13 +1418,138 @@ int cprof__rep_build(struct rep *r, bool all_kept)
             parent = id;
         }
         if (parent != REP_NONE && !tail_dropped) {
-            r->nodes[parent].flat += w;
-            r->nodes[parent].flatdiv += dw;
+            bn[parent].flat += w;
+            bn[parent].flatdiv += dw;
         }
     }
+    return err;
+}
+
+/*
+ * A big build is walked in parts on several threads (opts.threads): part 0
+ * into the report itself, the others into copies of it with their own
+ * edges, path buffer and counters, merged back in part order, so edges keep
+ * the order of their first sample as in one walk.
+ */
+struct build_part {
+    struct rep rp;
+    struct build_node *bn;
+    int err;
+};
+
+struct build_job {
+    struct rep *r;
+    const uint8_t *keep;
+    struct build_part *parts;
+    int nparts;
+};
+
+static void build_part_run(void *ctx, int part)
+{
+    struct build_job *j = ctx;
+    struct build_part *bp = &j->parts[part];
+    size_t lo, hi;
+
+    cprof_par_range(j->r->nsamples, j->nparts, part, &lo, &hi);
+    bp->err = build_walk(part ? &bp->rp : j->r, bp->bn, j->keep, lo, hi);
+}
+
+static int build_parallel(struct rep *r, struct build_node *bn, const uint8_t *keep, int nparts)
+{
+    struct build_job j = {r, keep, calloc((size_t)nparts, sizeof(struct build_part)), nparts};
+    int err = 0;
+
+    if (!j.parts)
+        return -ENOMEM;
+    j.parts[0].bn = bn;
+    for (int k = 1; k < nparts && !err; k++) {
+        struct rep *c = &j.parts[k].rp;
+
+        *c = *r;
+        c->edges = NULL;
+        c->nedges = c->edges_cap = 0;
+        c->edge_slots = NULL;
+        c->edge_nslots = 0;
+        c->path = NULL;
+        c->path_cap = 0;
+        j.parts[k].bn = malloc((r->nnodes + 1) * sizeof(*bn));
+        if (!j.parts[k].bn)
+            err = -ENOMEM;
+        else
+            for (uint32_t i = 0; i < r->nnodes; i++)
+                j.parts[k].bn[i] = (struct build_node){0, 0, 0, 0, UINT32_MAX};
+    }
+    if (!err)
+        cprof_par_run(nparts, build_part_run, &j);
+    for (int k = 0; k < nparts; k++) {
+        struct build_part *bp = &j.parts[k];
+
+        if (!err)
+            err = bp->err;
+        if (k == 0)
+            continue;
+        if (!err) {
+            for (uint32_t i = 0; i < r->nnodes; i++) {
+                bn[i].cum += bp->bn[i].cum;
+                bn[i].cumdiv += bp->bn[i].cumdiv;
+                bn[i].flat += bp->bn[i].flat;
+                bn[i].flatdiv += bp->bn[i].flatdiv;
+            }
+            for (uint32_t e = 0; e < bp->rp.nedges && !err; e++) {
+                const struct rep_edge *pe = &bp->rp.edges[e];
+                uint32_t id;
+
+                if ((err = edge_find_or_add(r, pe->src, pe->dst, &id)) != 0)
+                    break;
+                r->edges[id].w += pe->w;
+                r->edges[id].wdiv += pe->wdiv;
+                r->edges[id].residual |= pe->residual;
+                r->edges[id].inl &= pe->inl;
+            }
+        }
+        free(bp->rp.edges);
+        free(bp->rp.edge_slots);
+        free(bp->rp.path);
+        free(bp->bn);
+    }
+    free(j.parts);
+    return err;
+}
+
+int cprof__rep_build(struct rep *r, bool all_kept)
+{
+    struct build_node *bn = malloc((r->nnodes + 1) * sizeof(*bn));
+    uint8_t *keep = malloc(r->nnodes + 1); /* bit 0: kept (sample_path) */
+    int nparts = cprof_par_parts(r->nsamples, r->o->threads, 50000);
+    int err = 0;
+
+    if (!bn || !keep) {
+        free(bn);
+        free(keep);
+        return cprof_diag_set(r->diag, -ENOMEM, "out of memory");
+    }
+    for (uint32_t i = 0; i < r->nnodes; i++) {
+        struct rep_node *n = &r->nodes[i];
+
+        if (all_kept)
+            n->kept = true;
+        n->flat = n->flatdiv = n->cum = n->cumdiv = 0;
+        n->stamp = UINT32_MAX;
+        n->in_graph = false;
+        n->ntags = 0;
+        bn[i] = (struct build_node){0, 0, 0, 0, UINT32_MAX};
+        keep[i] = n->kept;
+    }
+    edges_clear(r);
+    if (nparts > 1)
+        err = build_parallel(r, bn, keep, nparts);
+    else
+        err = build_walk(r, bn, keep, 0, r->nsamples);
     for (uint32_t i = 0; i < r->nnodes; i++) {
         r->nodes[i].cum = bn[i].cum;
         r->nodes[i].cumdiv = bn[i].cumdiv;
+        r->nodes[i].flat = bn[i].flat;
+        r->nodes[i].flatdiv = bn[i].flatdiv;
     }
     free(bn);
     free(keep);

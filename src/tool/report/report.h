@@ -74,6 +74,7 @@ struct cprof_report_opts {
     const char *trim_path;   /* list: prefixes to trim from file names */
     bool intel_syntax;       /* disasm: Intel syntax instead of AT&T */
     FILE *warn;              /* pprof's notes ("Focus expression matched no samples"); NULL = none */
+    int threads;             /* threads a big report may use (base/par.h); 1 = none */
 };
 
 /* Sets every option to pprof's default. */

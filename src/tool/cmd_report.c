@@ -4,7 +4,8 @@
  * driver.go, fetch.go).
  *
  * Every profile is read with a size cap, decoded with limits, and the set
- * is merged (even a single profile, as pprof does: that compacts it).
+ * is merged (a single profile too, as pprof does, for the outputs where
+ * that compaction shows: see needs_compaction).
  * Base profiles (-base, -diff_base) are merged likewise, scaled by -1
  * (after -normalize) and merged into the sources.  The result is
  * symbolized from local binaries when it needs it, pruned by its
@@ -246,8 +247,8 @@ static int load(const char *path, const struct cprof_limits *lim, struct cprof_p
  * command line, or NULL) and merges them into *out (pprof's chunkedGrab,
  * grabProfile and combineProfiles, units made common first).  A single
  * profile is merged too (that compacts it, as pprof does) unless compact
- * is false: -proto of one profile re-encodes it as read, which pprof reads
- * as the same profile.  Prints the error and returns 1 on failure.
+ * is false (see needs_compaction).  Prints the error and returns 1 on
+ * failure.
  */
 static int load_group(char *const *paths, size_t n, bool compact, const char *binary,
                       struct cprof_profile **out)

@@ -243,6 +243,18 @@ static clockid_t thread_cpu_clock(pid_t tid)
     return (clockid_t)((~(unsigned)tid << 3) | 6);
 }
 
+/* A draw for a thread's first expiry: splitmix64 over tid, clock and a counter. */
+static uint64_t first_draw(pid_t tid)
+{
+    static _Atomic uint64_t seq;
+    uint64_t x = (uint64_t)tid * 0x9e3779b97f4a7c15ull ^ (uint64_t)now_ns(CLOCK_MONOTONIC) ^
+                 atomic_fetch_add(&seq, 0x9e3779b97f4a7c15ull);
+
+    x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9ull;
+    x = (x ^ (x >> 27)) * 0x94d049bb133111ebull;
+    return x ^ (x >> 31);
+}
+
 static int arm_posix(struct cprof_thr *t, pid_t tid)
 {
     struct sigevent sev;
@@ -258,8 +270,11 @@ static int arm_posix(struct cprof_thr *t, pid_t tid)
         return -errno;
     t->has_timer = true;
     atomic_store(&t->state, CPROF_THR_LIVE);
-    /* A random first expiry, so short-lived threads are not all missed. */
-    first = 1 + (uint64_t)rand() % S.period_ns;
+    /*
+     * A random first expiry, so short-lived threads are not all missed.
+     * Our own generator: libc's rand() would move the program's sequence.
+     */
+    first = 1 + first_draw(tid) % S.period_ns;
     its.it_value.tv_sec = (time_t)(first / 1000000000);
     its.it_value.tv_nsec = (long)(first % 1000000000);
     its.it_interval.tv_sec = (time_t)(S.period_ns / 1000000000);

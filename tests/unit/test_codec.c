@@ -15,6 +15,7 @@
 #include "model/codec_int.h"
 #include "model/profile.h"
 #include "pbc_ref.h"
+#include "synth.h"
 #include "unit.h"
 
 /* A small profile using every field the format has. */
@@ -389,48 +390,13 @@ CPROF_TEST(codec_gzip_parallel_one_member)
     free(back);
 }
 
-/* A profile with n samples of varied depth and labels, over 300 locations. */
-static struct cprof_profile *many_samples(size_t n)
-{
-    struct cprof_profile *p = cprof_profile_new();
-    struct cprof_function f = {0};
-    struct cprof_line ln = {0};
-    struct cprof_label lb = {0};
-    uint32_t locs[300], stack[40];
-    char name[32];
-
-    CPROF_ASSERT(p);
-    CPROF_ASSERT_EQ(cprof_profile_add_sample_type(p, "samples", "count"), 0);
-    CPROF_ASSERT_EQ(cprof_profile_add_sample_type(p, "cpu", "nanoseconds"), 0);
-    CPROF_ASSERT_EQ(cprof_profile_intern_cstr(p, "tid", &lb.key), 0);
-    for (uint32_t i = 0; i < 300; i++) {
-        snprintf(name, sizeof(name), "fn%u", i);
-        CPROF_ASSERT_EQ(cprof_profile_intern_cstr(p, name, &f.name), 0);
-        CPROF_ASSERT_EQ(cprof_profile_add_function(p, &f, &ln.func), 0);
-        ln.line = i + 1;
-        CPROF_ASSERT_EQ(cprof_profile_add_location(p, CPROF_NONE, 0x1000 + 16 * i, &ln, 1,
-                                                   false, &locs[i]),
-                        0);
-    }
-    for (size_t i = 0; i < n; i++) {
-        uint32_t depth = (uint32_t)(i * 7 % 40);
-        int64_t v[2] = {(int64_t)(i % 5), (int64_t)i * 1000003};
-
-        for (uint32_t j = 0; j < depth; j++)
-            stack[j] = locs[(i * 31 + j * 17) % 300];
-        lb.num = (int64_t)(i % 9) + 1; /* a key alone would be dropped */
-        CPROF_ASSERT_EQ(cprof_profile_add_sample(p, stack, depth, v, &lb, i % 3 == 0, 0), 0);
-    }
-    return p;
-}
-
 /*
  * Decoding and encoding on several threads give what one thread gives, and
  * an error is the first one in sample order.
  */
 CPROF_TEST(codec_threads_change_nothing)
 {
-    struct cprof_profile *p = many_samples(90000), *q = NULL;
+    struct cprof_profile *p = cprof_test_big_profile(90000), *q = NULL;
     struct cprof_buf one, four, again;
     struct cprof_limits lim;
     struct cprof_diag d;

@@ -4,7 +4,7 @@
  * allocs, with Go's paths, parameters, status codes and error convention
  * (text/plain, X-Go-Pprof: 1, message + "\n").
  *
- * One thread of ours (created with the real pthread_create: it is not a
+ * One thread of ours (created with cprof__spawn_internal: it is not a
  * program thread) runs libmicrohttpd in external-epoll mode, so every
  * request is handled here, one at a time, and no other thread is created.
  * Sockets are non-blocking: a slow or stalled client costs a connection
@@ -923,7 +923,7 @@ int cprof__http_start(const char *addr)
     /* No program signal handler runs on our thread: block them all before it exists. */
     sigfillset(&all);
     pthread_sigmask(SIG_SETMASK, &all, &old);
-    err = -cprof__real_pthread_create(&g_http.thread, NULL, server_main, NULL);
+    err = -cprof__spawn_internal(&g_http.thread, server_main);
     pthread_sigmask(SIG_SETMASK, &old, NULL);
     if (err) {
         close(g_http.wake_fd);

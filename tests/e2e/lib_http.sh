@@ -9,7 +9,7 @@ start_app() {
     secs=$1
     shift
     : >"$WORK/app.err"
-    env CPROF_HTTP=127.0.0.1:0 LD_PRELOAD="$LIB" "$@" "$WORK/http_app" "$secs" \
+    env CPROF_HTTP=127.0.0.1:0 LD_PRELOAD="${LD_PRELOAD:+$LD_PRELOAD:}$LIB" "$@" "$WORK/http_app" "$secs" \
         >"$WORK/app.out" 2>"$WORK/app.err" &
     APP_PID=$!
     PORT=""

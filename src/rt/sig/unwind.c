@@ -98,8 +98,8 @@ NO_ASAN static inline bool mem_read(struct mem *m, uintptr_t addr, uintptr_t *ou
     return true;
 }
 
-/* The row covering pc, or NULL when no FDE covers it: the search proper. */
-static const struct cprof__unw_row *search(const struct cprof__unw_table *t, uintptr_t pc)
+/* The loaded object whose FDEs cover pc, or NULL. */
+static const struct cprof__unw_object *object_of(const struct cprof__unw_table *t, uintptr_t pc)
 {
     size_t lo = 0, hi = t->nobjs;
 
@@ -110,10 +110,16 @@ static const struct cprof__unw_row *search(const struct cprof__unw_table *t, uin
         else
             hi = mid;
     }
-    if (lo == 0)
-        return NULL;
-    const struct cprof__unw_object *o = &t->objs[lo - 1];
-    if (pc >= o->hi || o->first >= t->nrows || o->n > t->nrows - o->first)
+    return lo && pc < t->objs[lo - 1].hi ? &t->objs[lo - 1] : NULL;
+}
+
+/* The row covering pc, or NULL when no FDE covers it: the search proper. */
+static const struct cprof__unw_row *search(const struct cprof__unw_table *t, uintptr_t pc)
+{
+    const struct cprof__unw_object *o = object_of(t, pc);
+    size_t lo, hi;
+
+    if (!o || o->first >= t->nrows || o->n > t->nrows - o->first)
         return NULL;
     const struct cprof__unw_row *rows = t->rows + o->first;
     uint32_t off = (uint32_t)(pc - o->lo);
@@ -288,21 +294,6 @@ static int call_before(uintptr_t ra, uintptr_t *target)
     if (b[2] == 0xff && (b[3] & 0xf8) == 0x90) /* call *disp32(%reg) */
         return 1;
     return 0;
-}
-
-/* The loaded object whose FDEs cover pc, or NULL. */
-static const struct cprof__unw_object *object_of(const struct cprof__unw_table *t, uintptr_t pc)
-{
-    size_t lo = 0, hi = t->nobjs;
-
-    while (lo < hi) {
-        size_t mid = lo + (hi - lo) / 2;
-        if (t->objs[mid].lo <= pc)
-            lo = mid + 1;
-        else
-            hi = mid;
-    }
-    return lo && pc < t->objs[lo - 1].hi ? &t->objs[lo - 1] : NULL;
 }
 
 /*

@@ -33,9 +33,10 @@ PKG_CFLAGS = $(shell pkg-config --cflags $(PKGS))
 PKG_LIBS   = $(shell pkg-config --libs $(PKGS)) -lpthread -ldl -lm
 # The tool alone links libedit (the shell); capstone (-disasm) it loads on
 # first use (its headers only at build time).  Never the runtime.
-TOOL_PKGS     := libedit capstone
+# `cprof load` links libhttp_parser (HTTP/1.1 responses) and OpenSSL (https).
+TOOL_PKGS     := libedit capstone openssl
 TOOL_CFLAGS    = $(shell pkg-config --cflags $(TOOL_PKGS))
-TOOL_LIBS      = $(shell pkg-config --libs libedit)
+TOOL_LIBS      = $(shell pkg-config --libs libedit openssl) -lhttp_parser
 # protobuf-c is the reference the tests hold the hand-written codec to.
 REF_LIBS   = $(shell pkg-config --libs libprotobuf-c)
 
@@ -158,7 +159,7 @@ FUZZ_LIBS := $(BUILD)/libtool.a $(BUILD)/librt.a $(BUILD)/libshared.a
 $(BUILD)/fuzz_replay_%: $(BUILD)/obj/fuzz/replay.o $(BUILD)/obj/fuzz/fuzz_%.o $(FUZZ_HELP_OBJ) \
                         $(REF_OBJ) $(FUZZ_LIBS)
 	@echo "  LD      $@"
-	$(Q)$(CC) -o $@ $^ $(LDFLAGS_ALL) $(PKG_LIBS) $(REF_LIBS)
+	$(Q)$(CC) -o $@ $^ $(LDFLAGS_ALL) $(PKG_LIBS) $(TOOL_LIBS) $(REF_LIBS)
 
 # Example programs: built with frame pointers off, as users' code often is.
 $(BUILD)/examples/%: examples/%.c | $(DEPS_STAMP)
@@ -228,7 +229,7 @@ fuzz: | $(DEPS_STAMP)
 	    SANITIZE=1 $(patsubst %,build-fuzz/fuzz_%,$(FUZZ_NAMES))
 
 build-fuzz/fuzz_%: $(BUILD)/obj/fuzz/fuzz_%.o $(FUZZ_HELP_OBJ) $(REF_OBJ) $(FUZZ_LIBS)
-	$(CC) -fsanitize=fuzzer,address,undefined -o $@ $^ $(PKG_LIBS) $(REF_LIBS)
+	$(CC) -fsanitize=fuzzer,address,undefined -o $@ $^ $(PKG_LIBS) $(TOOL_LIBS) $(REF_LIBS)
 
 # Benchmark programs link the shared code only: nothing under bench/ goes
 # into the runtime or the tool.

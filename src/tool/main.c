@@ -7,6 +7,7 @@
 
 #include "tool/cmd.h"
 #include "tool/cmd_run.h"
+#include "tool/load.h"
 
 /* Subcommands, chosen by argv[1]; each gets argv from its own name on. */
 static const struct {
@@ -14,6 +15,7 @@ static const struct {
     int (*fn)(int argc, char **argv);
 } commands[] = {
     {"run", cprof_cmd_run},
+    {"load", cprof_cmd_load},
 };
 
 int main(int argc, char **argv)

@@ -1,0 +1,893 @@
+/*
+ * The load generator's engine: one epoll event loop per thread, each with
+ * its share of the connections and of the requests.  What keeps the cost
+ * per request low (most of it is system calls on loopback): connections
+ * stay registered for EPOLLIN only (EPOLLOUT only while a connect or a
+ * short write is pending), the next request is written as soon as a
+ * response is complete, and a read that completes a response is not
+ * followed by another read to see EAGAIN (epoll is level-triggered).
+ *
+ * The main thread waits for SIGINT, the -z deadline or the workers' end,
+ * and prints a progress line on a terminal.
+ */
+#include "tool/load.h"
+
+#include <errno.h>
+#include <math.h>
+#include <netdb.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <openssl/err.h>
+#include <openssl/ssl.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/eventfd.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "base/err.h"
+
+enum conn_state { C_IDLE, C_CONNECTING, C_HANDSHAKE, C_WRITING, C_READING };
+
+struct worker;
+
+struct conn {
+    struct worker *w;
+    int fd;                  /* -1 when closed */
+    SSL *ssl;                /* https only */
+    uint8_t state;           /* enum conn_state */
+    bool reused;             /* carried a response before this request */
+    bool retried;            /* this request was resent on a new connection */
+    bool got_bytes;          /* bytes of this response arrived */
+    bool queued;             /* on the worker's run queue */
+    uint32_t ev;             /* events registered with epoll (0: not registered) */
+    int redirects;           /* redirects followed for this request */
+    size_t wpos;             /* request bytes written */
+    const char *req;         /* the request being sent */
+    size_t req_len;
+    char *redirect_req;      /* malloc'd request when following a redirect */
+    uint64_t t_start;        /* request start (dial start on a new connection), ns */
+    uint64_t t_planned;      /* --rate: when it should have started, ns */
+    uint64_t t_dial, t_ready, t_written, t_first; /* phase boundaries, ns */
+    uint64_t next_at;        /* -q / --rate: earliest start of the next request, ns */
+    struct cprof_load_parser ps;
+};
+
+/* What all workers share, read-only once they run. */
+struct shared {
+    const struct cprof_load_cfg *cfg;
+    struct sockaddr_storage addr; /* where to connect */
+    socklen_t addrlen;
+    char dial_text[300];          /* "dial tcp 127.0.0.1:8080" or the lookup error */
+    bool lookup_failed;
+    SSL_CTX *ssl_ctx;
+    uint64_t t0;                  /* run start, ns */
+    uint64_t deadline;            /* -z: end, ns (UINT64_MAX: none) */
+    atomic_int stop;              /* set by the main thread */
+    int stop_fd;                  /* eventfd in every worker's epoll set */
+    atomic_int running;           /* workers still running */
+    pthread_t main;
+};
+
+struct worker {
+    struct shared *sh;
+    const struct cprof_load_cfg *cfg;
+    int ep;
+    struct conn *conns;
+    int nconn;
+    int active;            /* connections with work in flight or planned */
+    uint64_t todo;         /* requests not started yet */
+    uint64_t interval_ns;  /* per connection, -q or --rate; 0 = none */
+    struct conn **runq;    /* connections to start a request on */
+    int nrunq;
+    size_t row_cap;        /* CSV rows kept at most */
+    uint64_t last_sweep;   /* last timeout sweep, ns */
+    _Atomic uint64_t done; /* responses + errors, for the progress line */
+    struct cprof_load_stats st;
+    pthread_t tid;
+    char rbuf[65536];
+};
+
+static uint64_t now_ns(void)
+{
+    struct timespec ts;
+
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+static void set_events(struct conn *c, uint32_t ev)
+{
+    struct epoll_event e = {.events = ev, .data.ptr = c};
+
+    if (c->ev == ev)
+        return;
+    epoll_ctl(c->w->ep, c->ev ? EPOLL_CTL_MOD : EPOLL_CTL_ADD, c->fd, &e);
+    c->ev = ev;
+}
+
+static void conn_close(struct conn *c)
+{
+    if (c->ssl) {
+        SSL_free(c->ssl);
+        c->ssl = NULL;
+    }
+    if (c->fd >= 0)
+        close(c->fd); /* also leaves the epoll set */
+    c->fd = -1;
+    c->ev = 0;
+    c->reused = false;
+}
+
+static void enqueue(struct conn *c)
+{
+    if (!c->queued) {
+        c->queued = true;
+        c->w->runq[c->w->nrunq++] = c;
+    }
+}
+
+static uint32_t us_of(uint64_t ns)
+{
+    uint64_t us = ns / 1000;
+    return us > UINT32_MAX ? UINT32_MAX : (uint32_t)us;
+}
+
+/* The next request on c, after a response or an error, or none. */
+static void next_request(struct conn *c, uint64_t now)
+{
+    struct worker *w = c->w;
+
+    free(c->redirect_req);
+    c->redirect_req = NULL;
+    c->state = C_IDLE;
+    if (w->todo == 0 || now >= w->sh->deadline) {
+        w->active--;
+        c->next_at = UINT64_MAX; /* done */
+        if (c->fd >= 0 && !w->cfg->keepalive)
+            conn_close(c);
+        return;
+    }
+    if (w->interval_ns) {
+        c->next_at += w->interval_ns;
+        /* -q is a ticker: a late worker does not catch up. */
+        if (w->cfg->rate == 0 && c->next_at < now)
+            c->next_at = now;
+        if (c->next_at > now)
+            return; /* the loop starts it when due */
+    }
+    enqueue(c);
+}
+
+static void record_ok(struct conn *c, uint64_t now)
+{
+    struct worker *w = c->w;
+    struct cprof_load_stats *s = &w->st;
+    const struct cprof_load_parser *p = &c->ps;
+    uint64_t lat = now - c->t_start, ph[LOAD_NPHASE];
+
+    ph[LOAD_CONN] = c->reused ? 0 : c->t_ready - c->t_dial;
+    ph[LOAD_DNS] = 0;
+    ph[LOAD_REQ] = c->t_written - (c->reused ? c->t_start : c->t_ready);
+    ph[LOAD_WAIT] = c->t_first - c->t_written;
+    ph[LOAD_READ] = now - c->t_first;
+    s->ok++;
+    s->status[p->status > 0 && p->status < 600 ? p->status : 0]++;
+    if (p->content_length > 0 && !(p->gzip && w->cfg->gzip_asked))
+        s->size_total += (uint64_t)p->content_length;
+    for (int i = 0; i < LOAD_NPHASE; i++) {
+        s->phase_sum_ns[i] += ph[i];
+        if (ph[i] < s->phase_min_ns[i])
+            s->phase_min_ns[i] = ph[i];
+        if (ph[i] > s->phase_max_ns[i])
+            s->phase_max_ns[i] = ph[i];
+    }
+    if (w->cfg->rate > 0) {
+        cprof_load_hist_record(&s->lat_uncorr, lat);
+        s->uncorr_sum_ns += lat;
+        if (lat > s->uncorr_max_ns)
+            s->uncorr_max_ns = lat;
+        lat = now - c->t_planned;
+    }
+    cprof_load_hist_record(&s->lat, lat);
+    s->lat_sum_ns += lat;
+    if (lat < s->lat_min_ns)
+        s->lat_min_ns = lat;
+    if (lat > s->lat_max_ns)
+        s->lat_max_ns = lat;
+    if (w->cfg->csv && s->nrows < w->row_cap) {
+        if (s->nrows == s->caprows) {
+            size_t cap = s->caprows ? s->caprows * 2 : 1024;
+            struct cprof_load_row *r = realloc(s->rows, cap * sizeof(*r));
+            if (!r)
+                return;
+            s->rows = r;
+            s->caprows = cap;
+        }
+        struct cprof_load_row *r = &s->rows[s->nrows++];
+        r->done_ns = now - w->sh->t0;
+        r->start_ns = c->t_start - w->sh->t0;
+        r->total_us = us_of(now - c->t_start);
+        for (int i = 0; i < LOAD_NPHASE; i++)
+            r->phase_us[i] = us_of(ph[i]);
+        r->status = (uint16_t)p->status;
+    }
+    atomic_store_explicit(&w->done, s->ok + s->errors, memory_order_relaxed);
+}
+
+/* Fails the current request with Go's wording: Op "URL": what. */
+static void fail(struct conn *c, const char *what, uint64_t now)
+{
+    struct worker *w = c->w;
+    char text[600];
+
+    snprintf(text, sizeof(text), "%s \"%s\": %s", w->cfg->op, w->cfg->url_text, what);
+    cprof_load_stats_error(&w->st, text);
+    atomic_store_explicit(&w->done, w->st.ok + w->st.errors, memory_order_relaxed);
+    conn_close(c);
+    next_request(c, now);
+}
+
+static void fail_errno(struct conn *c, const char *op, int err, uint64_t now)
+{
+    char what[400], msg[128];
+
+    snprintf(msg, sizeof(msg), "%s", strerror(err));
+    if (msg[0] >= 'A' && msg[0] <= 'Z')
+        msg[0] = (char)(msg[0] - 'A' + 'a');
+    snprintf(what, sizeof(what), "%s: %s", op, msg);
+    fail(c, what, now);
+}
+
+static void start_request(struct conn *c, uint64_t now);
+
+/*
+ * A reused connection the server closed before answering: Go's transport
+ * resends on a new connection once, without reporting an error.
+ */
+static bool retry(struct conn *c, uint64_t now)
+{
+    if (!c->reused || c->got_bytes || c->retried)
+        return false;
+    conn_close(c);
+    c->retried = true;
+    c->w->todo++; /* start_request claims it again */
+    (void)now;
+    enqueue(c);
+    return true;
+}
+
+static void tls_fail(struct conn *c, const char *stage, uint64_t now)
+{
+    char what[400];
+    unsigned long e = ERR_get_error();
+
+    ERR_clear_error();
+    snprintf(what, sizeof(what), "tls: %s failed: %s", stage,
+             e ? ERR_reason_error_string(e) : "connection closed");
+    fail(c, what, now);
+}
+
+static void on_ready(struct conn *c, uint64_t now);
+
+static void handshake(struct conn *c, uint64_t now)
+{
+    int rc = SSL_connect(c->ssl);
+
+    if (rc == 1) {
+        on_ready(c, now_ns());
+        return;
+    }
+    switch (SSL_get_error(c->ssl, rc)) {
+    case SSL_ERROR_WANT_READ:
+        set_events(c, EPOLLIN);
+        break;
+    case SSL_ERROR_WANT_WRITE:
+        set_events(c, EPOLLIN | EPOLLOUT);
+        break;
+    default:
+        tls_fail(c, "handshake", now);
+    }
+}
+
+static void write_request(struct conn *c, uint64_t now)
+{
+    ssize_t n;
+
+    c->state = C_WRITING;
+    while (c->wpos < c->req_len) {
+        if (c->ssl) {
+            int rc = SSL_write(c->ssl, c->req + c->wpos, (int)(c->req_len - c->wpos));
+            if (rc <= 0) {
+                int e = SSL_get_error(c->ssl, rc);
+                if (e == SSL_ERROR_WANT_WRITE || e == SSL_ERROR_WANT_READ) {
+                    set_events(c, EPOLLIN | EPOLLOUT);
+                    return;
+                }
+                if (!retry(c, now))
+                    tls_fail(c, "write", now);
+                return;
+            }
+            n = rc;
+        } else {
+            n = send(c->fd, c->req + c->wpos, c->req_len - c->wpos, MSG_NOSIGNAL);
+            if (n < 0) {
+                if (errno == EAGAIN || errno == EINTR) {
+                    set_events(c, EPOLLIN | EPOLLOUT);
+                    return;
+                }
+                if (!retry(c, now))
+                    fail_errno(c, "write", errno, now);
+                return;
+            }
+        }
+        c->wpos += (size_t)n;
+    }
+    c->t_written = now_ns();
+    c->state = C_READING;
+    set_events(c, EPOLLIN);
+}
+
+static void on_ready(struct conn *c, uint64_t now)
+{
+    c->t_ready = now;
+    write_request(c, now);
+}
+
+static void dial(struct conn *c, uint64_t now)
+{
+    struct shared *sh = c->w->sh;
+    int one = 1;
+
+    c->t_dial = now;
+    c->reused = false;
+    if (sh->lookup_failed) {
+        fail(c, sh->dial_text, now);
+        return;
+    }
+    c->fd = socket(sh->addr.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+    if (c->fd < 0) {
+        fail_errno(c, sh->dial_text, errno, now);
+        return;
+    }
+    setsockopt(c->fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+    if (connect(c->fd, (const struct sockaddr *)&sh->addr, sh->addrlen) < 0 &&
+        errno != EINPROGRESS) {
+        char what[400];
+        snprintf(what, sizeof(what), "%s: connect", sh->dial_text);
+        fail_errno(c, what, errno, now);
+        return;
+    }
+    c->state = C_CONNECTING;
+    set_events(c, EPOLLIN | EPOLLOUT);
+}
+
+static void connected(struct conn *c, uint64_t now)
+{
+    int err = 0;
+    socklen_t len = sizeof(err);
+
+    getsockopt(c->fd, SOL_SOCKET, SO_ERROR, &err, &len);
+    if (err) {
+        char what[400];
+        snprintf(what, sizeof(what), "%s: connect", c->w->sh->dial_text);
+        fail_errno(c, what, err, now);
+        return;
+    }
+    if (!c->w->cfg->tls) {
+        on_ready(c, now);
+        return;
+    }
+    c->ssl = SSL_new(c->w->sh->ssl_ctx);
+    if (!c->ssl) {
+        tls_fail(c, "setup", now);
+        return;
+    }
+    SSL_set_fd(c->ssl, c->fd);
+    if (!c->w->cfg->url.ipv6 && strspn(c->w->cfg->url.host, "0123456789.") !=
+                                    strlen(c->w->cfg->url.host))
+        SSL_set_tlsext_host_name(c->ssl, c->w->cfg->url.host);
+    c->state = C_HANDSHAKE;
+    handshake(c, now);
+}
+
+/* Same-origin redirects are followed on the same connection, as Go's client does. */
+static bool follow_redirect(struct conn *c, bool keep_alive)
+{
+    const struct cprof_load_cfg *cfg = c->w->cfg;
+    const char *loc = c->ps.location, *m = cfg->method, *path;
+    int st = c->ps.status;
+    size_t plen, cap;
+    char *req;
+
+    if (!cfg->follow_redirects || !c->ps.location[0] || c->redirects >= 10 ||
+        (st != 301 && st != 302 && st != 303 && st != 307 && st != 308))
+        return false;
+    path = loc;
+    if (loc[0] != '/') {
+        size_t sl = strlen(cfg->url.scheme), hl = strlen(cfg->url.hostport);
+        if (strncmp(loc, cfg->url.scheme, sl) != 0 || strncmp(loc + sl, "://", 3) != 0 ||
+            strncmp(loc + sl + 3, cfg->url.hostport, hl) != 0 ||
+            (loc[sl + 3 + hl] != '/' && loc[sl + 3 + hl] != '\0'))
+            return false; /* another origin: the 3xx is the answer */
+        path = loc + sl + 3 + hl;
+        if (!*path)
+            path = "/";
+    }
+    if (st == 301 || st == 302 || st == 303)
+        m = strcmp(m, "HEAD") == 0 ? "HEAD" : "GET";
+    /* The request line changes; the headers stay (minus the body for GET). */
+    const char *hdrs = strstr(cfg->request, "\r\n");
+    plen = strlen(path);
+    cap = strlen(m) + plen + cfg->request_len + 32;
+    req = malloc(cap);
+    if (!req)
+        return false;
+    size_t hl = (size_t)(strstr(cfg->request, "\r\n\r\n") + 4 - hdrs);
+    int n = snprintf(req, cap, "%s %.*s HTTP/1.1", m, (int)plen, path);
+    memcpy(req + n, hdrs, hl);
+    size_t len = (size_t)n + hl;
+    if (m == cfg->method) {
+        size_t body = cfg->request_len - (size_t)(hdrs - cfg->request) - hl;
+        memcpy(req + len, hdrs + hl, body);
+        len += body;
+    }
+    free(c->redirect_req);
+    c->redirect_req = req;
+    c->req = req;
+    c->req_len = len;
+    c->redirects++;
+    c->wpos = 0;
+    c->got_bytes = false;
+    cprof_load_parser_init(&c->ps, strcmp(m, "HEAD") == 0);
+    if (!keep_alive) {
+        conn_close(c);
+        dial(c, now_ns());
+    } else {
+        c->reused = true;
+        write_request(c, now_ns());
+    }
+    return true;
+}
+
+static void complete(struct conn *c, uint64_t now)
+{
+    bool keep = c->ps.keep_alive && c->w->cfg->keepalive;
+
+    if (follow_redirect(c, keep))
+        return;
+    record_ok(c, now);
+    if (keep)
+        c->reused = true;
+    else
+        conn_close(c);
+    next_request(c, now);
+}
+
+static void read_response(struct conn *c)
+{
+    struct worker *w = c->w;
+    struct cprof_diag diag;
+    size_t used;
+
+    for (;;) {
+        ssize_t n;
+        if (c->ssl) {
+            int rc = SSL_read(c->ssl, w->rbuf, sizeof(w->rbuf));
+            if (rc <= 0) {
+                int e = SSL_get_error(c->ssl, rc);
+                if (e == SSL_ERROR_WANT_READ || e == SSL_ERROR_WANT_WRITE)
+                    return;
+                ERR_clear_error();
+                n = e == SSL_ERROR_ZERO_RETURN || e == SSL_ERROR_SYSCALL ? 0 : -1;
+                errno = ECONNRESET;
+            } else {
+                n = rc;
+            }
+        } else {
+            n = recv(c->fd, w->rbuf, sizeof(w->rbuf), 0);
+        }
+        uint64_t now = now_ns();
+        if (n < 0 && (errno == EAGAIN || errno == EINTR))
+            return;
+        if (c->state != C_READING && c->state != C_WRITING) {
+            /* EOF, an error or stray bytes on an idle connection: drop it. */
+            conn_close(c);
+            return;
+        }
+        if (n < 0) {
+            if (!retry(c, now))
+                fail_errno(c, "read", errno, now);
+            return;
+        }
+        if (n > 0 && !c->got_bytes) {
+            c->got_bytes = true;
+            c->t_first = now;
+        }
+        if (cprof_load_parser_feed(&c->ps, w->rbuf, (size_t)n, &used, &diag) < 0) {
+            fail(c, diag.msg, now);
+            return;
+        }
+        if (c->ps.complete) {
+            if (n == 0 || used < (size_t)n)
+                c->ps.keep_alive = false; /* closed, or bytes after the response */
+            complete(c, now);
+            return;
+        }
+        if (n == 0) {
+            if (!retry(c, now))
+                fail(c, "EOF", now);
+            return;
+        }
+        /* A short plain read means the socket is drained: epoll says when more comes. */
+        if (!c->ssl && (size_t)n < sizeof(w->rbuf))
+            return;
+    }
+}
+
+static void start_request(struct conn *c, uint64_t now)
+{
+    struct worker *w = c->w;
+
+    if (w->todo == 0 || now >= w->sh->deadline || atomic_load_explicit(&w->sh->stop,
+                                                                       memory_order_relaxed)) {
+        c->state = C_IDLE;
+        c->next_at = UINT64_MAX; /* done */
+        w->active--;
+        return;
+    }
+    w->todo--;
+    if (!c->retried) {
+        c->t_start = now;
+        c->t_planned = w->interval_ns ? c->next_at : now;
+        if (c->t_planned > now)
+            c->t_planned = now;
+    }
+    c->req = w->cfg->request;
+    c->req_len = w->cfg->request_len;
+    c->wpos = 0;
+    c->got_bytes = false;
+    c->redirects = 0;
+    cprof_load_parser_init(&c->ps, w->cfg->head);
+    if (w->cfg->scheme_error) {
+        fail(c, w->cfg->scheme_error, now);
+        return;
+    }
+    if (c->fd < 0) {
+        dial(c, now);
+        return;
+    }
+    c->t_ready = now;
+    write_request(c, now);
+}
+
+static void on_event(struct conn *c, uint32_t ev)
+{
+    uint64_t now = now_ns();
+
+    switch (c->state) {
+    case C_CONNECTING:
+        connected(c, now);
+        break;
+    case C_HANDSHAKE:
+        handshake(c, now);
+        break;
+    case C_WRITING:
+        if (ev & (EPOLLIN | EPOLLERR | EPOLLHUP) && !(ev & EPOLLOUT)) {
+            read_response(c);
+            break;
+        }
+        write_request(c, now);
+        break;
+    case C_READING:
+    case C_IDLE:
+        read_response(c);
+        break;
+    }
+}
+
+/* Fails requests that ran past -t. */
+static void sweep_timeouts(struct worker *w, uint64_t now)
+{
+    uint64_t t = w->cfg->timeout_ns;
+
+    w->last_sweep = now;
+    for (int i = 0; i < w->nconn; i++) {
+        struct conn *c = &w->conns[i];
+        if (c->state != C_IDLE && now - c->t_start > t)
+            fail(c, "context deadline exceeded (Client.Timeout exceeded while awaiting headers)",
+                 now);
+    }
+}
+
+/* Milliseconds epoll_wait may sleep; starts the paced requests that are due. */
+static int plan(struct worker *w, uint64_t now)
+{
+    uint64_t next = UINT64_MAX;
+    int timeout;
+
+    if (w->interval_ns) {
+        for (int i = 0; i < w->nconn; i++) {
+            struct conn *c = &w->conns[i];
+            if (c->state != C_IDLE || c->queued || c->next_at == UINT64_MAX)
+                continue;
+            if (c->next_at <= now)
+                enqueue(c);
+            else if (c->next_at < next)
+                next = c->next_at;
+        }
+    }
+    if (w->cfg->timeout_ns && next > now + 100000000u)
+        next = now + 100000000u;
+    if (w->sh->deadline < next)
+        next = w->sh->deadline;
+    if (next == UINT64_MAX)
+        return -1;
+    if (next <= now)
+        return 0;
+    timeout = (int)((next - now + 999999) / 1000000);
+    return timeout;
+}
+
+static void run_queue(struct worker *w)
+{
+    while (w->nrunq > 0 && !atomic_load_explicit(&w->sh->stop, memory_order_relaxed)) {
+        struct conn *c = w->runq[--w->nrunq];
+        c->queued = false;
+        start_request(c, now_ns());
+        c->retried = false;
+    }
+}
+
+static void abort_inflight(struct worker *w)
+{
+    for (int i = 0; i < w->nconn; i++) {
+        struct conn *c = &w->conns[i];
+        if (c->state != C_IDLE)
+            w->st.aborted++;
+        conn_close(c);
+        free(c->redirect_req);
+        c->redirect_req = NULL;
+    }
+}
+
+static void *worker_main(void *arg)
+{
+    struct worker *w = arg;
+    struct epoll_event evs[256];
+    struct epoll_event se = {.events = EPOLLIN, .data.ptr = NULL};
+
+    epoll_ctl(w->ep, EPOLL_CTL_ADD, w->sh->stop_fd, &se);
+    for (int i = 0; i < w->nconn; i++)
+        if (!w->interval_ns)
+            enqueue(&w->conns[i]);
+    w->active = w->nconn;
+    while (w->active > 0 && !atomic_load_explicit(&w->sh->stop, memory_order_relaxed)) {
+        uint64_t now = now_ns();
+        int timeout, n;
+
+        if (now >= w->sh->deadline)
+            break;
+        timeout = plan(w, now);
+        run_queue(w);
+        if (w->active == 0)
+            break;
+        if (w->nrunq > 0)
+            timeout = 0;
+        n = epoll_wait(w->ep, evs, 256, timeout);
+        for (int i = 0; i < n; i++) {
+            if (!evs[i].data.ptr)
+                goto out;
+            on_event(evs[i].data.ptr, evs[i].events);
+        }
+        if (w->cfg->timeout_ns && now_ns() - w->last_sweep > 100000000u)
+            sweep_timeouts(w, now_ns());
+    }
+out:
+    abort_inflight(w);
+    if (atomic_fetch_sub(&w->sh->running, 1) == 1)
+        pthread_kill(w->sh->main, SIGUSR1);
+    return NULL;
+}
+
+/* Resolves the target (or the proxy) once, before the clock starts. */
+static void resolve(struct shared *sh, const struct cprof_load_cfg *cfg)
+{
+    const char *host = cfg->proxy_host ? cfg->proxy_host : cfg->url.host;
+    const char *port = cfg->proxy_host ? cfg->proxy_port : cfg->url.port;
+    struct addrinfo hints = {.ai_socktype = SOCK_STREAM}, *ai = NULL;
+    char ip[INET6_ADDRSTRLEN + 2];
+    int rc;
+
+    if (cfg->scheme_error)
+        return;
+    rc = getaddrinfo(host, port, &hints, &ai);
+    if (rc != 0 || !ai) {
+        sh->lookup_failed = true;
+        snprintf(sh->dial_text, sizeof(sh->dial_text), "dial tcp: lookup %s: %s", host,
+                 rc == EAI_NONAME ? "no such host" : gai_strerror(rc));
+        return;
+    }
+    memcpy(&sh->addr, ai->ai_addr, ai->ai_addrlen);
+    sh->addrlen = ai->ai_addrlen;
+    getnameinfo(ai->ai_addr, ai->ai_addrlen, ip, sizeof(ip), NULL, 0, NI_NUMERICHOST);
+    snprintf(sh->dial_text, sizeof(sh->dial_text),
+             ai->ai_family == AF_INET6 ? "dial tcp [%s]:%s" : "dial tcp %s:%s", ip, port);
+    freeaddrinfo(ai);
+}
+
+static SSL_CTX *tls_context(const struct cprof_load_cfg *cfg)
+{
+    SSL_CTX *ctx = SSL_CTX_new(TLS_client_method());
+
+    if (!ctx)
+        return NULL;
+    /* hey does not verify certificates (InsecureSkipVerify). */
+    SSL_CTX_set_verify(ctx, SSL_VERIFY_NONE, NULL);
+    SSL_CTX_set_min_proto_version(ctx, TLS1_2_VERSION);
+    if (!cfg->h2)
+        SSL_CTX_set_alpn_protos(ctx, (const unsigned char *)"\x08http/1.1", 9);
+    return ctx;
+}
+
+/* Splits cfg's connections and requests over the workers. */
+static int setup_workers(struct shared *sh, struct worker *ws, int nw)
+{
+    const struct cprof_load_cfg *cfg = sh->cfg;
+    int g = 0;
+
+    for (int i = 0; i < nw; i++) {
+        struct worker *w = &ws[i];
+        w->sh = sh;
+        w->cfg = cfg;
+        w->nconn = cfg->c / nw + (i < cfg->c % nw);
+        w->todo = cfg->n == UINT64_MAX ? UINT64_MAX
+                                       : cfg->n / (uint64_t)nw + ((uint64_t)i < cfg->n % (uint64_t)nw);
+        w->row_cap = 1000000 / (size_t)nw + 1;
+        cprof_load_stats_init(&w->st);
+        w->conns = calloc((size_t)w->nconn, sizeof(*w->conns));
+        w->runq = calloc((size_t)w->nconn, sizeof(*w->runq));
+        w->ep = epoll_create1(EPOLL_CLOEXEC);
+        if (!w->conns || !w->runq || w->ep < 0)
+            return -ENOMEM;
+        if (cfg->rate > 0)
+            w->interval_ns = (uint64_t)(1e9 * cfg->c / cfg->rate);
+        else if (cfg->q > 0)
+            w->interval_ns = (uint64_t)(1e9 / cfg->q);
+        for (int k = 0; k < w->nconn; k++, g++) {
+            struct conn *c = &w->conns[k];
+            c->w = w;
+            c->fd = -1;
+            c->ps.want_location = cfg->follow_redirects;
+            /* --rate staggers the connections over one interval: an even total rate. */
+            c->next_at = sh->t0 + (cfg->rate > 0 ? (uint64_t)(1e9 * g / cfg->rate) : 0);
+        }
+    }
+    return 0;
+}
+
+static void progress(struct worker *ws, int nw, uint64_t start)
+{
+    uint64_t done = 0, el = now_ns() - start;
+
+    for (int i = 0; i < nw; i++)
+        done += atomic_load_explicit(&ws[i].done, memory_order_relaxed);
+    fprintf(stderr, "\r%llu requests in %.0f s, %.0f/s   ", (unsigned long long)done, el / 1e9,
+            done / (el / 1e9));
+}
+
+/* Waits for the workers' end, Ctrl-C or the deadline; SIGINT and SIGUSR1 are blocked. */
+static void wait_workers(struct shared *sh, struct worker *ws, int nw)
+{
+    sigset_t set;
+    bool tty = isatty(2), shown = false;
+
+    sigemptyset(&set);
+    sigaddset(&set, SIGINT);
+    sigaddset(&set, SIGUSR1);
+    while (atomic_load(&sh->running) > 0) {
+        uint64_t now = now_ns(), wait_ns = 1000000000u;
+        struct timespec ts;
+        int sig;
+
+        if (now >= sh->deadline)
+            break;
+        if (sh->deadline - now < wait_ns)
+            wait_ns = sh->deadline - now;
+        ts.tv_sec = (time_t)(wait_ns / 1000000000u);
+        ts.tv_nsec = (long)(wait_ns % 1000000000u);
+        sig = sigtimedwait(&set, NULL, &ts);
+        if (sig == SIGINT)
+            break;
+        if (tty && now_ns() - sh->t0 > 2000000000u && atomic_load(&sh->running) > 0) {
+            progress(ws, nw, sh->t0);
+            shown = true;
+        }
+    }
+    if (shown)
+        fprintf(stderr, "\r%60s\r", "");
+    atomic_store(&sh->stop, 1);
+    uint64_t one = 1;
+    if (write(sh->stop_fd, &one, sizeof(one)) < 0)
+        perror("cprof load: eventfd");
+}
+
+int cprof_load_run(const struct cprof_load_cfg *cfg, struct cprof_load_stats *out,
+                   uint64_t *total_ns)
+{
+    struct shared sh = {.cfg = cfg};
+    int nw = cfg->threads < cfg->c ? cfg->threads : cfg->c, err = 0, started = 0;
+    struct worker *ws;
+    sigset_t set, old;
+
+    cprof_load_stats_init(out);
+    resolve(&sh, cfg);
+    if (cfg->tls && !(sh.ssl_ctx = tls_context(cfg))) {
+        fprintf(stderr, "cprof load: cannot set up TLS\n");
+        return -ENOMEM;
+    }
+    ws = calloc((size_t)nw, sizeof(*ws));
+    sh.stop_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+    sh.main = pthread_self();
+    if (!ws || sh.stop_fd < 0) {
+        err = -ENOMEM;
+        goto out;
+    }
+    sigemptyset(&set);
+    sigaddset(&set, SIGINT);
+    sigaddset(&set, SIGUSR1);
+    pthread_sigmask(SIG_BLOCK, &set, &old);
+    sh.t0 = now_ns();
+    sh.deadline = cfg->duration_ns ? sh.t0 + cfg->duration_ns : UINT64_MAX;
+    err = setup_workers(&sh, ws, nw);
+    if (err)
+        goto out_mask;
+    atomic_store(&sh.running, nw);
+    for (; started < nw; started++) {
+        if (pthread_create(&ws[started].tid, NULL, worker_main, &ws[started]) != 0) {
+            err = -EAGAIN;
+            atomic_fetch_sub(&sh.running, nw - started);
+            break;
+        }
+    }
+    wait_workers(&sh, ws, nw);
+    for (int i = 0; i < started; i++)
+        pthread_join(ws[i].tid, NULL);
+    *total_ns = now_ns() - sh.t0;
+    for (int i = 0; i < started; i++)
+        cprof_load_stats_merge(out, &ws[i].st);
+out_mask:
+    /* A SIGUSR1 from the last worker may still be pending: take it before unblocking. */
+    {
+        struct timespec zero = {0, 0};
+        sigset_t u;
+        sigemptyset(&u);
+        sigaddset(&u, SIGUSR1);
+        while (sigtimedwait(&u, NULL, &zero) > 0)
+            ;
+    }
+    pthread_sigmask(SIG_SETMASK, &old, NULL);
+out:
+    for (int i = 0; ws && i < nw; i++) {
+        for (int k = 0; ws[i].conns && k < ws[i].nconn; k++)
+            free(ws[i].conns[k].redirect_req);
+        free(ws[i].conns);
+        free(ws[i].runq);
+        if (ws[i].ep > 0)
+            close(ws[i].ep);
+        cprof_load_stats_release(&ws[i].st);
+    }
+    free(ws);
+    if (sh.stop_fd >= 0)
+        close(sh.stop_fd);
+    SSL_CTX_free(sh.ssl_ctx);
+    if (err)
+        fprintf(stderr, "cprof load: cannot start the worker threads: %s\n", strerror(-err));
+    return err;
+}

@@ -102,6 +102,13 @@ void cprof_load_report_csv(FILE *f, struct cprof_load_stats *s);
 void cprof_load_report_json(FILE *f, const struct cprof_load_cfg *cfg,
                             const struct cprof_load_stats *s, uint64_t total_ns);
 
+/*
+ * Parses and checks `load` arguments as cprof_cmd_load does, without
+ * running anything: -1 when they are good, else the exit status (the
+ * messages are on stderr).  For the fuzz target.
+ */
+int cprof__load_check_args(int argc, char **argv);
+
 /* `cprof load [flags] URL`; argv[0] is "load".  Exit status as hey's. */
 int cprof_cmd_load(int argc, char **argv);
 

@@ -317,7 +317,7 @@ struct load_state {
     struct load_opts o;
     struct cprof_load_cfg cfg;
     struct cprof_buf body;
-    char method[64], op[64], scheme_err[600];
+    char method[64], op[64], scheme_err[600], proxy[512];
 };
 
 /* Checks the options and fills st->cfg.  Returns -1 (ok) or an exit status. */
@@ -362,9 +362,9 @@ static int configure(struct load_state *st, const char *url)
     }
     if (o->x && *o->x) {
         /* hey takes host:port (url.Parse of it has a scheme "host"). */
-        static char px[512];
+        char *px = st->proxy;
         const char *hp = strstr(o->x, "://") ? strstr(o->x, "://") + 3 : o->x;
-        snprintf(px, sizeof(px), "%s", hp);
+        snprintf(px, sizeof(st->proxy), "%s", hp);
         char *colon = strrchr(px, ':'), *slash = strchr(px, '/');
         if (slash)
             *slash = '\0';
@@ -469,10 +469,10 @@ static int parse_flags(const struct cprof_flag *flags, size_t n, struct load_opt
     return i;
 }
 
-int cprof_cmd_load(int argc, char **argv)
+/* Parses argv into st; -1 when the load should run, else the exit status. */
+static int parse_args(struct load_state *st, int argc, char **argv)
 {
-    static struct load_state st;
-    struct load_opts *o = &st.o;
+    struct load_opts *o = &st->o;
     const struct cprof_flag flags[] = {
         {"n", CPROF_FLAG_INT, &o->n, ""},       {"c", CPROF_FLAG_INT, &o->c, ""},
         {"q", CPROF_FLAG_FLOAT, &o->q, ""},     {"t", CPROF_FLAG_INT, &o->t, ""},
@@ -490,11 +490,9 @@ int cprof_cmd_load(int argc, char **argv)
         {"json", CPROF_FLAG_BOOL, &o->json, ""},
     };
     struct cprof_diag diag = {0};
-    struct cprof_load_stats stats;
-    uint64_t total_ns = 0;
-    int i, rc;
+    int i;
 
-    memset(&st, 0, sizeof(st));
+    memset(st, 0, sizeof(*st));
     o->n = 200;
     o->c = 50;
     o->t = 20;
@@ -514,7 +512,33 @@ int cprof_cmd_load(int argc, char **argv)
     }
     if (i >= argc)
         return usage_exit("");
-    rc = configure(&st, argv[i]);
+    return configure(st, argv[i]);
+}
+
+static void release(struct load_state *st)
+{
+    free(st->cfg.request);
+    st->cfg.request = NULL;
+    cprof_buf_release(&st->body);
+}
+
+int cprof__load_check_args(int argc, char **argv)
+{
+    static struct load_state st;
+    int rc = parse_args(&st, argc, argv);
+
+    release(&st);
+    return rc;
+}
+
+int cprof_cmd_load(int argc, char **argv)
+{
+    static struct load_state st;
+    struct cprof_load_stats stats;
+    uint64_t total_ns = 0;
+    int rc;
+
+    rc = parse_args(&st, argc, argv);
     if (rc >= 0)
         goto out;
     if (cprof_load_run(&st.cfg, &stats, &total_ns) != 0) {
@@ -523,17 +547,16 @@ int cprof_cmd_load(int argc, char **argv)
     }
     if (st.cfg.csv)
         cprof_load_report_csv(stdout, &stats);
-    else if (o->json)
+    else if (st.o.json)
         cprof_load_report_json(stdout, &st.cfg, &stats, total_ns);
     else
         cprof_load_report_summary(stdout, &st.cfg, &stats, total_ns);
-    if (stats.aborted && !st.cfg.csv && !o->json)
+    if (stats.aborted && !st.cfg.csv && !st.o.json)
         fprintf(stderr, "cprof load: %llu requests in flight at the end were aborted\n",
                 (unsigned long long)stats.aborted);
     cprof_load_stats_release(&stats);
     rc = fflush(stdout) == 0 ? 0 : 1;
 out:
-    free(st.cfg.request);
-    cprof_buf_release(&st.body);
+    release(&st);
     return rc;
 }

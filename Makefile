@@ -247,6 +247,7 @@ bench: all $(BENCH_GEN)
 	@BUILD=$(BUILD) sh bench/cpu_overhead.sh
 	@BUILD=$(BUILD) sh bench/http.sh
 	@BUILD=$(BUILD) bash bench/heap.sh
+	@BUILD=$(BUILD) sh bench/load.sh
 
 # ---- install ---------------------------------------------------------------
 

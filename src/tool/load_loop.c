@@ -606,11 +606,10 @@ static void sweep_timeouts(struct worker *w, uint64_t now)
     }
 }
 
-/* Milliseconds epoll_wait may sleep; starts the paced requests that are due. */
-static int plan(struct worker *w, uint64_t now)
+/* Nanoseconds the loop may sleep (-1: until an event); queues the paced requests due. */
+static int64_t plan(struct worker *w, uint64_t now)
 {
     uint64_t next = UINT64_MAX;
-    int timeout;
 
     if (w->interval_ns) {
         for (int i = 0; i < w->nconn; i++) {
@@ -631,8 +630,26 @@ static int plan(struct worker *w, uint64_t now)
         return -1;
     if (next <= now)
         return 0;
-    timeout = (int)((next - now + 999999) / 1000000);
-    return timeout;
+    return (int64_t)(next - now);
+}
+
+/*
+ * epoll_wait with a nanosecond timeout (epoll_pwait2, Linux 5.11), so that
+ * paced requests leave on time; whole milliseconds, rounded up, elsewhere.
+ */
+static int wait_events(struct worker *w, struct epoll_event *evs, int max, int64_t timeout_ns)
+{
+    static atomic_int no_pwait2;
+
+    if (timeout_ns > 0 && !atomic_load_explicit(&no_pwait2, memory_order_relaxed)) {
+        struct timespec ts = {(time_t)(timeout_ns / 1000000000), (long)(timeout_ns % 1000000000)};
+        int n = epoll_pwait2(w->ep, evs, max, &ts, NULL);
+        if (n >= 0 || errno != ENOSYS)
+            return n;
+        atomic_store(&no_pwait2, 1);
+    }
+    return epoll_wait(w->ep, evs, max,
+                      timeout_ns < 0 ? -1 : (int)((timeout_ns + 999999) / 1000000));
 }
 
 static void run_queue(struct worker *w)
@@ -670,7 +687,8 @@ static void *worker_main(void *arg)
     w->active = w->nconn;
     while (w->active > 0 && !atomic_load_explicit(&w->sh->stop, memory_order_relaxed)) {
         uint64_t now = now_ns();
-        int timeout, n;
+        int64_t timeout;
+        int n;
 
         if (now >= w->sh->deadline)
             break;
@@ -680,7 +698,7 @@ static void *worker_main(void *arg)
             break;
         if (w->nrunq > 0)
             timeout = 0;
-        n = epoll_wait(w->ep, evs, 256, timeout);
+        n = wait_events(w, evs, 256, timeout);
         for (int i = 0; i < n; i++) {
             if (!evs[i].data.ptr)
                 goto out;

@@ -198,7 +198,8 @@ static void thread_exit(void *arg)
             continue;
         H.exited_objs += t->objs;
         H.exited_frees += t->stash_frees; /* guard held: t->frees counts our own frees */
-        H.exited_bytes += t->bytes + (uint64_t)(t->drawn - t->countdown);
+        /* Under the guard the countdown is 0 and its value in the stash. */
+        H.exited_bytes += t->bytes + (uint64_t)(t->drawn - t->stash);
         H.threads[i] = H.threads[--H.nthreads];
         break;
     }

@@ -63,6 +63,7 @@ enum {
     WARN_FOLD = 1 << 2,
     WARN_SLOTS = 1 << 3,
     WARN_ARM = 1 << 4,
+    WARN_RATE = 1 << 5,
 };
 
 /* The singleton (state.c) and the handler's part of it. */
@@ -175,16 +176,20 @@ static int perf_open(pid_t tid)
     a.sample_period = S.period_ns;
     a.sample_type = PERF_SAMPLE_READ; /* records carry the count: see arm_perf */
     a.disabled = 1;
-    a.exclude_kernel = G.cpu.exclude_kernel;
+    /*
+     * No overflow, hence no signal, while the thread runs in the kernel:
+     * an overflow between a system call's entry and the thread's sleep
+     * queued a signal that woke nanosleep, poll, epoll_wait, sem_timedwait
+     * ... with EINTR, whatever SA_RESTART says.  The kernel's task-clock
+     * hrtimer still counts kernel time (perf_swevent_hrtimer reads the
+     * count first, then drops the overflow of a kernel-mode interrupt), so
+     * the next user-mode sample weighs it: no CPU time is lost, and it
+     * lands where it did before (a signal is only taken on the way back to
+     * user mode).  Also what perf_event_paranoid 2 allows.
+     */
+    a.exclude_kernel = 1;
     a.exclude_hv = 1;
     fd = (int)syscall(SYS_perf_event_open, &a, tid, -1, -1, PERF_FLAG_FD_CLOEXEC);
-    if (fd < 0 && (errno == EACCES || errno == EPERM) && !G.cpu.exclude_kernel) {
-        /* perf_event_paranoid >= 2: user-mode-only events are still allowed. */
-        a.exclude_kernel = 1;
-        fd = (int)syscall(SYS_perf_event_open, &a, tid, -1, -1, PERF_FLAG_FD_CLOEXEC);
-        if (fd >= 0)
-            G.cpu.exclude_kernel = true;
-    }
     return fd < 0 ? -errno : fd;
 }
 
@@ -229,6 +234,12 @@ static int arm_perf(struct cprof_thr *t, pid_t tid)
     }
     t->perf_fd = fd;
     t->last_count = 0;
+    t->period_ns = 0;
+    t->cost_ns = 0;
+    t->meas_count = 0;
+    t->meas_calls = 0;
+    t->calls = 0;
+    t->nsig = 0;
     perf_map(t);
     atomic_store(&S.fd2slot[fd], (int32_t)(t - S.slots));
     atomic_store(&t->state, CPROF_THR_LIVE);
@@ -621,6 +632,60 @@ static void deadline_after(struct timespec *ts, long ms)
     }
 }
 
+/* A small non-negative integer from a /proc file, or dflt. */
+static long proc_long(const char *path, long dflt)
+{
+    char buf[32];
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    ssize_t n;
+
+    if (fd < 0)
+        return dflt;
+    n = read(fd, buf, sizeof(buf) - 1);
+    close(fd);
+    if (n <= 0)
+        return dflt;
+    buf[n] = 0;
+    char *end;
+    long v = strtol(buf, &end, 10);
+    return end == buf || v < 0 ? dflt : v;
+}
+
+/*
+ * Sampling's budget: perf's own for its sampling interrupts
+ * (perf_cpu_time_max_percent, 25% by default; 0 and 100 mean "no limit" to
+ * the kernel, not to us).  Each thread keeps its samples' cost within it
+ * (throttle_sigsafe in sig/cpu_sig.c): a sample costs ~10 us on a quiet
+ * machine here and up to ~80 us on this VM under load, so no fixed rate
+ * is safe everywhere; at 100 kHz a 0.9 s program did not end in 600 s.
+ */
+static uint32_t perf_budget_pct(void)
+{
+    long pct = proc_long("/proc/sys/kernel/perf_cpu_time_max_percent", 25);
+
+    return pct <= 0 || pct > 25 ? 25 : (uint32_t)pct;
+}
+
+/* The kernel throttles events above perf_event_max_sample_rate: ask no more. */
+static int perf_rate_cap(void)
+{
+    long max = proc_long("/proc/sys/kernel/perf_event_max_sample_rate", MAX_HZ);
+
+    return max < 100 ? 100 : max > MAX_HZ ? MAX_HZ : (int)max;
+}
+
+/* Says once that threads were slowed down, and to what.  Lock held. */
+static void warn_throttled(void)
+{
+    uint64_t p = atomic_load_explicit(&S.slowest_ns, memory_order_relaxed);
+
+    if (p)
+        cprof__warn_once(WARN_RATE,
+                         "sampling at %d Hz costs more than %u%% of the CPU here: "
+                         "slowed down to fit (the profile says to what)",
+                         G.cpu.hz, S.budget_pct);
+}
+
 void *cprof__writer_main(void *arg)
 {
     int64_t next_fold = now_ns(CLOCK_MONOTONIC) + WRITER_TICK_MS * 1000000LL;
@@ -651,6 +716,7 @@ void *cprof__writer_main(void *arg)
         next_fold = now_ns(CLOCK_MONOTONIC) + WRITER_TICK_MS * 1000000LL;
         drain_all();
         scan_threads();
+        warn_throttled();
     }
     pthread_mutex_unlock(&G.lock);
     return NULL;
@@ -706,8 +772,14 @@ static int finish_profile(struct cprof_profile *p)
         err = cprof_profile_intern_cstr(p, "nanoseconds", &p->period_type.unit);
     if (!err)
         err = add_dropped_sample(p);
-    snprintf(text, sizeof(text), "cprof: sampler=%s hz=%d signal=%d%s", mode_name(S.mode),
-             G.cpu.hz, S.signo, G.cpu.exclude_kernel ? " user-only" : "");
+    snprintf(text, sizeof(text), "cprof: sampler=%s hz=%d signal=%d", mode_name(S.mode), G.cpu.hz,
+             S.signo);
+    if (G.cpu.hz_asked != G.cpu.hz) /* capped: see perf_rate_cap */
+        snprintf(text + strlen(text), sizeof(text) - strlen(text), " hz-asked=%d", G.cpu.hz_asked);
+    uint64_t slowest = atomic_load(&S.slowest_ns);
+    if (slowest) /* some threads' samples cost too much: see perf_budget_pct */
+        snprintf(text + strlen(text), sizeof(text) - strlen(text), " slowed-to-hz=%llu",
+                 (unsigned long long)(1000000000 / slowest));
     if (g_perf_unmapped) /* threads whose count came from read(): slower, as exact */
         snprintf(text + strlen(text), sizeof(text) - strlen(text), " perf-unmapped=%llu",
                  (unsigned long long)g_perf_unmapped);
@@ -853,12 +925,22 @@ int cprof__cpu_start_locked(int out_fd, const char *path, int hz)
     G.cpu.out_fd = out_fd;
     if (out_fd < 0)
         snprintf(G.cpu.out_path, sizeof(G.cpu.out_path), "%s", path);
-    G.cpu.hz = hz;
     g_dropped = g_dropped_ns = 0;
     g_perf_unmapped = 0;
-    S.period_ns = 1000000000ull / (uint64_t)hz;
+    S.period_ns = 1000000000ull / (uint64_t)hz; /* choose_mode opens an event with it */
     S.depth = G.cfg.depth ? G.cfg.depth : 128;
     S.mode = choose_mode();
+    G.cpu.hz_asked = hz;
+    if (S.mode == CPROF_CPU_PERF && hz > perf_rate_cap()) {
+        int cap = perf_rate_cap();
+        cprof__warn_once(WARN_RATE, "%d Hz is above perf_event_max_sample_rate: sampling at %d Hz",
+                         hz, cap);
+        hz = cap;
+    }
+    G.cpu.hz = hz;
+    S.period_ns = 1000000000ull / (uint64_t)hz;
+    S.budget_pct = perf_budget_pct();
+    atomic_store(&S.slowest_ns, 0);
     if (S.mode == CPROF_CPU_ITIMER) {
         struct sigaction old;
         sigaction(SIGPROF, NULL, &old);
@@ -926,6 +1008,7 @@ int cprof__cpu_stop_locked(void)
         if (atomic_load(&S.slots[i].state) == CPROF_THR_LIVE)
             disarm(&S.slots[i]);
     drain_all();
+    warn_throttled();
     err = write_profile();
     cprof_profile_free(G.cpu.fold);
     G.cpu.fold = NULL;

@@ -198,7 +198,8 @@ static void thread_exit(void *arg)
             continue;
         H.exited_objs += t->objs;
         H.exited_frees += t->stash_frees; /* guard held: t->frees counts our own frees */
-        H.exited_bytes += t->bytes + (uint64_t)(t->drawn - t->countdown);
+        /* Under the guard the countdown is 0 and its value in the stash. */
+        H.exited_bytes += t->bytes + (uint64_t)(t->drawn - t->stash);
         H.threads[i] = H.threads[--H.nthreads];
         break;
     }
@@ -207,7 +208,7 @@ static void thread_exit(void *arg)
     cprof__heap_leave();
 }
 
-/* First slow path of a thread: seed its draws, register it.  Guard held. */
+/* First slow path of a thread: seed its draws, register it.  Guard held (taken from 0). */
 static void thread_start(struct cprof__heap_tls *t)
 {
     uint64_t ordinal = atomic_fetch_add(&H.thread_seq, 1) + 1;
@@ -219,7 +220,14 @@ static void thread_start(struct cprof__heap_tls *t)
     z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
     z ^= z >> 31;
     t->rng = z ? z : 1;
-    t->countdown = t->drawn = draw(t);
+    /*
+     * The caller holds the guard, and leaving it restores the countdown
+     * from the stash: the first draw goes there, or the guard's 0 would
+     * come back and sample every thread's first allocation (a 3-byte leak
+     * then weighed as 512 KiB).
+     */
+    t->drawn = draw(t);
+    t->stash = t->drawn;
     if (t->state != 0)
         return;
     t->state = 2; /* unless registered below */

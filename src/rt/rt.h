@@ -53,7 +53,7 @@ struct cprof_cpu_session {
     uint64_t arm_failures;   /* threads whose timer could not be set up */
     uint64_t unw_refreshes;  /* unwind-table rebuilds during the session (writer only) */
     int fold_err;            /* first folding error (ENOMEM); later samples lost */
-    bool exclude_kernel;     /* perf: events had to exclude kernel mode */
+    int hz_asked;            /* the rate asked, when above what the mechanism sustains */
 };
 
 struct cprof_rt {

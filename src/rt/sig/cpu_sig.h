@@ -84,6 +84,13 @@ struct cprof_thr {
     bool has_timer;        /* timer is valid */
     uint32_t seen;         /* scan generation in which the thread was last seen */
     uint64_t last_count;   /* perf: task-clock ns at the previous sample; handler only */
+    /* perf, handler only (see throttle_sigsafe): */
+    uint64_t period_ns;    /* the event's period when slowed down, 0 = the session's */
+    uint64_t cost_ns;      /* CPU time of the previous measured sample, 0 = none */
+    uint64_t meas_count;   /* the count at the previous measurement, 0 = none */
+    uint32_t meas_calls;   /* calls at the previous measurement */
+    uint32_t calls;        /* signals handled */
+    uint32_t nsig;         /* ... of which found a sample in the ring */
     struct cprof_ring ring;
 };
 
@@ -107,6 +114,8 @@ struct cprof_cpu_sig {
     _Atomic uint64_t unknown;  /* signals that matched no slot */
     _Atomic uint64_t signals;  /* signals handled while active */
     _Atomic uint64_t uncovered; /* samples whose PC no unwind table covers */
+    uint32_t budget_pct;       /* perf: share of a thread's CPU sampling may take */
+    _Atomic uint64_t slowest_ns; /* perf: longest period a thread was slowed to, 0 = none */
 };
 
 /*

@@ -52,6 +52,7 @@ SHARED_SRC := $(wildcard src/base/*.c src/model/*.c src/sym/*.c)
 RT_SRC     := $(wildcard src/rt/*.c src/rt/sig/*.c)
 TOOL_SRC   := $(filter-out src/tool/main.c,$(wildcard src/tool/*.c src/tool/report/*.c))
 UNIT_SRC   := $(wildcard tests/unit/*.c)
+BENCHLIB_SRC := $(wildcard src/bench/*.c)
 PROTO_C    := $(GEN)/profile.pb-c.c
 
 obj = $(patsubst %.c,$(BUILD)/obj/%.o,$(1))
@@ -63,6 +64,9 @@ UNIT_OBJ   := $(call obj,$(UNIT_SRC))
 
 CPROF   := $(BUILD)/cprof
 LIBRT   := $(BUILD)/libcprof.so
+# The benchmark harness (include/cprof/bench.h): a static archive, so its
+# main() is taken only by programs that define none; it links libcprof.so.
+BENCHLIB := $(BUILD)/libcprof-bench.a
 UNIT    := $(BUILD)/cprof_unit
 # One fuzz target per parser, fuzz/fuzz_NAME.c, with its corpus in
 # fuzz/corpus/NAME/; `make test` replays each corpus through its target.
@@ -76,7 +80,7 @@ EXAMPLES := $(patsubst examples/%.c,$(BUILD)/examples/%,$(wildcard examples/*.c)
 .PHONY: all demo test unit e2e replay check asan tsan fuzz bench install uninstall clean \
         check-headers check-symbols check-deps check-sigsafe format check-format deps
 
-all: $(CPROF) $(LIBRT) $(EXAMPLES)
+all: $(CPROF) $(LIBRT) $(BENCHLIB) $(EXAMPLES)
 
 # The README's main job: build, profile the bundled CPU-bound example with
 # the runtime preloaded, and show where its CPU time went: the run's top
@@ -132,6 +136,11 @@ $(BUILD)/librt.a: $(RT_OBJ)
 	@echo "  AR      $@"
 	$(Q)ar rcs $@ $^
 
+$(BENCHLIB): $(call obj,$(BENCHLIB_SRC))
+	@rm -f $@
+	@echo "  AR      $@"
+	$(Q)ar rcs $@ $^
+
 $(BUILD)/libtool.a: $(TOOL_OBJ)
 	@rm -f $@
 	@echo "  AR      $@"
@@ -147,7 +156,8 @@ $(CPROF): $(BUILD)/obj/src/tool/main.o $(BUILD)/libtool.a $(BUILD)/libshared.a
 	@echo "  LD      $@"
 	$(Q)$(CC) -o $@ $^ $(LDFLAGS_ALL) $(PKG_LIBS) $(TOOL_LIBS)
 
-$(UNIT): $(UNIT_OBJ) $(REF_OBJ) $(BUILD)/libtool.a $(BUILD)/librt.a $(BUILD)/libshared.a
+$(UNIT): $(UNIT_OBJ) $(REF_OBJ) $(BUILD)/libtool.a $(BUILD)/librt.a $(BUILD)/libshared.a \
+         $(call obj,src/bench/bench_fmt.c)
 	@echo "  LD      $@"
 	$(Q)$(CC) -o $@ $^ $(LDFLAGS_ALL) $(PKG_LIBS) $(TOOL_LIBS) $(REF_LIBS)
 
@@ -182,7 +192,7 @@ replay: $(REPLAYS)
 check: check-headers check-symbols check-deps check-sigsafe
 
 check-headers: | $(DEPS_STAMP)
-	@for h in include/*.h src/*/*.h src/rt/sig/*.h; do \
+	@for h in include/*.h include/cprof/*.h src/*/*.h src/rt/sig/*.h; do \
 	    echo "#include \"$${h#src/}\"" | sed 's|"include/|"|' | \
 	    $(CC) $(CSTD) $(WARN) -Werror -Iinclude -Isrc -I$(GEN) -fsyntax-only -xc - || \
 	    { echo "check-headers: $$h does not stand alone" >&2; exit 1; }; done
@@ -255,12 +265,19 @@ install: all
 	install -m 755 $(CPROF) $(DESTDIR)$(PREFIX)/bin/cprof
 	install -m 755 $(LIBRT) $(DESTDIR)$(PREFIX)/lib/libcprof.so
 	install -m 644 include/cprof.h $(DESTDIR)$(PREFIX)/include/cprof.h
+	install -d $(DESTDIR)$(PREFIX)/include/cprof
+	install -m 644 include/cprof/bench.h $(DESTDIR)$(PREFIX)/include/cprof/bench.h
+	install -m 644 $(BENCHLIB) $(DESTDIR)$(PREFIX)/lib/libcprof-bench.a
 	sed -e 's|@PREFIX@|$(PREFIX)|g' -e 's|@VERSION@|$(VERSION)|g' tools/cprof.pc.in \
 	    > $(DESTDIR)$(PREFIX)/lib/pkgconfig/cprof.pc
+	sed -e 's|@PREFIX@|$(PREFIX)|g' -e 's|@VERSION@|$(VERSION)|g' tools/cprof-bench.pc.in \
+	    > $(DESTDIR)$(PREFIX)/lib/pkgconfig/cprof-bench.pc
 
 uninstall:
 	rm -f $(DESTDIR)$(PREFIX)/bin/cprof $(DESTDIR)$(PREFIX)/lib/libcprof.so \
-	    $(DESTDIR)$(PREFIX)/include/cprof.h $(DESTDIR)$(PREFIX)/lib/pkgconfig/cprof.pc
+	    $(DESTDIR)$(PREFIX)/include/cprof.h $(DESTDIR)$(PREFIX)/lib/pkgconfig/cprof.pc \
+	    $(DESTDIR)$(PREFIX)/include/cprof/bench.h $(DESTDIR)$(PREFIX)/lib/libcprof-bench.a \
+	    $(DESTDIR)$(PREFIX)/lib/pkgconfig/cprof-bench.pc
 
 format:
 	clang-format -i $$(git ls-files '*.c' '*.h')

@@ -1221,3 +1221,21 @@ CPROF_EXPORT int cprof_heap_write(int fd, int flags)
         return CPROF_EUSAGE;
     return write_kind((unsigned)flags, fd, NULL);
 }
+
+/*
+ * Exact counters for the benchmark harness's -benchmem: the heap trace's
+ * totals, read under the lock.  No guard: entering it would stash the
+ * calling thread's countdown, and its bytes since the last sample with it.
+ */
+CPROF_EXPORT int cprof_heap_counts(struct cprof_heap_counts *out)
+{
+    struct cprof__heap_totals t;
+
+    if (!out || !atomic_load(&cprof__heap_on))
+        return CPROF_EUSAGE;
+    totals(&t);
+    out->allocs = t.objs;
+    out->bytes = t.bytes;
+    out->frees = t.frees;
+    return 0;
+}

@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "tool/benchstat.h"
 #include "tool/cmd.h"
 #include "tool/cmd_run.h"
 
@@ -14,6 +15,7 @@ static const struct {
     int (*fn)(int argc, char **argv);
 } commands[] = {
     {"run", cprof_cmd_run},
+    {"benchstat", cprof_cmd_benchstat},
 };
 
 int main(int argc, char **argv)

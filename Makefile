@@ -76,11 +76,14 @@ REPLAYS := $(patsubst %,$(BUILD)/fuzz_replay_%,$(FUZZ_NAMES))
 # Objects made through the pattern rules above are not intermediates to delete.
 .SECONDARY: $(call obj,$(wildcard fuzz/*.c))
 EXAMPLES := $(patsubst examples/%.c,$(BUILD)/examples/%,$(wildcard examples/*.c))
+# Benchmark examples: each built as NAME_old and NAME_new (-DELVIS_FAST).
+BENCH_EXAMPLES := $(foreach n,$(patsubst examples/bench/%.c,%,$(wildcard examples/bench/*.c)),\
+                    $(BUILD)/examples/bench/$(n)_old $(BUILD)/examples/bench/$(n)_new)
 
-.PHONY: all demo test unit e2e replay check asan tsan fuzz bench install uninstall clean \
+.PHONY: all demo bench-demo test unit e2e replay check asan tsan fuzz bench install uninstall clean \
         check-headers check-symbols check-deps check-sigsafe format check-format deps
 
-all: $(CPROF) $(LIBRT) $(BENCHLIB) $(EXAMPLES)
+all: $(CPROF) $(LIBRT) $(BENCHLIB) $(EXAMPLES) $(BENCH_EXAMPLES)
 
 # The README's main job: build, profile the bundled CPU-bound example with
 # the runtime preloaded, and show where its CPU time went: the run's top
@@ -174,6 +177,20 @@ $(BUILD)/fuzz_replay_%: $(BUILD)/obj/fuzz/replay.o $(BUILD)/obj/fuzz/fuzz_%.o $(
 $(BUILD)/examples/%: examples/%.c | $(DEPS_STAMP)
 	@mkdir -p $(@D)
 	$(CC) $(CSTD) $(WARN) $(WERROR) -O2 -g $(SANFLAGS) -o $@ $< -lpthread -lm
+
+BENCH_LINK = $(BENCHLIB) -L$(BUILD) -Wl,-rpath,$(abspath $(BUILD)) -lcprof -lpthread -lm
+$(BUILD)/examples/bench/%_old: examples/bench/%.c $(BENCHLIB) $(LIBRT)
+	@mkdir -p $(@D)
+	$(CC) $(CSTD) $(WARN) $(WERROR) -O2 -g $(SANFLAGS) -Iinclude -o $@ $< $(BENCH_LINK)
+$(BUILD)/examples/bench/%_new: examples/bench/%.c $(BENCHLIB) $(LIBRT)
+	@mkdir -p $(@D)
+	$(CC) $(CSTD) $(WARN) $(WERROR) -O2 -g $(SANFLAGS) -Iinclude -DELVIS_FAST -o $@ $< $(BENCH_LINK)
+
+# The benchmark loop of the README: both versions, -benchmem, benchstat.
+bench-demo: all
+	$(BUILD)/examples/bench/elvis_old -bench . -benchmem -count 6 -benchtime 0.2s > $(BUILD)/old.txt
+	$(BUILD)/examples/bench/elvis_new -bench . -benchmem -count 6 -benchtime 0.2s > $(BUILD)/new.txt
+	$(CPROF) benchstat $(BUILD)/old.txt $(BUILD)/new.txt
 
 # ---- tests -----------------------------------------------------------------
 

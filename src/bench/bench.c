@@ -298,22 +298,6 @@ static void run_n(struct cprof__bench *s, int64_t n)
     s->prev_ns = s->duration_ns;
 }
 
-int64_t cprof__bench_predict_n(int64_t goalns, int64_t prev_iters, int64_t prevns, int64_t last)
-{
-    if (prevns == 0)
-        prevns = 1;
-    /* Go's int64 arithmetic wraps; do the same without undefined behaviour. */
-    int64_t n = (int64_t)((uint64_t)goalns * (uint64_t)prev_iters) / prevns;
-    n += n / 5;
-    if (n > 100 * last)
-        n = 100 * last;
-    if (n < last + 1)
-        n = last + 1;
-    if (n > 1000000000)
-        n = 1000000000;
-    return n;
-}
-
 int cprof_b_loop(cprof_b *b)
 {
     struct cprof__bench *s = b->priv;

@@ -147,3 +147,19 @@ int cprof__bench_parse_duration(const char *s, int64_t *ns)
     *ns = (int64_t)(neg ? -total : total);
     return 0;
 }
+
+int64_t cprof__bench_predict_n(int64_t goalns, int64_t prev_iters, int64_t prevns, int64_t last)
+{
+    if (prevns == 0)
+        prevns = 1;
+    /* Go's int64 arithmetic wraps; do the same without undefined behaviour. */
+    int64_t n = (int64_t)((uint64_t)goalns * (uint64_t)prev_iters) / prevns;
+    n += n / 5;
+    if (n > 100 * last)
+        n = 100 * last;
+    if (n < last + 1)
+        n = last + 1;
+    if (n > 1000000000)
+        n = 1000000000;
+    return n;
+}

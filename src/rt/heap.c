@@ -198,7 +198,8 @@ static void thread_exit(void *arg)
             continue;
         H.exited_objs += t->objs;
         H.exited_frees += t->stash_frees; /* guard held: t->frees counts our own frees */
-        H.exited_bytes += t->bytes + (uint64_t)(t->drawn - t->countdown);
+        /* The guard is held: the countdown in force is the stashed one. */
+        H.exited_bytes += t->bytes + (uint64_t)(t->drawn - t->stash);
         H.threads[i] = H.threads[--H.nthreads];
         break;
     }
@@ -576,6 +577,8 @@ void *cprof__heap_alloc_slow(void *p, size_t size)
         cprof__heap_enter();
         thread_start(t);
         cprof__heap_leave();
+        /* leave restored the zero countdown stashed at enter: put the draw in force */
+        t->countdown = t->drawn;
         if (size < (uint64_t)t->countdown) {
             t->countdown -= (int64_t)size;
             errno = saved_errno;
@@ -871,7 +874,10 @@ static void totals(struct cprof__heap_totals *t)
     for (uint32_t i = 0; i < H.nthreads; i++) {
         const struct cprof__heap_tls *x = H.threads[i];
         int64_t drawn = __atomic_load_n(&x->drawn, __ATOMIC_RELAXED);
-        int64_t left = __atomic_load_n(&x->countdown, __ATOMIC_RELAXED);
+        /* A thread inside the guard keeps its countdown in stash. */
+        int64_t left = __atomic_load_n(&x->guard, __ATOMIC_RELAXED)
+                           ? __atomic_load_n(&x->stash, __ATOMIC_RELAXED)
+                           : __atomic_load_n(&x->countdown, __ATOMIC_RELAXED);
         t->objs += __atomic_load_n(&x->objs, __ATOMIC_RELAXED);
         t->frees += __atomic_load_n(&x->guard, __ATOMIC_RELAXED)
                         ? __atomic_load_n(&x->stash_frees, __ATOMIC_RELAXED)

@@ -533,6 +533,9 @@ static int project(struct bstat *s)
 static int cmp_double(const void *a, const void *b)
 {
     double x = *(const double *)a, y = *(const double *)b;
+    /* NaN (which Go's parser accepts) sorts last, so the order is total */
+    if (isnan(x) || isnan(y))
+        return isnan(x) - isnan(y);
     return x < y ? -1 : x > y;
 }
 
@@ -756,6 +759,10 @@ static struct scaler common_scale(const double *vals, int n, bool binary)
 
 static void scale_fmt(struct scaler sc, double v, char *out, size_t n)
 {
+    if (isnan(v) || isinf(v)) {
+        snprintf(out, n, "%s%s", isnan(v) ? "NaN" : v > 0 ? "+Inf" : "-Inf", sc.prefix);
+        return;
+    }
     snprintf(out, n, "%.*f%s", sc.prec, v / sc.factor, sc.prefix);
 }
 

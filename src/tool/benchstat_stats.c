@@ -159,6 +159,9 @@ int bs_median_samples(double confidence, int *n_out)
 static int cmp_double(const void *a, const void *b)
 {
     double x = *(const double *)a, y = *(const double *)b;
+    /* NaN (which Go's parser accepts) sorts last, so the order is total */
+    if (isnan(x) || isnan(y))
+        return isnan(x) - isnan(y);
     return x < y ? -1 : x > y;
 }
 
@@ -271,7 +274,7 @@ int bs_utest(const double *x1in, int n1, const double *x2in, int n2, double *p_o
     qsort(x2, (size_t)n2, sizeof(double), cmp_double);
     int i = 0, j = 0, o = 0;
     while (i < n1 && j < n2) {
-        if (x1[i] < x2[j])
+        if (x1[i] < x2[j] || isnan(x2[j]))
             merged[o] = x1[i++], lab[o++] = 1;
         else
             merged[o] = x2[j++], lab[o++] = 2;
@@ -284,7 +287,8 @@ int bs_utest(const double *x1in, int n1, const double *x2in, int n2, double *p_o
     for (i = 0; i < N;) {
         int rank1 = i + 1, nx1 = 0;
         double v1 = merged[i];
-        for (; i < N && merged[i] == v1; i++)
+        /* at least one step: a NaN equals nothing, itself included */
+        for (; i < N && (merged[i] == v1 || i == rank1 - 1 || (isnan(v1) && isnan(merged[i]))); i++)
             if (lab[i] == 1)
                 nx1++;
         if (nx1)

@@ -364,7 +364,7 @@ out:
     s->res.mem_bytes = s->net_bytes;
     s->res.nextra = 0;
     for (int i = 0; i < s->nextra && i < CPROF__BENCH_MAX_EXTRA; i++) {
-        snprintf(s->res.extra[i].unit, sizeof(s->res.extra[i].unit), "%s", s->extra[i].unit);
+        memcpy(s->res.extra[i].unit, s->extra[i].unit, sizeof(s->res.extra[i].unit));
         s->res.extra[i].v = s->extra[i].v;
         s->res.nextra++;
     }

@@ -879,7 +879,10 @@ static void totals(struct cprof__heap_totals *t)
     for (uint32_t i = 0; i < H.nthreads; i++) {
         const struct cprof__heap_tls *x = H.threads[i];
         int64_t drawn = __atomic_load_n(&x->drawn, __ATOMIC_RELAXED);
-        int64_t left = __atomic_load_n(&x->countdown, __ATOMIC_RELAXED);
+        /* A thread inside the guard keeps its countdown in stash. */
+        int64_t left = __atomic_load_n(&x->guard, __ATOMIC_RELAXED)
+                           ? __atomic_load_n(&x->stash, __ATOMIC_RELAXED)
+                           : __atomic_load_n(&x->countdown, __ATOMIC_RELAXED);
         t->objs += __atomic_load_n(&x->objs, __ATOMIC_RELAXED);
         t->frees += __atomic_load_n(&x->guard, __ATOMIC_RELAXED)
                         ? __atomic_load_n(&x->stash_frees, __ATOMIC_RELAXED)
@@ -1228,4 +1231,22 @@ CPROF_EXPORT int cprof_heap_write(int fd, int flags)
     if (!atomic_load(&cprof__heap_on))
         return CPROF_EUSAGE;
     return write_kind((unsigned)flags, fd, NULL);
+}
+
+/*
+ * Exact counters for the benchmark harness's -benchmem: the heap trace's
+ * totals, read under the lock.  No guard: entering it would stash the
+ * calling thread's countdown, and its bytes since the last sample with it.
+ */
+CPROF_EXPORT int cprof_heap_counts(struct cprof_heap_counts *out)
+{
+    struct cprof__heap_totals t;
+
+    if (!out || !atomic_load(&cprof__heap_on))
+        return CPROF_EUSAGE;
+    totals(&t);
+    out->allocs = t.objs;
+    out->bytes = t.bytes;
+    out->frees = t.frees;
+    return 0;
 }

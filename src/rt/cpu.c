@@ -749,7 +749,8 @@ static void install_handler(int signo)
     sa.sa_sigaction = cprof_cpu_handler_sigsafe;
     sa.sa_flags = SA_SIGINFO | SA_RESTART | SA_ONSTACK;
     sigemptyset(&sa.sa_mask);
-    sigaction(signo, &sa, NULL);
+    /* Owned from now on: the program's changes are recorded, ours stays (sigown.c). */
+    cprof__sig_install(signo, &sa, CPROF_SIG_INTERNAL);
 }
 
 static bool is_ours(const struct sigaction *sa)
@@ -765,7 +766,7 @@ static int pick_signal(void)
     if (G.cfg.signo)
         return G.cfg.signo;
     for (int s = SIGRTMIN + 6; s < SIGRTMAX - 2; s++) {
-        if (sigaction(s, NULL, &old) < 0)
+        if (cprof__real_sigaction(s, NULL, &old) < 0)
             continue;
         if (is_ours(&old) || (!(old.sa_flags & SA_SIGINFO) && old.sa_handler == SIG_DFL))
             return s;
@@ -828,10 +829,10 @@ static int start_writer(void)
 
     /* The writer never takes a sampling signal: block them all before it exists. */
     sigfillset(&all);
-    pthread_sigmask(SIG_SETMASK, &all, &old);
+    cprof__real_sigmask(SIG_SETMASK, &all, &old);
     G.cpu.writer_stop = false;
     err = -cprof__spawn_internal(&G.cpu.writer, cprof__writer_main);
-    pthread_sigmask(SIG_SETMASK, &old, NULL);
+    cprof__real_sigmask(SIG_SETMASK, &old, NULL);
     G.cpu.writer_started = err == 0;
     return err;
 }
@@ -861,7 +862,7 @@ int cprof__cpu_start_locked(int out_fd, const char *path, int hz)
     S.mode = choose_mode();
     if (S.mode == CPROF_CPU_ITIMER) {
         struct sigaction old;
-        sigaction(SIGPROF, NULL, &old);
+        cprof__real_sigaction(SIGPROF, NULL, &old);
         if (!is_ours(&old) && ((old.sa_flags & SA_SIGINFO) || old.sa_handler != SIG_DFL))
             return CPROF_EBUSY; /* the program owns SIGPROF */
         S.signo = SIGPROF;

@@ -540,6 +540,7 @@ static void scan_threads(void)
             syscall(SYS_tgkill, G.pid, atomic_load(&t->tid), 0) < 0 && errno == ESRCH)
             disarm(t); /* gone: no handler can run on it any more */
     }
+    cprof__cpu_blocked_tick_locked(false); /* CPU of threads that block the signal */
 }
 
 /* ---- unwind tables and loaded objects ---- */
@@ -651,6 +652,7 @@ void *cprof__writer_main(void *arg)
         next_fold = now_ns(CLOCK_MONOTONIC) + WRITER_TICK_MS * 1000000LL;
         drain_all();
         scan_threads();
+        cprof__sig_verify(); /* handlers replaced by raw system calls */
     }
     pthread_mutex_unlock(&G.lock);
     return NULL;
@@ -706,6 +708,8 @@ static int finish_profile(struct cprof_profile *p)
         err = cprof_profile_intern_cstr(p, "nanoseconds", &p->period_type.unit);
     if (!err)
         err = add_dropped_sample(p);
+    if (!err)
+        err = cprof__cpu_blocked_finish_locked(p);
     snprintf(text, sizeof(text), "cprof: sampler=%s hz=%d signal=%d%s", mode_name(S.mode),
              G.cpu.hz, S.signo, G.cpu.exclude_kernel ? " user-only" : "");
     if (g_perf_unmapped) /* threads whose count came from read(): slower, as exact */
@@ -875,6 +879,7 @@ int cprof__cpu_start_locked(int out_fd, const char *path, int hz)
     if (err)
         return err;
     cprof__maps_forget_locked();
+    cprof__cpu_blocked_reset_locked();
     install_handler(S.signo);
     atomic_store(&S.unknown, 0);
     atomic_store(&S.signals, 0);
@@ -922,6 +927,7 @@ int cprof__cpu_stop_locked(void)
     atomic_store(&S.active, 0);
     while (atomic_load(&S.inflight) > 0)
         sched_yield();
+    cprof__cpu_blocked_tick_locked(true);
     uint32_t n = atomic_load(&S.nused);
     for (uint32_t i = 0; i < n; i++)
         if (atomic_load(&S.slots[i].state) == CPROF_THR_LIVE)

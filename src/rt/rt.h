@@ -91,6 +91,16 @@ void cprof__rt_ensure_init(void);
 int cprof__cpu_start_locked(int out_fd, const char *path, int hz);
 int cprof__cpu_stop_locked(void);
 
+/*
+ * CPU time of threads that block the sampling signal (src/rt/cpu_blocked.c).
+ * Lock held.  Reset at start; a tick per writer tick (final: at stop,
+ * counts everything still pending); finish adds the unsampled time to the
+ * profile (a sample, a comment) and says it once on stderr.
+ */
+void cprof__cpu_blocked_reset_locked(void);
+void cprof__cpu_blocked_tick_locked(bool final);
+int cprof__cpu_blocked_finish_locked(struct cprof_profile *p);
+
 /* A thread created through our pthread_create starts and ends here. */
 void cprof__thread_begin(void);
 void cprof__thread_end(void *unused);

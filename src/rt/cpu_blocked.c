@@ -67,7 +67,10 @@ static int64_t thread_cpu_ns(pid_t tid, bool *ok)
     return *ok ? (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec : 0;
 }
 
-/* True when /proc says thread tid blocks signal sig. */
+/*
+ * True when /proc says thread tid blocks signal sig.  The runtime's own
+ * threads (named "cprof-...") block every signal on purpose: never them.
+ */
 static bool blocks_signal(pid_t tid, int sig)
 {
     char path[64], buf[2048];
@@ -83,6 +86,8 @@ static bool blocks_signal(pid_t tid, int sig)
     if (n <= 0)
         return false;
     buf[n] = '\0';
+    if (!strncmp(buf, "Name:\tcprof-", 12))
+        return false;
     const char *p = strstr(buf, "\nSigBlk:");
     if (!p)
         return false;

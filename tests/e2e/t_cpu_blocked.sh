@@ -15,8 +15,10 @@ total_ms() {
         sed -n 's/.* of \([0-9.]*\)ms total.*/\1/p'
 }
 for t in perf posix; do
+    st=0
     CPROF_CPU_TIMER=$t "$CPROF" run -cpu b.pb.gz -hz 1000 -- "$WORK/block_workers" pthread 1 \
-        >out 2>err || { cat out err; fail "block_workers under $t exited $?"; }
+        >out 2>err || st=$?
+    [ "$st" -eq 0 ] || { cat out err; fail "block_workers under $t exited $st"; }
     cpu=$(sed -n 's/^block_workers ok cpu_ms=//p' out)
     [ -n "$cpu" ] || { cat out; fail "block_workers under $t"; }
     tot=$(total_ms b.pb.gz)
@@ -26,8 +28,9 @@ for t in perf posix; do
     [ "$(summary_top err)" = burn ] || { cat err; fail "under $t burn is not on top"; }
 done
 # Raw system call: not sampled, but said.
-"$CPROF" run -cpu c.pb.gz -hz 1000 -- "$WORK/block_workers" raw >out 2>err ||
-    { cat out err; fail "block_workers raw exited $?"; }
+st=0
+"$CPROF" run -cpu c.pb.gz -hz 1000 -- "$WORK/block_workers" raw >out 2>err || st=$?
+[ "$st" -eq 0 ] || { cat out err; fail "block_workers raw exited $st"; }
 grep -q '^cprof: [0-9]* ms of CPU in threads that block signal [0-9]* were not sampled' err ||
     { cat err; fail "no warning on stderr"; }
 comments c.pb.gz | grep -q 'ms of CPU in threads that block signal [0-9]* were not sampled' ||

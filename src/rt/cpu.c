@@ -551,6 +551,7 @@ static void scan_threads(void)
             syscall(SYS_tgkill, G.pid, atomic_load(&t->tid), 0) < 0 && errno == ESRCH)
             disarm(t); /* gone: no handler can run on it any more */
     }
+    cprof__cpu_blocked_tick_locked(false); /* CPU of threads that block the signal */
 }
 
 /* ---- unwind tables and loaded objects ---- */
@@ -717,6 +718,7 @@ void *cprof__writer_main(void *arg)
         drain_all();
         scan_threads();
         warn_throttled();
+        cprof__sig_verify(); /* handlers replaced by raw system calls */
     }
     pthread_mutex_unlock(&G.lock);
     return NULL;
@@ -772,6 +774,8 @@ static int finish_profile(struct cprof_profile *p)
         err = cprof_profile_intern_cstr(p, "nanoseconds", &p->period_type.unit);
     if (!err)
         err = add_dropped_sample(p);
+    if (!err)
+        err = cprof__cpu_blocked_finish_locked(p);
     snprintf(text, sizeof(text), "cprof: sampler=%s hz=%d signal=%d", mode_name(S.mode), G.cpu.hz,
              S.signo);
     if (G.cpu.hz_asked != G.cpu.hz) /* capped: see perf_rate_cap */
@@ -821,7 +825,8 @@ static void install_handler(int signo)
     sa.sa_sigaction = cprof_cpu_handler_sigsafe;
     sa.sa_flags = SA_SIGINFO | SA_RESTART | SA_ONSTACK;
     sigemptyset(&sa.sa_mask);
-    sigaction(signo, &sa, NULL);
+    /* Owned from now on: the program's changes are recorded, ours stays (sigown.c). */
+    cprof__sig_install(signo, &sa, CPROF_SIG_INTERNAL);
 }
 
 static bool is_ours(const struct sigaction *sa)
@@ -837,7 +842,7 @@ static int pick_signal(void)
     if (G.cfg.signo)
         return G.cfg.signo;
     for (int s = SIGRTMIN + 6; s < SIGRTMAX - 2; s++) {
-        if (sigaction(s, NULL, &old) < 0)
+        if (cprof__real_sigaction(s, NULL, &old) < 0)
             continue;
         if (is_ours(&old) || (!(old.sa_flags & SA_SIGINFO) && old.sa_handler == SIG_DFL))
             return s;
@@ -900,10 +905,10 @@ static int start_writer(void)
 
     /* The writer never takes a sampling signal: block them all before it exists. */
     sigfillset(&all);
-    pthread_sigmask(SIG_SETMASK, &all, &old);
+    cprof__real_sigmask(SIG_SETMASK, &all, &old);
     G.cpu.writer_stop = false;
     err = -cprof__spawn_internal(&G.cpu.writer, cprof__writer_main);
-    pthread_sigmask(SIG_SETMASK, &old, NULL);
+    cprof__real_sigmask(SIG_SETMASK, &old, NULL);
     G.cpu.writer_started = err == 0;
     return err;
 }
@@ -943,7 +948,7 @@ int cprof__cpu_start_locked(int out_fd, const char *path, int hz)
     atomic_store(&S.slowest_ns, 0);
     if (S.mode == CPROF_CPU_ITIMER) {
         struct sigaction old;
-        sigaction(SIGPROF, NULL, &old);
+        cprof__real_sigaction(SIGPROF, NULL, &old);
         if (!is_ours(&old) && ((old.sa_flags & SA_SIGINFO) || old.sa_handler != SIG_DFL))
             return CPROF_EBUSY; /* the program owns SIGPROF */
         S.signo = SIGPROF;
@@ -956,6 +961,7 @@ int cprof__cpu_start_locked(int out_fd, const char *path, int hz)
     if (err)
         return err;
     cprof__maps_forget_locked();
+    cprof__cpu_blocked_reset_locked();
     install_handler(S.signo);
     atomic_store(&S.unknown, 0);
     atomic_store(&S.signals, 0);
@@ -1003,6 +1009,7 @@ int cprof__cpu_stop_locked(void)
     atomic_store(&S.active, 0);
     while (atomic_load(&S.inflight) > 0)
         sched_yield();
+    cprof__cpu_blocked_tick_locked(true);
     uint32_t n = atomic_load(&S.nused);
     for (uint32_t i = 0; i < n; i++)
         if (atomic_load(&S.slots[i].state) == CPROF_THR_LIVE)

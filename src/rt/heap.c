@@ -938,6 +938,7 @@ static void *bg_main(void *arg)
 
     (void)arg;
     cprof__heap_ignore_thread();
+    pthread_setname_np(pthread_self(), "cprof-heap"); /* cpu_blocked.c: not the program's */
     next_trace = H.start_mono_ns + H.trace_ms * 1000000;
     next_interval = H.start_mono_ns + H.interval_s * 1000000000;
     pthread_mutex_lock(&H.bg_lock);
@@ -982,9 +983,9 @@ static void start_bg(void)
     if (!H.trace_ms && !H.interval_s && !H.every)
         return;
     sigfillset(&all);
-    pthread_sigmask(SIG_SETMASK, &all, &old);
+    cprof__real_sigmask(SIG_SETMASK, &all, &old); /* past sigown.c's filter: really all */
     err = cprof__real_pthread_create(&H.bg, NULL, bg_main, NULL);
-    pthread_sigmask(SIG_SETMASK, &old, NULL);
+    cprof__real_sigmask(SIG_SETMASK, &old, NULL);
     H.bg_started = err == 0;
     if (err)
         cprof__warn_once(WARN_BG, "cannot start the heap writer thread: %s", strerror(err));

@@ -922,9 +922,9 @@ int cprof__http_start(const char *addr)
         return -errno;
     /* No program signal handler runs on our thread: block them all before it exists. */
     sigfillset(&all);
-    pthread_sigmask(SIG_SETMASK, &all, &old);
+    cprof__real_sigmask(SIG_SETMASK, &all, &old); /* past sigown.c's filter: really all */
     err = -cprof__spawn_internal(&g_http.thread, server_main);
-    pthread_sigmask(SIG_SETMASK, &old, NULL);
+    cprof__real_sigmask(SIG_SETMASK, &old, NULL);
     if (err) {
         close(g_http.wake_fd);
         g_http.wake_fd = -1;

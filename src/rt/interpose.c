@@ -36,6 +36,7 @@ static pthread_create_fn real_pthread_create;
 struct start {
     void *(*fn)(void *);
     void *arg;
+    uint64_t sigbits; /* internal signals the creator believes blocked (sigown.c) */
 };
 
 int cprof__real_pthread_create(pthread_t *t, const pthread_attr_t *a, void *(*fn)(void *),
@@ -82,6 +83,8 @@ static void *trampoline(void *p)
     cprof__heap_enter();
     free(p);
     cprof__heap_leave();
+    /* The sampling signal is deliverable here, whatever mask the creator's code set. */
+    cprof__sig_thread_start(s.sigbits);
     cprof__thread_begin();
     return s.fn(s.arg);
 }
@@ -111,6 +114,7 @@ CPROF_EXPORT int pthread_create(pthread_t *t, const pthread_attr_t *a, void *(*f
         return cprof__real_pthread_create(t, a, fn, arg);
     s->fn = fn;
     s->arg = arg;
+    s->sigbits = cprof__sig_thread_bits();
     err = cprof__real_pthread_create(t, a, trampoline, s);
     if (err) {
         cprof__heap_enter();

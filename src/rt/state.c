@@ -159,6 +159,9 @@ static void init_once_fn(void)
     if (err)
         cprof__warn("unwinder setup failed: %s; stacks will be short", cprof_strerror(err));
     cprof_unwind_thread_init();
+    /* A vfork child must find them resolved: dlsym may allocate. */
+    cprof__exec_resolve();
+    cprof__sig_resolve();
     g_rt.inited = true;
 }
 

@@ -132,7 +132,7 @@ static bool handler_is_ours(int s)
 {
     struct sigaction old;
 
-    return sigaction(s, NULL, &old) == 0 && (old.sa_flags & SA_SIGINFO) &&
+    return cprof__real_sigaction(s, NULL, &old) == 0 && (old.sa_flags & SA_SIGINFO) &&
            old.sa_sigaction == cprof_dump_handler_sigsafe;
 }
 
@@ -143,7 +143,7 @@ static bool signal_free(int s)
     /* Not one the CPU sampler is set to use (its handler may not be installed yet). */
     if (s == cprof__rt->cfg.signo || s == cprof__rt->sig.signo)
         return false;
-    return sigaction(s, NULL, &old) == 0 && !(old.sa_flags & SA_SIGINFO) &&
+    return cprof__real_sigaction(s, NULL, &old) == 0 && !(old.sa_flags & SA_SIGINFO) &&
            old.sa_handler == SIG_DFL;
 }
 
@@ -164,8 +164,10 @@ static int ensure_signal(void)
     sa.sa_sigaction = cprof_dump_handler_sigsafe;
     sa.sa_flags = SA_SIGINFO | SA_RESTART | SA_ONSTACK;
     sigfillset(&sa.sa_mask);
-    if (sigaction(s, &sa, NULL) < 0)
-        return -errno;
+    /* Owned from now on: the program's changes are recorded, ours stays (sigown.c). */
+    int err = cprof__sig_install(s, &sa, CPROF_SIG_INTERNAL);
+    if (err)
+        return err;
     dump_signo = s;
     return 0;
 }

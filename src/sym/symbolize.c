@@ -157,6 +157,27 @@ static demangle_fn find_demangler(unsigned flags)
     return (demangle_fn)sym;
 }
 
+char *cprof__sym_demangle(const char *name)
+{
+    static demangle_fn fn;
+    static bool looked;
+    char *d;
+    int status = -1;
+
+    if (!looked) {
+        fn = find_demangler(CPROF_SYM_LOAD_DEMANGLER);
+        looked = true;
+    }
+    if (!fn)
+        return NULL;
+    d = fn(name, NULL, NULL, &status);
+    if (d && status != 0) {
+        free(d);
+        d = NULL;
+    }
+    return d;
+}
+
 struct cprof_symbolizer *cprof_symbolizer_new(unsigned flags)
 {
     struct cprof_symbolizer *s = calloc(1, sizeof(*s));

@@ -116,4 +116,12 @@ struct cprof_sym_stats {
 int cprof_symbolize_profile(struct cprof_profile *p, struct cprof_symbolizer *s, unsigned flags,
                             struct cprof_sym_stats *stats /* OUT, may be NULL */);
 
+/*
+ * __cxa_demangle of a mangled C++ name (libstdc++ loaded when the process
+ * has none, as CPROF_SYM_LOAD_DEMANGLER does): a malloc'd string, or NULL
+ * when name is not a mangled name, no demangler exists, or on ENOMEM.
+ * Context: the tool; not thread-safe on its first call.
+ */
+char *cprof__sym_demangle(const char *name);
+
 #endif /* CPROF_SYM_SYMBOLIZE_H */

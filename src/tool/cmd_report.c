@@ -199,7 +199,8 @@ static int fail(const char *fmt, ...)
 {
     va_list ap;
 
-    fputs("cprof: ", stderr);
+    if (!shell_active) /* the shell's errors are bare, as pprof's */
+        fputs("cprof: ", stderr);
     va_start(ap, fmt);
     vfprintf(stderr, fmt, ap);
     va_end(ap);
@@ -1023,7 +1024,7 @@ static void shell_greet(void *ctx)
 
     report_opts(&ro, NULL);
     ro.warn = NULL;
-    if (cprof_report_run(ctx, CPROF_REPORT_LABELS, &ro, stdout, &diag))
+    if (cprof_report_run(ctx, CPROF_REPORT_LABELS, &ro, stderr, &diag))
         fail("%s", diag.msg[0] ? diag.msg : "reading profile labels");
 }
 
@@ -1195,13 +1196,9 @@ int cprof_cmd_report(int argc, char **argv)
         status = 2;
         goto out;
     }
-    if (nf == 0 && isatty(STDIN_FILENO)) {
-        status = run(args, (size_t)nargs, binary, NULL, NULL);
-        goto out;
-    }
     if (nf == 0) {
-        fail("no output format given (use -top, -list=REGEX, -dot, -raw, ...; see -help)");
-        status = 2;
+        /* The shell, also on commands piped in ("echo top | cprof p.pb.gz"), as pprof does. */
+        status = run(args, (size_t)nargs, binary, NULL, NULL);
         goto out;
     }
     status = run(args, (size_t)nargs, binary, &f, symbol);

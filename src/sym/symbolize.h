@@ -7,8 +7,13 @@
  * path and build id), so the same code serves the runtime (its own
  * addresses) and the tool (addresses of a profile taken elsewhere, given
  * the binaries).  DWARF is used when present, in the file or in a separate
- * debug file found by build id (/usr/lib/debug/.build-id); otherwise the
- * ELF symbol table, .symtab or, for stripped files, .dynsym.
+ * debug file found by build id (/usr/lib/debug/.build-id) or
+ * .gnu_debuglink; otherwise the ELF symbol table, .symtab or, for stripped
+ * files, .dynsym.  Code no symbol covers (static functions of a stripped
+ * library) is named by the start of its unwind-table entry,
+ * "libfoo.so.1+0x15b80", one name per function.  CPROF_DEBUG_DIRS
+ * (colon-separated directories laid out as /usr/lib/debug) is searched
+ * before /usr/lib/debug.
  *
  * A symbolizer is single-owner: not thread-safe, never usable from a signal
  * handler.  It uses malloc and may open and mmap files.
@@ -16,6 +21,7 @@
 #ifndef CPROF_SYM_SYMBOLIZE_H
 #define CPROF_SYM_SYMBOLIZE_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -56,6 +62,8 @@ struct cprof_sym_frame {
     const char *file;        /* source file; "" when unknown */
     int64_t line;            /* source line; 0 when unknown */
     int64_t start_line;      /* first line of the function; 0 when unknown */
+    bool unnamed;            /* no symbol: name is "FILE+0xSTART", the start of the
+                                function's unwind-table entry (FDE), an ELF address */
 };
 
 /* Innermost-to-outermost frames reported at most per address. */

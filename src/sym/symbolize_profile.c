@@ -64,7 +64,7 @@ static int set_lines(struct cprof_profile *p, struct cprof_location *l,
             return err;
         lines[i].line = fr[i].line;
         lines[i].column = 0;
-        st->all_func &= fr[i].name[0] != '\0';
+        st->all_func &= fr[i].name[0] != '\0' && !fr[i].unnamed;
         st->all_file &= fr[i].file[0] != '\0';
         st->all_line &= fr[i].line != 0;
     }

@@ -44,6 +44,19 @@ enum cprof_sym_flags {
      * symbolized and locations that already have lines.
      */
     CPROF_SYM_FORCE = 1 << 2,
+    /*
+     * cprof_symbolize_profile() in the profiled process itself: locations
+     * outside every mapping (JIT code in anonymous memory) are looked up in
+     * /tmp/perf-PID.map of this process, and those found get a mapping
+     * named after that file.
+     */
+    CPROF_SYM_PERF_MAP_SELF = 1 << 3,
+    /*
+     * cprof_symbolize_profile(): add a comment saying how much of the
+     * profile (default sample type, leaf frames) is in code without
+     * symbols, by file, and what would name it.
+     */
+    CPROF_SYM_NOTE_UNNAMED = 1 << 4,
 };
 
 /* A mapping of a file into a process, as /proc/<pid>/maps lists it. */
@@ -102,6 +115,9 @@ struct cprof_sym_stats {
     uint32_t locations;     /* locations symbolized (looked up) */
     uint32_t resolved;      /* ... that got at least one frame */
     uint32_t missing_files; /* mappings whose file could not be used */
+    uint32_t jit;           /* locations named from a perf map */
+    double unnamed_share;   /* leaf share of the default sample type in code
+                               without symbols, 0..1 */
 };
 
 /*
@@ -114,7 +130,10 @@ struct cprof_sym_stats {
  * are left alone.  A mapping gets has_functions (has_filenames,
  * has_line_numbers, has_inline_frames) only when every location looked up
  * in it resolved a function (a file, a line, DWARF inline information), as
- * Go's runtime does.  CPROF_SYM_FORCE redoes everything.
+ * Go's runtime does; names made up from unwind tables (unnamed frames)
+ * do not count.  CPROF_SYM_FORCE redoes everything.  A mapping named
+ * perf-PID.map (a JIT's perf map, see CPROF_SYM_PERF_MAP_SELF) is looked up
+ * in that file when it exists.
  *
  * Returns 0 also when files are missing (counted in stats, which may be
  * NULL); -ENOMEM or CPROF_ETOOBIG from the profile builder, in which case p

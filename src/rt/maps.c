@@ -141,9 +141,9 @@ static int symbolize(struct cprof_profile *p, struct cprof_symbolizer *cached)
 
     if (!s)
         return -ENOMEM;
-    /* JIT code from /tmp/perf-PID.map; a comment on what stays unnamed. */
-    err = cprof_symbolize_profile(p, s, CPROF_SYM_PERF_MAP_SELF | CPROF_SYM_NOTE_UNNAMED,
-                                  NULL);
+    /* JIT code from /tmp/perf-PID.map, the runtime's frames out, a note on what stays unnamed. */
+    err = cprof_symbolize_profile(
+        p, s, CPROF_SYM_PERF_MAP_SELF | CPROF_SYM_DROP_SELF | CPROF_SYM_NOTE_UNNAMED, NULL);
     if (s != cached)
         cprof_symbolizer_free(s);
     return err;

@@ -57,6 +57,15 @@ enum cprof_sym_flags {
      * symbols, by file, and what would name it.
      */
     CPROF_SYM_NOTE_UNNAMED = 1 << 4,
+    /*
+     * cprof_symbolize_profile() in the runtime: the runtime's own code
+     * leaves the profile.  Frames of its exported wrappers (malloc,
+     * pthread_create, ...) and of its thread trampoline are removed from
+     * the stacks; a sample with any other frame of the runtime (its own
+     * work: constructor, profile writing, recording a thread's creation)
+     * is dropped.
+     */
+    CPROF_SYM_DROP_SELF = 1 << 5,
 };
 
 /* A mapping of a file into a process, as /proc/<pid>/maps lists it. */

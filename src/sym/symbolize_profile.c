@@ -8,6 +8,7 @@
  */
 #include "sym/symbolize.h"
 
+#include <dlfcn.h>
 #include <errno.h>
 #include <inttypes.h>
 #include <stdbool.h>
@@ -304,6 +305,73 @@ static int note_unnamed(struct cprof_profile *p, struct map_state *st, const uin
     return cprof_profile_add_comment(p, text);
 }
 
+/*
+ * Whether the runtime's function named name passes a program's call
+ * through: one of its exported wrappers (the program's lookup of name
+ * finds the runtime's definition, in [lo, hi)) or the trampoline new
+ * threads start in.  No dlopen of the runtime's own file: at exit, while
+ * the loader finalizes it, that would run its constructor again.
+ */
+static bool transparent(uint64_t lo, uint64_t hi, const char *name)
+{
+    void *sym;
+
+    if (strcmp(name, "trampoline") == 0)
+        return true;
+    sym = name[0] ? dlsym(RTLD_DEFAULT, name) : NULL;
+    return sym && (uint64_t)(uintptr_t)sym >= lo && (uint64_t)(uintptr_t)sym < hi;
+}
+
+/* CPROF_SYM_DROP_SELF: see symbolize.h.  0 (nothing to do also counts). */
+static int drop_self(struct cprof_profile *p)
+{
+    uint64_t me = (uint64_t)(uintptr_t)&cprof_symbolize_profile;
+    uint32_t mi = CPROF_NONE;
+    uint8_t *kind; /* per location: 0 not ours, 1 ours and transparent, 2 ours */
+    size_t w = 0;
+
+    for (uint32_t i = 0; i < p->nmappings && mi == CPROF_NONE; i++)
+        if (me >= p->mappings[i].start && me < p->mappings[i].limit)
+            mi = i;
+    if (mi == CPROF_NONE)
+        return 0;
+    if (!(kind = calloc(p->nlocations ? p->nlocations : 1, 1)))
+        return -ENOMEM;
+    for (uint32_t i = 0; i < p->nlocations; i++) {
+        const struct cprof_location *l = &p->locations[i];
+        const char *fn;
+
+        if (l->mapping != mi)
+            continue;
+        fn = l->nlines ? cprof_profile_str(p, p->functions[l->lines[l->nlines - 1].func].name)
+                       : "";
+        kind[i] = transparent(p->mappings[mi].start, p->mappings[mi].limit, fn) ? 1 : 2;
+    }
+    for (size_t i = 0; i < p->nsamples; i++) {
+        struct cprof_sample *sm = &p->samples[i];
+        uint32_t k = 0;
+        bool drop = false;
+
+        for (uint32_t j = 0; j < sm->nlocs && !drop; j++) {
+            drop = kind[sm->locs[j]] == 2;
+            if (!kind[sm->locs[j]])
+                sm->locs[k++] = sm->locs[j];
+        }
+        if (drop || k == 0)
+            continue;
+        sm->nlocs = k;
+        p->samples[w++] = *sm;
+    }
+    free(kind);
+    if (w != p->nsamples) {
+        p->nsamples = w;
+        cprof_htab_release(&p->sample_idx);
+        cprof_htab_init(&p->sample_idx);
+        p->sample_indexed = 0;
+    }
+    return 0;
+}
+
 static void set_flags(struct cprof_profile *p, const struct map_state *st)
 {
     for (uint32_t i = 0; i < p->nmappings; i++) {
@@ -365,6 +433,8 @@ int cprof_symbolize_profile(struct cprof_profile *p, struct cprof_symbolizer *s,
     }
     if (!err)
         set_flags(p, st);
+    if (!err && (flags & CPROF_SYM_DROP_SELF))
+        err = drop_self(p);
     if (!err)
         err = note_unnamed(p, st, unnamed, flags, stats);
     free(unnamed);

@@ -29,7 +29,9 @@ char *cprof_demangle_name(const char *sys, enum cprof_demangle_mode mode);
 
 /*
  * pprof's Demangle(profile, force, mode): with force, every function with
- * both names takes its system name back first; then each function whose
+ * a mangled C++ system name takes it back first (pprof does so for all:
+ * cprof keeps the names it gave C functions with asm labels); then each
+ * function whose
  * name is empty or equal to its system name gets cprof_demangle_name() of
  * its system name.  0, or -ENOMEM / CPROF_ETOOBIG (p consistent, partly
  * renamed).

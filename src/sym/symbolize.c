@@ -1457,7 +1457,7 @@ int cprof_symbolizer_lookup(struct cprof_symbolizer *s, const struct cprof_sym_m
         *nframes = symtab_frame(s, f, a, frames);
     for (size_t i = 0; i < *nframes; i++)
         frames[i].unnamed = false;
-    if (*nframes == 0)
+    if (*nframes == 0 && (s->flags & CPROF_SYM_FDE_NAMES))
         *nframes = fde_frame(s, f, m, a, frames);
     return 0;
 }

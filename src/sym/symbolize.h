@@ -9,9 +9,9 @@
  * the binaries).  DWARF is used when present, in the file or in a separate
  * debug file found by build id (/usr/lib/debug/.build-id) or
  * .gnu_debuglink; otherwise the ELF symbol table, .symtab or, for stripped
- * files, .dynsym.  Code no symbol covers (static functions of a stripped
- * library) is named by the start of its unwind-table entry,
- * "libfoo.so.1+0x15b80", one name per function.  CPROF_DEBUG_DIRS
+ * files, .dynsym.  With CPROF_SYM_FDE_NAMES, code no symbol covers (static
+ * functions of a stripped library) is named by the start of its
+ * unwind-table entry, "libfoo.so.1+0x15b80", one name per function.  CPROF_DEBUG_DIRS
  * (colon-separated directories laid out as /usr/lib/debug) is searched
  * before /usr/lib/debug.
  *
@@ -66,6 +66,12 @@ enum cprof_sym_flags {
      * is dropped.
      */
     CPROF_SYM_DROP_SELF = 1 << 5,
+    /*
+     * cprof_symbolizer_new(): name code no symbol covers by the start of
+     * its unwind-table entry ("libfoo.so.1+0x15b80").  The runtime sets it;
+     * the tool does not, so that it symbolizes exactly what pprof does.
+     */
+    CPROF_SYM_FDE_NAMES = 1 << 6,
 };
 
 /* A mapping of a file into a process, as /proc/<pid>/maps lists it. */

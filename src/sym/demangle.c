@@ -314,12 +314,15 @@ int cprof_demangle_profile(struct cprof_profile *p, bool force, enum cprof_deman
         char *d;
 
         /*
-         * pprof takes every system name back; a C function's name stays
+         * pprof takes every system name back; C++ names here (mangled,
+         * or demangled ones pprof's heuristics shortened), while a C
+         * function's name stays
          * (glibc's "__GI___clock_gettime" keeps showing as
          * "__clock_gettime", as the symbolizer names it).
          */
         if (force && f->name && f->system_name &&
-            strncmp(cprof_profile_str(p, f->system_name), "_Z", 2) == 0)
+            (strncmp(cprof_profile_str(p, f->system_name), "_Z", 2) == 0 ||
+             looks_demangled(cprof_profile_str(p, f->system_name))))
             f->name = f->system_name;
         if (f->name &&
             strcmp(cprof_profile_str(p, f->name), cprof_profile_str(p, f->system_name)) != 0)

@@ -29,7 +29,7 @@ char *cprof_demangle_name(const char *sys, enum cprof_demangle_mode mode);
 
 /*
  * pprof's Demangle(profile, force, mode): with force, every function with
- * a mangled C++ system name takes it back first (pprof does so for all:
+ * a C++ system name (mangled, or looking demangled) takes it back first (pprof does so for all:
  * cprof keeps the names it gave C functions with asm labels); then each
  * function whose
  * name is empty or equal to its system name gets cprof_demangle_name() of

@@ -913,7 +913,7 @@ static int start_writer(void)
     return err;
 }
 
-int cprof__cpu_start_locked(int out_fd, const char *path, int hz)
+static int cpu_start_locked(int out_fd, const char *path, int hz)
 {
     int err;
 
@@ -986,6 +986,17 @@ int cprof__cpu_start_locked(int out_fd, const char *path, int hz)
         cprof__warn("cannot start the profile writer thread: %s; folding at stop only",
                     cprof_strerror(err));
     return 0;
+}
+
+int cprof__cpu_start_locked(int out_fd, const char *path, int hz)
+{
+    int err;
+
+    /* Thread lists, tables, the writer thread's stack and TLS: the runtime's memory. */
+    cprof__heap_enter();
+    err = cpu_start_locked(out_fd, path, hz);
+    cprof__heap_leave();
+    return err;
 }
 
 int cprof__cpu_stop_locked(void)

@@ -136,12 +136,21 @@ static int read_mappings(struct cprof_profile *p)
 static int symbolize(struct cprof_profile *p, struct cprof_symbolizer *cached)
 {
     /* No debuginfod from inside the host program: local files only. */
-    struct cprof_symbolizer *s = cached ? cached : cprof_symbolizer_new(CPROF_SYM_NO_DEBUGINFOD);
+    struct cprof_symbolizer *s =
+        cached ? cached : cprof_symbolizer_new(CPROF_SYM_NO_DEBUGINFOD | CPROF_SYM_FDE_NAMES);
+    /*
+     * JIT code from /tmp/perf-PID.map; in the CPU and heap profiles the
+     * runtime's own frames go and a comment says what stays unnamed
+     * (thread dumps, the cached symbolizer's users, show every thread).
+     */
+    unsigned flags = CPROF_SYM_PERF_MAP_SELF;
     int err;
 
     if (!s)
         return -ENOMEM;
-    err = cprof_symbolize_profile(p, s, 0, NULL);
+    if (!cached)
+        flags |= CPROF_SYM_DROP_SELF | CPROF_SYM_NOTE_UNNAMED;
+    err = cprof_symbolize_profile(p, s, flags, NULL);
     if (s != cached)
         cprof_symbolizer_free(s);
     return err;

@@ -220,7 +220,9 @@ __attribute__((constructor)) static void rt_ctor(void)
     cprof__heap_leave();
     if (!g_rt.cfg.cpu_file[0])
         return;
+    cprof__heap_enter(); /* its setenv is the runtime's */
     env_output_path(path, sizeof(path));
+    cprof__heap_leave();
     pthread_mutex_lock(&g_rt.lock);
     err = cprof__cpu_start_locked(-1, path, g_rt.cfg.hz);
     pthread_mutex_unlock(&g_rt.lock);

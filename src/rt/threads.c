@@ -549,7 +549,7 @@ int cprof__threads_symbolize(struct cprof_profile *p)
 
     pthread_mutex_lock(&sym_lock);
     if (!g_sym)
-        g_sym = cprof_symbolizer_new(CPROF_SYM_NO_DEBUGINFOD);
+        g_sym = cprof_symbolizer_new(CPROF_SYM_NO_DEBUGINFOD | CPROF_SYM_FDE_NAMES);
     err = g_sym ? cprof__add_self_mappings_sym(p, g_sym) : -ENOMEM;
     pthread_mutex_unlock(&sym_lock);
     return err;

@@ -37,6 +37,7 @@
 #include "model/legacy.h"
 #include "model/merge.h"
 #include "model/profile.h"
+#include "sym/demangle.h"
 #include "sym/symbolize.h"
 #include "tool/binaries.h"
 #include "tool/fetch.h"
@@ -198,7 +199,8 @@ static int fail(const char *fmt, ...)
 {
     va_list ap;
 
-    fputs("cprof: ", stderr);
+    if (!shell_active) /* the shell's errors are bare, as pprof's */
+        fputs("cprof: ", stderr);
     va_start(ap, fmt);
     vfprintf(stderr, fmt, ap);
     va_end(ap);
@@ -346,8 +348,10 @@ static bool is_elf(const char *path)
  * local, fastlocal and the default symbolize the mappings without
  * functions from their files on this machine, build id checked; remote
  * alone does no local symbolization (cprof has no symbolz client); force
- * and demangle=MODE redo mappings already symbolized (cprof demangles its
- * own way).  Anything else is noted and ignored, as pprof does.  The files
+ * and demangle=MODE redo mappings already symbolized; then C++ names are
+ * demangled and simplified as pprof's Demangle does (sym/demangle.h), the
+ * default mode dropping parameters and template arguments.  Anything else
+ * is noted and ignored, as pprof does.  The files
  * were found (and a binary named on the command line applied) when each
  * profile was read (tool/binaries.h); pprof's notes about the mappings
  * that could not be symbolized go to stderr.
@@ -356,7 +360,9 @@ static int symbolize(struct cprof_profile *p)
 {
     const char *mode = opts.symbolize ? opts.symbolize : "";
     bool local = true, force = false;
+    enum cprof_demangle_mode dmode = CPROF_DEMANGLE_DEFAULT;
     char *list = strdup(mode), *cur = list, *o;
+    uint32_t nfunc = p->nfunctions;
     int rc;
 
     if (!list)
@@ -372,10 +378,15 @@ static int symbolize(struct cprof_profile *p)
             local = true;
         else if (!strcmp(o, "remote"))
             local = false;
-        else if (!strcmp(o, "force") || !strcmp(o, "demangle=full") ||
-                 !strcmp(o, "demangle=none") || !strcmp(o, "demangle=templates"))
+        else if (!strcmp(o, "force"))
             force = true;
-        else if (*o && strcmp(o, "demangle=default") != 0)
+        else if (!strcmp(o, "demangle=full") || !strcmp(o, "demangle=none") ||
+                 !strcmp(o, "demangle=templates")) {
+            force = true;
+            dmode = o[9] == 'f'   ? CPROF_DEMANGLE_FULL
+                    : o[9] == 'n' ? CPROF_DEMANGLE_NONE
+                                  : CPROF_DEMANGLE_TEMPLATES;
+        } else if (*o && strcmp(o, "demangle=default") != 0)
             fprintf(stderr,
                     "ignoring unrecognized symbolization option: %s\n"
                     "expecting -symbolize=[local|fastlocal|remote|none][:force]"
@@ -383,11 +394,20 @@ static int symbolize(struct cprof_profile *p)
                     mode);
     }
     free(list);
-    if (!local)
-        return 0;
-    rc = cprof_symbolize_local(p, force, stderr);
-    if (rc)
+    if (local && (rc = cprof_symbolize_local(p, force, stderr)) != 0)
         return fail("symbolizing: %s", cprof_strerror(rc));
+    /*
+     * The symbolizer names C++ functions fully demangled; pprof's local
+     * symbolization gives the mangled name, simplified below.
+     */
+    for (uint32_t i = nfunc; i < p->nfunctions; i++) {
+        struct cprof_function *f = &p->functions[i];
+
+        if (strncmp(cprof_profile_str(p, f->system_name), "_Z", 2) == 0)
+            f->name = f->system_name;
+    }
+    if ((rc = cprof_demangle_profile(p, force, dmode)) != 0)
+        return fail("demangling: %s", cprof_strerror(rc));
     return 0;
 }
 
@@ -1004,7 +1024,7 @@ static void shell_greet(void *ctx)
 
     report_opts(&ro, NULL);
     ro.warn = NULL;
-    if (cprof_report_run(ctx, CPROF_REPORT_LABELS, &ro, stdout, &diag))
+    if (cprof_report_run(ctx, CPROF_REPORT_LABELS, &ro, stderr, &diag))
         fail("%s", diag.msg[0] ? diag.msg : "reading profile labels");
 }
 
@@ -1176,13 +1196,9 @@ int cprof_cmd_report(int argc, char **argv)
         status = 2;
         goto out;
     }
-    if (nf == 0 && isatty(STDIN_FILENO)) {
-        status = run(args, (size_t)nargs, binary, NULL, NULL);
-        goto out;
-    }
     if (nf == 0) {
-        fail("no output format given (use -top, -list=REGEX, -dot, -raw, ...; see -help)");
-        status = 2;
+        /* The shell, also on commands piped in ("echo top | cprof p.pb.gz"), as pprof does. */
+        status = run(args, (size_t)nargs, binary, NULL, NULL);
         goto out;
     }
     status = run(args, (size_t)nargs, binary, &f, symbol);

@@ -335,10 +335,7 @@ void cprof_run_print_top(struct cprof_profile *p, int n)
     if (!err) {
         cprof_report_opts_init(&o);
         o.nodecount = n;
-        /* A heap profile: what was allocated says more than what is left. */
-        if (cprof_profile_sample_index(m, "cpu") == CPROF_NONE &&
-            cprof_profile_sample_index(m, "alloc_space") != CPROF_NONE)
-            o.sample_index = "alloc_space";
+        /* The file's default sample type, as `cprof FILE` shows it (its Type: line). */
         err = cprof_report_run(m, CPROF_REPORT_TOP, &o, stderr, &diag);
     }
     if (err)

@@ -560,7 +560,7 @@ static unsigned long long loader_gen(void)
 {
     unsigned long long gen = 0;
 
-    dl_iterate_phdr(loader_gen_cb, &gen);
+    cprof__dl_iterate(loader_gen_cb, &gen);
     return gen;
 }
 
@@ -590,7 +590,10 @@ static bool unwind_sync(void)
         return false;
     /* Noted first: an object loaded during the rebuild triggers the next one. */
     atomic_store(&g_unw_gen, gen);
-    cprof_unwind_refresh();
+    if (cprof_unwind_refresh() != 0) {
+        atomic_store(&g_unw_gen, 0); /* given up (an unload ran): the next tick tries again */
+        return false;
+    }
     G.cpu.unw_refreshes++;
     return true;
 }

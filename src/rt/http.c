@@ -156,7 +156,9 @@ static struct {
     bool cpu_ours;         /* a CPU profile started by a request is running */
     _Atomic int done;      /* the server thread is finishing or gone */
     pid_t pid;             /* the process that owns the thread (a fork child does not) */
-} g_http = {.wake_fd = -1};
+    _Atomic int listen_fd; /* the listening socket, -1 = none (closed by a fork child) */
+    _Atomic int epoll_fd;  /* the daemon's epoll instance, -1 = none (same) */
+} g_http = {.wake_fd = -1, .listen_fd = -1, .epoll_fd = -1};
 
 static int64_t mono_ms(void)
 {
@@ -847,6 +849,8 @@ static void serve_loop(void)
     struct pollfd pfd[2] = {{.fd = info ? info->epoll_fd : -1, .events = POLLIN},
                             {.fd = g_http.wake_fd, .events = POLLIN}};
 
+    atomic_store(&g_http.epoll_fd, pfd[0].fd);
+
     while (!atomic_load(&g_http.stop)) {
         MHD_UNSIGNED_LONG_LONG to = 0;
         int64_t timeout = -1, due = next_deadline();
@@ -896,11 +900,14 @@ static void *server_main(void *arg)
         close(fd);
         goto out;
     }
+    atomic_store(&g_http.listen_fd, fd);
     serve_loop();
     run_due(true); /* finish what waits, so no connection is left suspended */
     MHD_run(g_http.d);
+    atomic_store(&g_http.epoll_fd, -1);
     MHD_stop_daemon(g_http.d);
     g_http.d = NULL;
+    atomic_store(&g_http.listen_fd, -1);
     close(fd);
 out:
     atomic_store(&g_http.done, 1);
@@ -955,4 +962,26 @@ void cprof__http_stop(void)
         close(g_http.wake_fd);
         g_http.wake_fd = -1;
     }
+}
+
+void cprof__http_fork_child(void)
+{
+    int fd;
+
+    if (!g_http.started)
+        return;
+    /* The daemon and its connections are the parent's: leaked, never run here. */
+    if ((fd = atomic_exchange(&g_http.listen_fd, -1)) >= 0)
+        close(fd);
+    if ((fd = atomic_exchange(&g_http.epoll_fd, -1)) >= 0)
+        close(fd);
+    if (g_http.wake_fd >= 0)
+        close(g_http.wake_fd);
+    g_http.wake_fd = -1;
+    g_http.d = NULL;
+    g_http.pending = NULL;
+    g_http.cpu_ours = false;
+    g_http.started = false;
+    atomic_store(&g_http.stop, 0);
+    atomic_store(&g_http.done, 0);
 }

@@ -982,11 +982,20 @@ void cprof__fork_parent(void)
 }
 
 /*
- * The child stops profiling: its timers were not inherited, its writer
- * thread does not exist, and the samples so far are the parent's to write.
+ * The child's timers were not inherited, its writer thread does not
+ * exist, and the samples so far are the parent's to write.  A session
+ * started from the environment (CPROF_CPU) follows the child: it starts
+ * over, empty, on the child's one thread, with a writer of its own, and
+ * is written to FILE.<pid> when the child exits (the .pid rule of
+ * state.c).  A session started through the API (a file descriptor the
+ * parent owns) stops in the child.  Cost for a child that execs or
+ * _exits at once: a perf event (or timer) and a thread creation.
  */
 void cprof__fork_child(void)
 {
+    bool follow = G.cpu.running && G.cpu.out_fd < 0 && !G.cpu.writer_stop && G.cfg.cpu_file[0];
+    int hz = G.cpu.hz;
+
     atomic_store(&S.active, 0);
     G.pid = getpid();
     if (G.cpu.running) {
@@ -1004,6 +1013,7 @@ void cprof__fork_child(void)
             atomic_store(&t->tid, 0);
             atomic_store(&t->state, CPROF_THR_FREE);
         }
+        atomic_store(&S.nused, 0);
         if (S.mode == CPROF_CPU_ITIMER) {
             struct itimerval off = {{0, 0}, {0, 0}};
             setitimer(ITIMER_PROF, &off, NULL);
@@ -1017,6 +1027,20 @@ void cprof__fork_child(void)
     }
     pthread_mutex_init(&G.lock, NULL);
     pthread_cond_init(&G.wake, NULL);
+    if (follow) {
+        char path[sizeof(G.cpu.out_path)];
+        int err;
+
+        snprintf(path, sizeof(path), "%s.%ld", G.cfg.cpu_file, (long)G.pid);
+        cprof__heap_enter(); /* the fold profile and the writer are the runtime's own */
+        pthread_mutex_lock(&G.lock);
+        err = cprof__cpu_start_locked(-1, path, hz);
+        pthread_mutex_unlock(&G.lock);
+        cprof__heap_leave();
+        if (err)
+            cprof__warn("forked child %ld: cannot profile CPU: %s", (long)G.pid,
+                        cprof_strerror(err));
+    }
 }
 
 /* ---- public API ---- */

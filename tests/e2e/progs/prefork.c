@@ -20,6 +20,7 @@
 __attribute__((noinline)) static void handle_request(double secs)
 {
     burn(secs);
+    spin_sink++; /* no tail call: handle_request keeps its frame */
 }
 
 static int worker(int lfd, double secs)

@@ -15,11 +15,13 @@
  * Processes: the first process that profiles with CPROF_CPU=FILE writes
  * FILE and records itself in CPROF_CPU_PID.  A program it execs after a
  * fork (any descendant, whose pid differs) writes FILE.<pid> instead, so
- * nothing is clobbered.  A forked child that does not exec stops profiling
- * and writes nothing (timers are not inherited and its copy of the
- * parent's samples belongs to the parent).  Code run in a vfork or
- * posix_spawn child never touches this state: the pid check below.
- * Samples of an image that execs are lost (exec runs no destructors).
+ * nothing is clobbered.  A forked child that does not exec is followed:
+ * its CPU session starts over, empty (the parent's samples belong to the
+ * parent), and is written to FILE.<pid> at its exit (cpu.c,
+ * cprof__fork_child); with CPROF_HTTP it serves its own endpoint (http.c).
+ * Code run in a vfork or posix_spawn child never touches this state: the
+ * pid check below.  Samples of an image that execs are lost (exec runs no
+ * destructors).
  */
 #include "rt/rt.h"
 

@@ -583,6 +583,10 @@ void cprof__threads_fork_parent(void)
 
 void cprof__threads_fork_child(void)
 {
+    /* The threads created so far are the parent's: the child's count starts over. */
+    tc_n = 0;
+    tc_total = 0;
+    tc_overflow = 0;
     pthread_mutex_unlock(&tc_lock);
     if (pthread_mutex_trylock(&sym_lock) != 0) {
         pthread_mutex_init(&sym_lock, NULL);

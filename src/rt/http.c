@@ -168,6 +168,8 @@ static struct {
     int delay_ms;          /* a forked child's: wait this long before serving */
     char url[320];         /* http://host:port/debug/pprof/, once bound */
     char reg[512];         /* this process's registry entry, "" = none */
+    char regdir[400];      /* the registry (see below), "" = none; kept here, as a
+                            * child may lose its environment (nginx's workers) */
 } g_http = {.wake_fd = -1, .listen_fd = -1, .epoll_fd = -1};
 
 /*
@@ -185,17 +187,20 @@ static struct {
 
 static void reg_dir_init(void)
 {
-    const char *d = getenv("CPROF_HTTP_REG");
+    const char *d = getenv("CPROF_HTTP_REG"); /* an exec'd descendant's: the tree's */
     const char *tmp = getenv("TMPDIR");
     char path[400];
 
-    if (d && *d)
+    if (d && *d) {
+        snprintf(g_http.regdir, sizeof(g_http.regdir), "%s", d);
         return;
+    }
     snprintf(path, sizeof(path), "%s/cprof-http.%ld", tmp && *tmp ? tmp : "/tmp", (long)getpid());
     if (mkdir(path, 0700) < 0 && errno != EEXIST)
         return;
     chmod(path, 01777);
     setenv("CPROF_HTTP_REG", path, 1);
+    snprintf(g_http.regdir, sizeof(g_http.regdir), "%s", path);
 }
 
 /* The command line, arguments joined by spaces, cut to n - 1 bytes. */
@@ -219,7 +224,7 @@ static void self_cmdline(char *out, size_t n)
 /* Writes this child's entry (atomically: a reader never sees half of one). */
 static void reg_add(const char *cmdline)
 {
-    const char *d = getenv("CPROF_HTTP_REG");
+    const char *d = g_http.regdir;
     char tmp[600];
     struct cprof_buf b;
 
@@ -266,8 +271,8 @@ static void html_escaped(struct cprof_buf *b, const char *s)
 /* The port in pid's registry entry (a parent that forked before it bound), else 0. */
 static int reg_port_of(pid_t pid)
 {
-    const char *d = getenv("CPROF_HTTP_REG");
-    char path[600];
+    const char *d = g_http.regdir;
+    char path[700];
     struct cprof_buf b;
     int port = 0;
 
@@ -290,7 +295,7 @@ static int reg_port_of(pid_t pid)
 /* The index's list of the other live processes of the tree that serve. */
 static void reg_list(struct cprof_buf *out)
 {
-    const char *d = getenv("CPROF_HTTP_REG");
+    const char *d = g_http.regdir;
     DIR *dir = d && *d ? opendir(d) : NULL;
     struct dirent *e;
     bool any = false;
@@ -298,7 +303,7 @@ static void reg_list(struct cprof_buf *out)
     if (!dir)
         return;
     while ((e = readdir(dir)) != NULL) {
-        char path[600], *end;
+        char path[700], *end;
         long pid = strtol(e->d_name, &end, 10);
         struct cprof_buf b;
         if (pid <= 0 || *end || pid == (long)getpid())
@@ -334,20 +339,29 @@ static void reg_list(struct cprof_buf *out)
         cprof_buf_printf(out, "</ul>\n</p>\n");
 }
 
+/* True when the registry was made by another process (we were exec'd under it). */
+static bool getenv_owner_other(void)
+{
+    char mine[64];
+
+    snprintf(mine, sizeof(mine), "cprof-http.%ld", (long)getpid());
+    const char *slash = strrchr(g_http.regdir, '/');
+    return !slash || strcmp(slash + 1, mine) != 0;
+}
+
 /* The first server removes the registry when it stops; a child removes its entry. */
 static void reg_remove(void)
 {
-    const char *d = getenv("CPROF_HTTP_REG");
-    const char *owner = getenv("CPROF_HTTP_PID");
+    const char *d = g_http.regdir;
 
     if (g_http.reg[0]) {
         unlink(g_http.reg);
         g_http.reg[0] = 0;
     }
-    if (d && *d && owner && atol(owner) == (long)getpid() && !g_http.child) {
+    if (d && *d && !g_http.child && !getenv_owner_other()) {
         DIR *dir = opendir(d);
         struct dirent *e;
-        char path[600];
+        char path[700];
         while (dir && (e = readdir(dir)) != NULL) {
             if (e->d_name[0] == '.')
                 continue;
@@ -1126,8 +1140,14 @@ static void *server_main(void *arg)
 #endif
     if (g_http.delay_ms > 0) {
         /* A forked child that execs or exits before this never serves (nor binds). */
+        /* glibc's setuid/setgid signal every thread (nginx's workers): EINTR is no stop. */
         struct pollfd pw = {.fd = g_http.wake_fd, .events = POLLIN};
-        if (poll(&pw, 1, g_http.delay_ms) != 0 || atomic_load(&g_http.stop))
+        int64_t until = mono_ms() + g_http.delay_ms, left;
+        int r = 0;
+        while ((left = until - mono_ms()) > 0 &&
+               ((r = poll(&pw, 1, (int)left)) == 0 || (r < 0 && errno == EINTR)))
+            r = 0;
+        if (r != 0 || atomic_load(&g_http.stop))
             goto out;
     }
     if (g_http.child && !g_http.scan_from)

@@ -624,6 +624,17 @@ static void deadline_after(struct timespec *ts, long ms)
     }
 }
 
+/*
+ * A forked child's session arms no timer until the child has lived
+ * CHILD_DEFER_MS: most children exec or exit sooner, and a timer armed in
+ * a child that execs could leave a sampling signal pending for the new
+ * image.  The writer arms them (writer_main); a child that exits before
+ * writes no profile.  Lock held.
+ */
+#define CHILD_DEFER_MS 100
+static bool g_child_defer;
+static void arm_all(void);
+
 void *cprof__writer_main(void *arg)
 {
     int64_t next_fold = now_ns(CLOCK_MONOTONIC) + WRITER_TICK_MS * 1000000LL;
@@ -632,6 +643,16 @@ void *cprof__writer_main(void *arg)
     cprof__heap_ignore_thread();
     pthread_mutex_lock(&G.lock);
     G.cpu.writer_tid = gettid();
+    if (g_child_defer) {
+        struct timespec ts;
+        deadline_after(&ts, CHILD_DEFER_MS);
+        while (!G.cpu.writer_stop && pthread_cond_timedwait(&G.wake, &G.lock, &ts) != ETIMEDOUT)
+            ;
+        if (!G.cpu.writer_stop) {
+            g_child_defer = false;
+            arm_all();
+        }
+    }
     while (!G.cpu.writer_stop) {
         struct timespec ts;
         /* The rebuild takes ms and the loader's lock: never under ours. */
@@ -744,6 +765,8 @@ static int write_profile(void)
 
 /* ---- start / stop ---- */
 
+
+
 static void install_handler(int signo)
 {
     struct sigaction sa;
@@ -839,6 +862,21 @@ static int start_writer(void)
     return err;
 }
 
+/* Arms every thread's timer (the process timer for setitimer).  Lock held. */
+static void arm_all(void)
+{
+    scan_threads();
+    if (S.mode == CPROF_CPU_ITIMER) {
+        struct itimerval it = {{0, 0}, {0, 0}};
+        it.it_interval.tv_sec = (time_t)(S.period_ns / 1000000000);
+        it.it_interval.tv_usec = (suseconds_t)(S.period_ns % 1000000000 / 1000);
+        if (!it.it_interval.tv_sec && !it.it_interval.tv_usec)
+            it.it_interval.tv_usec = 1;
+        it.it_value = it.it_interval;
+        setitimer(ITIMER_PROF, &it, NULL);
+    }
+}
+
 int cprof__cpu_start_locked(int out_fd, const char *path, int hz)
 {
     int err;
@@ -886,16 +924,8 @@ int cprof__cpu_start_locked(int out_fd, const char *path, int hz)
     G.cpu.running = true;
     G.cpu.writer_tid = -1;
     atomic_store(&S.active, 1);
-    scan_threads();
-    if (S.mode == CPROF_CPU_ITIMER) {
-        struct itimerval it = {{0, 0}, {0, 0}};
-        it.it_interval.tv_sec = (time_t)(S.period_ns / 1000000000);
-        it.it_interval.tv_usec = (suseconds_t)(S.period_ns % 1000000000 / 1000);
-        if (!it.it_interval.tv_sec && !it.it_interval.tv_usec)
-            it.it_interval.tv_usec = 1;
-        it.it_value = it.it_interval;
-        setitimer(ITIMER_PROF, &it, NULL);
-    }
+    if (!g_child_defer)
+        arm_all();
     err = start_writer();
     if (err)
         cprof__warn("cannot start the profile writer thread: %s; folding at stop only",
@@ -929,7 +959,9 @@ int cprof__cpu_stop_locked(void)
         if (atomic_load(&S.slots[i].state) == CPROF_THR_LIVE)
             disarm(&S.slots[i]);
     drain_all();
-    err = write_profile();
+    /* A forked child that ended before its timers were armed has nothing to say. */
+    err = g_child_defer ? 0 : write_profile();
+    g_child_defer = false;
     cprof_profile_free(G.cpu.fold);
     G.cpu.fold = NULL;
     stacks_clear();
@@ -988,8 +1020,9 @@ void cprof__fork_parent(void)
  * over, empty, on the child's one thread, with a writer of its own, and
  * is written to FILE.<pid> when the child exits (the .pid rule of
  * state.c).  A session started through the API (a file descriptor the
- * parent owns) stops in the child.  Cost for a child that execs or
- * _exits at once: a perf event (or timer) and a thread creation.
+ * parent owns) stops in the child.  Timers are armed only once the child
+ * has lived CHILD_DEFER_MS (see g_child_defer): a child that execs or
+ * exits sooner costs one thread creation and writes nothing.
  */
 void cprof__fork_child(void)
 {
@@ -1034,7 +1067,12 @@ void cprof__fork_child(void)
         snprintf(path, sizeof(path), "%s.%ld", G.cfg.cpu_file, (long)G.pid);
         cprof__heap_enter(); /* the fold profile and the writer are the runtime's own */
         pthread_mutex_lock(&G.lock);
+        g_child_defer = true;
         err = cprof__cpu_start_locked(-1, path, hz);
+        if (err || !G.cpu.writer_started)
+            g_child_defer = false; /* no writer to arm later: arm now */
+        if (!err && !G.cpu.writer_started)
+            arm_all();
         pthread_mutex_unlock(&G.lock);
         cprof__heap_leave();
         if (err)

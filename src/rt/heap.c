@@ -1052,7 +1052,7 @@ static int heap_start(int64_t rate)
     H.pid = getpid();
     H.depth = cprof__rt->cfg.depth > 0 && cprof__rt->cfg.depth < MAX_DEPTH ? cprof__rt->cfg.depth
                                                                            : MAX_DEPTH;
-    dl_iterate_phdr(find_self, (void *)(uintptr_t)find_self);
+    cprof__dl_iterate(find_self, (void *)(uintptr_t)find_self);
     H.buckets = map_region(sizeof(*H.buckets) * MAX_BUCKETS);
     H.frames = map_region(sizeof(*H.frames) * MAX_FRAMES);
     H.threads = map_region(sizeof(*H.threads) * MAX_TRACKED_THREADS);

@@ -21,6 +21,7 @@
 #include "rt/rt.h"
 #include "rt/heap.h"
 #include "rt/threads.h"
+#include "rt/sig/unwind.h"
 
 #include <dlfcn.h>
 #include <errno.h>
@@ -181,8 +182,31 @@ __attribute__((noinline)) static bool caller_matters(const char *file, const voi
 
 static void *dlopen_after(dlopen_fn f, const char *file, int flags)
 {
-    void *h = f(file, flags);
+    void *h;
 
+    cprof__unwind_unload_begin(); /* a failing dlopen unmaps what it mapped */
+    h = f(file, flags);
+    cprof__unwind_unload_end();
+
+    cprof__dl_changed();
+    return h;
+}
+
+/*
+ * The runtime's own dlopen (libmicrohttpd, the demangler), on a thread
+ * inside the runtime (the heap guard is held): under the loader-walk lock
+ * the fork handlers take, so a fork never copies a loader lock one of our
+ * threads holds.  Our caller is libcprof.so either way, so no tail call.
+ */
+static void *dlopen_own(dlopen_fn f, const char *file, int flags)
+{
+    void *h;
+
+    cprof__unwind_unload_begin();
+    cprof__dl_own_begin();
+    h = f(file, flags);
+    cprof__dl_own_end();
+    cprof__unwind_unload_end();
     cprof__dl_changed();
     return h;
 }
@@ -193,6 +217,8 @@ CPROF_EXPORT TAIL_FUNC void *dlopen(const char *file, int flags)
 
     if (!f)
         return NULL;
+    if (cprof__heap_tls.guard > 0)
+        return dlopen_own(f, file, flags);
     if (caller_matters(file, __builtin_return_address(0))) {
         cprof__dl_changed(); /* the writer notices the object within a tick */
         TAIL_RETURN f(file, flags);
@@ -208,7 +234,9 @@ CPROF_EXPORT int dlclose(void *handle)
     if (!f)
         return -1;
     cprof__dl_unloading();
+    cprof__unwind_unload_begin(); /* no table build reads an object it may unmap */
     r = f(handle);
+    cprof__unwind_unload_end();
     cprof__dl_changed();
     return r;
 }

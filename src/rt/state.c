@@ -15,11 +15,13 @@
  * Processes: the first process that profiles with CPROF_CPU=FILE writes
  * FILE and records itself in CPROF_CPU_PID.  A program it execs after a
  * fork (any descendant, whose pid differs) writes FILE.<pid> instead, so
- * nothing is clobbered.  A forked child that does not exec stops profiling
- * and writes nothing (timers are not inherited and its copy of the
- * parent's samples belongs to the parent).  Code run in a vfork or
- * posix_spawn child never touches this state: the pid check below.
- * Samples of an image that execs are lost (exec runs no destructors).
+ * nothing is clobbered.  A forked child that does not exec is followed:
+ * its CPU session starts over, empty (the parent's samples belong to the
+ * parent), and is written to FILE.<pid> at its exit (cpu.c,
+ * cprof__fork_child); with CPROF_HTTP it serves its own endpoint (http.c).
+ * Code run in a vfork or posix_spawn child never touches this state: the
+ * pid check below.  Samples of an image that execs are lost (exec runs no
+ * destructors).
  */
 #include "rt/rt.h"
 
@@ -35,6 +37,7 @@
 #include "cprof.h"
 #include "rt/http.h"
 #include "rt/sig/unwind.h"
+#include "rt/threads.h"
 
 /*
  * The one runtime singleton.
@@ -146,14 +149,46 @@ static void read_config(struct cprof_rt_cfg *cfg)
     }
 }
 
+/*
+ * Fork.  Every lock of the runtime is either taken by prepare (so the
+ * child finds it free and what it guards whole) or taken over by the
+ * child when only a thread the child does not have could hold it (the
+ * writer's, the endpoint's).  Prepare takes them in the runtime's lock
+ * order: g_rt.lock, the heap's start_lock and lock, the loader-walk lock
+ * (no thread of ours is then inside the loader's lock, which glibc would
+ * leave held in the child), threadcreate's lock.
+ */
+static void fork_prepare(void)
+{
+    cprof__fork_prepare();
+    cprof__heap_fork_prepare();
+    cprof__unwind_fork_prepare();
+    cprof__threads_fork_prepare();
+}
+
+static void fork_parent(void)
+{
+    cprof__threads_fork_parent();
+    cprof__unwind_fork_parent();
+    cprof__heap_fork_parent();
+    cprof__fork_parent();
+}
+
+static void fork_child(void)
+{
+    cprof__threads_fork_child();
+    cprof__unwind_fork_child();
+    cprof__heap_fork_child();
+    cprof__http_fork_child();
+    cprof__fork_child();
+}
+
 static void init_once_fn(void)
 {
     g_rt.pid = getpid();
     read_config(&g_rt.cfg);
     g_rt.thr_key_ok = pthread_key_create(&g_rt.thr_key, cprof__thread_end) == 0;
-    /* Heap first: its prepare handler then runs second, inside g_rt.lock. */
-    pthread_atfork(cprof__heap_fork_prepare, cprof__heap_fork_parent, cprof__heap_fork_child);
-    pthread_atfork(cprof__fork_prepare, cprof__fork_parent, cprof__fork_child);
+    pthread_atfork(fork_prepare, fork_parent, fork_child);
     /* Unwind tables are built here, outside any signal handler. */
     int err = cprof__unwind_setup();
     if (err)

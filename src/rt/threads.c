@@ -563,6 +563,45 @@ void cprof__threads_release(void)
     pthread_mutex_unlock(&sym_lock);
 }
 
+/* ---- fork ---- */
+
+/*
+ * tc_lock is held for a few instructions by any thread that creates one:
+ * prepare takes it, so the child finds it free and the table whole.
+ * dump_lock and sym_lock are held for whole requests by the endpoint's
+ * thread, which the child does not have: the child takes them over, and
+ * drops a symbolizer that was in use (leaked; its state may be half
+ * updated).
+ */
+void cprof__threads_fork_prepare(void)
+{
+    pthread_mutex_lock(&tc_lock);
+}
+
+void cprof__threads_fork_parent(void)
+{
+    pthread_mutex_unlock(&tc_lock);
+}
+
+void cprof__threads_fork_child(void)
+{
+    /* The threads created so far are the parent's: the child's count starts over. */
+    tc_n = 0;
+    tc_total = 0;
+    tc_overflow = 0;
+    pthread_mutex_unlock(&tc_lock);
+    if (pthread_mutex_trylock(&sym_lock) != 0) {
+        pthread_mutex_init(&sym_lock, NULL);
+        g_sym = NULL;
+    } else {
+        pthread_mutex_unlock(&sym_lock);
+    }
+    if (pthread_mutex_trylock(&dump_lock) != 0)
+        pthread_mutex_init(&dump_lock, NULL);
+    else
+        pthread_mutex_unlock(&dump_lock);
+}
+
 /* ---- profiles ---- */
 
 /* The load address range of libcprof.so itself: its frames lead creating stacks. */

@@ -27,7 +27,9 @@ for f in c.pb.gz h.pb.gz; do
     sed -n '/^Locations/,/^Mappings/p' raw | grep -E ' (cprof_|cprof__|rt_ctor|rt_dtor)' &&
         fail "$f: the runtime's frames"
     "$CPROF" -traces -sample_index=0 "$f" >traces 2>/dev/null || fail "-traces $f"
-    grep -q 'main' traces || { head traces; fail "$f: program's stacks missing"; }
+    # The heap profile holds main's own allocations; the CPU profile of this
+    # 30 ms program may hold none of main's thread (its threads: below).
+    [ "$f" = c.pb.gz ] || grep -q 'main' traces || { head traces; fail "$f: program's stacks missing"; }
 done
 # The threads' own work is still there, under start_thread.
 "$CPROF" -traces c.pb.gz >traces 2>/dev/null || fail "-traces"

@@ -13,21 +13,26 @@
  * report), restores SIG_DFL if our handler is still the one installed,
  * unmasks the signal in itself and raises it: the process dies of the
  * same signal, so its parent sees the same wait status as without cprof.
+ * Meanwhile the thread that took the signal waits in the handler (see
+ * exit_sig.h), as it would never have run on under the default action.
  *
  * The program stays in charge: a handler it installs later replaces ours
  * (and then its own exit path runs the destructor as usual); a signal it
  * ignores or handles at start-up is never touched; threads that block the
  * signal and read it with sigwait or signalfd still get it (our thread
- * blocks everything, so the kernel never picks it).  Ours is visible to a
- * program that asks sigaction() for the current action; the sigaction
- * interposer shows the program SIG_DFL there through
- * cprof__exitsig_program_view.  A forked child has no exit thread: there
- * the handler restores the default action and re-raises at once.
+ * blocks everything, so the kernel never picks it).  A program that asks
+ * sigaction() for the current action must see SIG_DFL, not ours: Python,
+ * for one, installs its KeyboardInterrupt handler only over SIG_DFL.  The
+ * sigaction below (weak: a fuller interposer of the program's signal
+ * calls replaces it, and must then call cprof__exitsig_program_view
+ * itself) shows SIG_DFL, and installs ours when the program asks for
+ * SIG_DFL (Python does, then raises SIGINT itself after a
+ * KeyboardInterrupt): ours acts as the default action, profiles added.
+ * A forked child has no exit thread: there the handler restores the
+ * default action and re-raises at once.
  *
  * Known cost: while the profiles are written (milliseconds to a few
- * seconds), the program keeps running, and one of its blocking calls that
- * SA_RESTART does not restart (nanosleep, poll, epoll_wait) may return
- * EINTR where the unprofiled program would already be dead.
+ * seconds), the program's other threads keep running.
  */
 #include "rt/rt.h"
 
@@ -49,6 +54,7 @@ struct cprof_exit_sig *const cprof__exit_sig = &g_exit;
 static const int exit_signals[] = {SIGINT, SIGTERM, SIGHUP};
 
 static int read_fd = -1;          /* the exit thread's end of the pipe */
+static struct sigaction g_ours;   /* the exit handler's action (set before g_exit.pid) */
 static _Atomic int exit_state;    /* 0: profiles not written, 1: being written, 2: written */
 static pthread_once_t atfork_once = PTHREAD_ONCE_INIT;
 
@@ -88,6 +94,48 @@ bool cprof__exitsig_program_view(struct sigaction *act)
     return true;
 }
 
+static bool is_exit_signal(int sig)
+{
+    for (size_t i = 0; i < sizeof(exit_signals) / sizeof(exit_signals[0]); i++)
+        if (exit_signals[i] == sig)
+            return true;
+    return false;
+}
+
+static bool is_default(const struct sigaction *sa)
+{
+    return !(sa->sa_flags & SA_SIGINFO) && sa->sa_handler == SIG_DFL;
+}
+
+/*
+ * The program's sigaction: the exit handler looks like SIG_DFL, and a
+ * request for SIG_DFL leaves it in place (it acts as the default, plus
+ * the profiles).  Context: any thread; async-signal-safe as libc's.
+ */
+__attribute__((weak)) CPROF_EXPORT int sigaction(int sig, const struct sigaction *act,
+                                                  struct sigaction *old)
+{
+    struct sigaction cur;
+    int saved_errno = errno;
+
+    if (act && is_default(act) && is_exit_signal(sig) && atomic_load(&g_exit.pid) == getpid() &&
+        real_sigaction(sig, NULL, &cur) == 0) {
+        if (!is_ours(&cur) && real_sigaction(sig, &g_ours, NULL) < 0)
+            return -1;
+        if (old) {
+            *old = cur;
+            cprof__exitsig_program_view(old);
+        }
+        errno = saved_errno;
+        return 0;
+    }
+    if (real_sigaction(sig, act, old) < 0)
+        return -1;
+    if (old)
+        cprof__exitsig_program_view(old);
+    return 0;
+}
+
 static void sleep_ms(long ms)
 {
     struct timespec ts = {ms / 1000, (ms % 1000) * 1000000};
@@ -103,6 +151,10 @@ void cprof__exit_run(int signo)
     if (!atomic_compare_exchange_strong(&exit_state, &expect, 1)) {
         /* Another thread is writing them (a signal during exit, or exit during a signal). */
         while (atomic_load(&exit_state) != 2)
+            sleep_ms(1);
+        /* The exit thread is about to end the process with its signal: let it. */
+        for (int i = 0; i < 1000 && atomic_load(&g_exit.signo) && !atomic_load(&g_exit.released);
+             i++)
             sleep_ms(1);
         return;
     }
@@ -120,6 +172,7 @@ static void reraise(int sig)
     dfl.sa_handler = SIG_DFL;
     if (real_sigaction(sig, NULL, &cur) == 0 && !is_ours(&cur)) {
         /* The program took the signal over meanwhile: it is its to handle. */
+        atomic_store(&g_exit.released, 1);
         kill(getpid(), sig);
         return;
     }
@@ -128,6 +181,7 @@ static void reraise(int sig)
     sigaddset(&one, sig);
     pthread_sigmask(SIG_UNBLOCK, &one, NULL);
     syscall(SYS_tgkill, getpid(), gettid(), sig);
+    atomic_store(&g_exit.released, 1); /* not reached: the signal ends the process */
 }
 
 static void *exit_main(void *arg)
@@ -152,6 +206,7 @@ static void exitsig_fork_child(void)
 {
     atomic_store(&exit_state, 0);
     atomic_store(&g_exit.signo, 0);
+    atomic_store(&g_exit.released, 0);
 }
 
 static void register_atfork(void)
@@ -189,18 +244,23 @@ static int start_thread(void)
 
 void cprof__exitsig_start(void)
 {
-    struct sigaction old, sa;
+    struct sigaction old;
     bool any = false;
     int err;
 
     if (atomic_load(&g_exit.pid) == getpid())
         return;
     for (size_t i = 0; i < sizeof(exit_signals) / sizeof(exit_signals[0]); i++)
-        if (real_sigaction(exit_signals[i], NULL, &old) == 0 && !(old.sa_flags & SA_SIGINFO) &&
-            old.sa_handler == SIG_DFL)
+        if (real_sigaction(exit_signals[i], NULL, &old) == 0 && is_default(&old))
             any = true;
     if (!any)
         return; /* the program (or its parent) decided for every one of them */
+    memset(&g_ours, 0, sizeof(g_ours));
+    g_ours.sa_sigaction = cprof_exit_handler_sigsafe;
+    g_ours.sa_flags = SA_SIGINFO | SA_RESTART | SA_ONSTACK;
+    sigemptyset(&g_ours.sa_mask);
+    for (size_t i = 0; i < sizeof(exit_signals) / sizeof(exit_signals[0]); i++)
+        sigaddset(&g_ours.sa_mask, exit_signals[i]);
     pthread_once(&atfork_once, register_atfork);
     err = start_thread();
     if (err) {
@@ -208,12 +268,6 @@ void cprof__exitsig_start(void)
                     cprof_strerror(err));
         return;
     }
-    memset(&sa, 0, sizeof(sa));
-    sa.sa_sigaction = cprof_exit_handler_sigsafe;
-    sa.sa_flags = SA_SIGINFO | SA_RESTART | SA_ONSTACK;
-    sigemptyset(&sa.sa_mask);
-    for (size_t i = 0; i < sizeof(exit_signals) / sizeof(exit_signals[0]); i++)
-        sigaddset(&sa.sa_mask, exit_signals[i]);
     for (size_t i = 0; i < sizeof(exit_signals) / sizeof(exit_signals[0]); i++) {
         int s = exit_signals[i];
         /*
@@ -221,8 +275,7 @@ void cprof__exitsig_start(void)
          * own action in between is overwritten.  The constructor runs
          * before main, so only a library constructor's thread could.
          */
-        if (real_sigaction(s, NULL, &old) == 0 && !(old.sa_flags & SA_SIGINFO) &&
-            old.sa_handler == SIG_DFL)
-            real_sigaction(s, &sa, NULL);
+        if (real_sigaction(s, NULL, &old) == 0 && is_default(&old))
+            real_sigaction(s, &g_ours, NULL);
     }
 }

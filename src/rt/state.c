@@ -20,6 +20,9 @@
  * parent's samples belongs to the parent).  Code run in a vfork or
  * posix_spawn child never touches this state: the pid check below.
  * Samples of an image that execs are lost (exec runs no destructors).
+ * A process killed by SIGINT, SIGTERM or SIGHUP writes at the signal
+ * (src/rt/exitsig.c): the destructor's work is cprof__rt_exit_work, run
+ * once by whichever of the destructor and the exit thread comes first.
  */
 #include "rt/rt.h"
 

@@ -1,14 +1,23 @@
 /*
- * `cprof run [-cpu FILE] [-hz N] [-heap FILE] [-memrate N] [-leaks] --
- * PROGRAM ARGS...`: starts PROGRAM with libcprof.so preloaded (found next
- * to the cprof binary, or in ../lib) and CPROF_CPU / CPROF_HZ / CPROF_HEAP /
- * CPROF_MEMRATE / CPROF_LEAKS set, waits for it, then prints each
- * profile's file name and a top-10 summary on stderr and exits with the
- * program's status.  The CPU profile is on unless only heap flags are given.
- * Children the program forks and execs write FILE.<pid> (see src/rt/state.c).
- * -http ADDR serves /debug/pprof/ from the program (CPROF_HTTP); without
- * -cpu it then takes no whole-run CPU profile, so the endpoint's CPU
- * profile is free to use.
+ * `cprof run [-cpu FILE] [-hz N] [-heap FILE] [-memrate N] [-leaks]
+ * [-merge] -- PROGRAM ARGS...`: starts PROGRAM with libcprof.so preloaded
+ * (found next to the cprof binary, or in ../lib) and CPROF_CPU / CPROF_HZ /
+ * CPROF_HEAP / CPROF_MEMRATE / CPROF_LEAKS set, waits for it, then prints
+ * each profile's file name and a top-10 summary on stderr and exits with
+ * the program's status.  The CPU profile is on unless only heap flags are
+ * given.  -http ADDR serves /debug/pprof/ from the program (CPROF_HTTP);
+ * without -cpu it then takes no whole-run CPU profile, so the endpoint's
+ * CPU profile is free to use.
+ *
+ * What it says is what happened: the output files (FILE and the
+ * FILE.<pid> of descendants, src/rt/state.c) are noted before the program
+ * starts (the program waits on a pipe meanwhile), and only files written
+ * during the run are reported; how the program ended is said (killed by
+ * a signal, static binary); the children's profiles are listed with their
+ * pid, CPU and command line (the runtime's "cprof: cmdline:" comment), and
+ * -merge summarizes all of them as one profile.  The output directory is
+ * checked before anything starts.  SIGINT, SIGTERM and SIGHUP sent to
+ * cprof run are passed on to the program, so it never outlives us.
  */
 #include "tool/cmd_run.h"
 

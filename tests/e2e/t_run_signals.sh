@@ -88,6 +88,41 @@ for sig in INT TERM; do
     done
 done
 
+# 2b. Python: it must still see SIGINT at its default (so it installs its
+# KeyboardInterrupt handler), and after the traceback it kills itself with
+# SIGINT: same status as without cprof, and the profile is written.
+PY=/usr/bin/python3
+[ -x $PY ] || fail "python3 is missing (scripts/deps.sh test installs it)"
+cat >spin.py <<'PYEOF'
+import os, signal
+print("ready", os.getpid(), signal.getsignal(signal.SIGINT).__name__, flush=True)
+x = 0
+while True:
+    for i in range(100000):
+        x += i
+PYEOF
+env --default-signal=INT $PY spin.py >py.out 2>py.err &
+pid=$!
+pids="$pids $pid"
+wait_ready py.out >/dev/null
+kill -INT $pid
+st=0
+wait $pid || st=$?
+py_plain=$st
+grep -q KeyboardInterrupt py.err || fail "python without cprof: no KeyboardInterrupt"
+env --default-signal=INT "$CPROF" run -cpu py.pb.gz -- $PY spin.py >py.out 2>py.err &
+rpid=$!
+pids="$pids $rpid"
+wait_ready py.out >/dev/null
+sleep 0.5
+kill -INT $rpid
+st=0
+wait $rpid || st=$?
+grep -q 'default_int_handler' py.out || { cat py.out; fail "python does not see SIGINT at its default"; }
+grep -q KeyboardInterrupt py.err || { cat py.err; fail "python under cprof: no KeyboardInterrupt"; }
+[ "$st" = "$py_plain" ] || { cat py.err; fail "python under cprof: status $st, want $py_plain"; }
+grep -q 'CPU profile written to py.pb.gz' py.err || { cat py.err; fail "python: no profile"; }
+
 # 3. The program handles SIGTERM and exits 3: its handler wins, its exit writes the profile.
 rm -f h.pb.gz
 "$CPROF" run -cpu h.pb.gz -- "$P" handle >h.out 2>h.err &
@@ -107,7 +142,9 @@ for stale in no yes; do
     rm -f s.pb.gz
     [ $stale = no ] || cp h.pb.gz s.pb.gz
     st=0
-    "$CPROF" run -cpu s.pb.gz -- "$P" segv >s.out 2>s.err || st=$?
+    # (Under a sanitizer build, its runtime must let the crash kill the program.)
+    ASAN_OPTIONS="${ASAN_OPTIONS:-}:handle_segv=0" "$CPROF" run -cpu s.pb.gz -- "$P" segv >s.out 2>s.err ||
+        st=$?
     [ "$st" = 139 ] || { cat s.err; fail "SIGSEGV (stale $stale): status $st, want 139"; }
     grep -q 'sig_burn was killed by SIGSEGV; no CPU profile written' s.err ||
         { cat s.err; fail "SIGSEGV (stale $stale): not said"; }

@@ -5,7 +5,10 @@
 #include "rt/sig/exit_sig.h"
 
 #include <errno.h>
+#include <stdbool.h>
+#include <stdint.h>
 #include <string.h>
+#include <time.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
@@ -22,6 +25,28 @@ static void default_action(int sig)
     syscall(SYS_tgkill, getpid(), gettid(), sig);
 }
 
+static int64_t mono_s(void)
+{
+    struct timespec ts;
+
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec;
+}
+
+/* Waits for the exit thread to end the process; false after the time limit. */
+static bool wait_for_exit(const struct cprof_exit_sig *e)
+{
+    struct timespec tick = {0, 10 * 1000 * 1000};
+    int64_t end = mono_s() + CPROF_EXIT_WAIT_S;
+
+    while (!atomic_load(&e->released)) {
+        if (mono_s() > end)
+            return false;
+        syscall(SYS_nanosleep, &tick, NULL);
+    }
+    return true;
+}
+
 void cprof_exit_handler_sigsafe(int sig, siginfo_t *si, void *uc)
 {
     struct cprof_exit_sig *e = cprof__exit_sig;
@@ -33,8 +58,11 @@ void cprof_exit_handler_sigsafe(int sig, siginfo_t *si, void *uc)
     if (atomic_load(&e->pid) != getpid()) {
         default_action(sig);
     } else if (atomic_compare_exchange_strong(&e->signo, &none, sig)) {
-        if (write(e->wake_fd, &b, 1) != 1)
-            default_action(sig); /* cannot happen: an empty pipe; never lose the signal */
+        /* An empty pipe takes the byte; should it not, the default action. */
+        if (write(e->wake_fd, &b, 1) != 1 || !wait_for_exit(e))
+            default_action(sig);
+    } else if (!wait_for_exit(e)) {
+        default_action(sig); /* a second signal while the profiles are written */
     }
     errno = saved_errno;
 }

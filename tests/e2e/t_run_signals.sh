@@ -20,6 +20,7 @@ cleanup() {
 trap cleanup EXIT
 
 # wait_ready OUTFILE: waits (up to 60 s) for the program's "ready PID" line; prints PID.
+# (Remove OUTFILE before starting the program: its old line would do.)
 wait_ready() {
     i=0
     while ! grep -q '^ready ' "$1" 2>/dev/null; do
@@ -36,6 +37,7 @@ env --default-signal=INT true 2>/dev/null || fail "env lacks --default-signal (c
 
 # The reference: the status of the program killed without cprof.
 for sig in INT TERM; do
+    rm -f plain.out
     env --default-signal=INT "$P" >plain.out &
     pid=$!
     pids="$pids $pid"
@@ -49,7 +51,7 @@ done
 
 # 1. The runtime alone (no cprof run): the signal sent to the program itself.
 for sig in INT TERM; do
-    rm -f rt.pb.gz
+    rm -f rt.pb.gz rt.out
     CPROF_CPU="$WORK/rt.pb.gz" LD_PRELOAD="$LIB${LD_PRELOAD:+:$LD_PRELOAD}" \
         env --default-signal=INT "$P" >rt.out 2>rt.err &
     pid=$!
@@ -69,7 +71,7 @@ done
 # 2. Under cprof run, the signal sent to cprof run (forwarded) or to the program.
 for sig in INT TERM; do
     for target in run prog; do
-        rm -f r.pb.gz
+        rm -f r.pb.gz r.out
         env --default-signal=INT "$CPROF" run -cpu r.pb.gz -- "$P" >r.out 2>r.err &
         rpid=$!
         pids="$pids $rpid"
@@ -101,6 +103,7 @@ while True:
     for i in range(100000):
         x += i
 PYEOF
+rm -f py.out
 env --default-signal=INT $PY spin.py >py.out 2>py.err &
 pid=$!
 pids="$pids $pid"
@@ -110,6 +113,7 @@ st=0
 wait $pid || st=$?
 py_plain=$st
 grep -q KeyboardInterrupt py.err || fail "python without cprof: no KeyboardInterrupt"
+rm -f py.out
 env --default-signal=INT "$CPROF" run -cpu py.pb.gz -- $PY spin.py >py.out 2>py.err &
 rpid=$!
 pids="$pids $rpid"
@@ -124,7 +128,7 @@ grep -q KeyboardInterrupt py.err || { cat py.err; fail "python under cprof: no K
 grep -q 'CPU profile written to py.pb.gz' py.err || { cat py.err; fail "python: no profile"; }
 
 # 3. The program handles SIGTERM and exits 3: its handler wins, its exit writes the profile.
-rm -f h.pb.gz
+rm -f h.pb.gz h.out
 "$CPROF" run -cpu h.pb.gz -- "$P" handle >h.out 2>h.err &
 rpid=$!
 pids="$pids $rpid"

@@ -53,9 +53,9 @@ struct cprof_exit_sig *const cprof__exit_sig = &g_exit;
 
 static const int exit_signals[] = {SIGINT, SIGTERM, SIGHUP};
 
-static int read_fd = -1;          /* the exit thread's end of the pipe */
-static struct sigaction g_ours;   /* the exit handler's action (set before g_exit.pid) */
-static _Atomic int exit_state;    /* 0: profiles not written, 1: being written, 2: written */
+static int read_fd = -1;        /* the exit thread's end of the pipe */
+static struct sigaction g_ours; /* the exit handler's action (set before g_exit.pid) */
+static _Atomic int exit_state;  /* 0: profiles not written, 1: being written, 2: written */
 static pthread_once_t atfork_once = PTHREAD_ONCE_INIT;
 
 /*
@@ -113,7 +113,7 @@ static bool is_default(const struct sigaction *sa)
  * the profiles).  Context: any thread; async-signal-safe as libc's.
  */
 __attribute__((weak)) CPROF_EXPORT int sigaction(int sig, const struct sigaction *act,
-                                                  struct sigaction *old)
+                                                 struct sigaction *old)
 {
     struct sigaction cur;
     int saved_errno = errno;

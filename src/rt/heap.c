@@ -826,8 +826,8 @@ static void leak_report(const struct cprof_profile *p)
     qsort(v, p->nsamples, sizeof(*v), cmp_inuse_desc);
     cprof__warn("%s leaks %s: %s%" PRId64 " bytes in %s%" PRId64 " objects from %zu stacks "
                 "(sampling rate %" PRId64 ")",
-                who, when, H.rate > 1 ? "~" : "", bytes, H.rate > 1 ? "~" : "", objs,
-                p->nsamples, H.rate);
+                who, when, H.rate > 1 ? "~" : "", bytes, H.rate > 1 ? "~" : "", objs, p->nsamples,
+                H.rate);
     for (uint32_t i = 0; i < p->nsamples && i < LEAK_REPORT_STACKS; i++) {
         const struct cprof_sample *s = v[i];
         int64_t size = s->nlabels ? s->labels[0].num : 0;

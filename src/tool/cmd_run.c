@@ -360,7 +360,7 @@ struct watch {
     const char *index; /* the sample type the children's list shows */
     char path[PATH_MAX];
     char dir[PATH_MAX];
-    const char *base;  /* base name of path, inside path */
+    const char *base; /* base name of path, inside path */
     struct seen *before;
     size_t nbefore;
 };
@@ -469,8 +469,8 @@ static bool watch_is_new(const struct watch *w, const char *name)
         const struct seen *s = &w->before[i];
         if (strcmp(s->name, name) != 0)
             continue;
-        return s->dev != st.st_dev || s->ino != st.st_ino ||
-               s->mtime.tv_sec != st.st_mtim.tv_sec || s->mtime.tv_nsec != st.st_mtim.tv_nsec;
+        return s->dev != st.st_dev || s->ino != st.st_ino || s->mtime.tv_sec != st.st_mtim.tv_sec ||
+               s->mtime.tv_nsec != st.st_mtim.tv_nsec;
     }
     return true;
 }
@@ -480,9 +480,9 @@ static bool watch_is_new(const struct watch *w, const char *name)
 /* One profile of the run. */
 struct proc_prof {
     struct cprof_profile *p;
-    long pid;           /* 0 for the program itself */
-    double value;       /* total of the listed sample type, in its unit */
-    const char *cmd;    /* the runtime's "cmdline:" comment, or "?" */
+    long pid;        /* 0 for the program itself */
+    double value;    /* total of the listed sample type, in its unit */
+    const char *cmd; /* the runtime's "cmdline:" comment, or "?" */
     char file[2 * PATH_MAX + 2];
 };
 
@@ -621,8 +621,8 @@ static bool is_static(const char *argv0)
 static void say_missing(const struct watch *w, const struct run_opts *o, const char *prog, int st)
 {
     char sig[32];
-    const char *stale = access(w->path, F_OK) == 0 ? " (the file there is from an earlier run)"
-                                                   : "";
+    const char *stale =
+        access(w->path, F_OK) == 0 ? " (the file there is from an earlier run)" : "";
 
     if (WIFSIGNALED(st))
         fprintf(stderr, "cprof: %s was killed by %s; no %s profile written%s\n", prog,
@@ -650,8 +650,8 @@ static void list_children(const struct watch *w, const struct proc_prof *main,
 
     if (!n)
         return;
-    fprintf(stderr, "cprof: %zu child process%s wrote %s profiles (%s.<pid>), heaviest first:\n",
-            n, n == 1 ? "" : "es", w->kind, w->path);
+    fprintf(stderr, "cprof: %zu child process%s wrote %s profiles (%s.<pid>), heaviest first:\n", n,
+            n == 1 ? "" : "es", w->kind, w->path);
     fprintf(stderr, "cprof: %8s %10s  %s\n", "PID", strcmp(w->index, "cpu") ? "ALLOC" : "CPU",
             "COMMAND");
     for (size_t i = 0; i < n; i++) {
@@ -701,8 +701,7 @@ static void print_merged(const struct watch *w, const struct proc_prof *main,
 }
 
 /* Everything said about one output (CPU or heap) after the run. */
-static void report_output(const struct watch *w, const struct run_opts *o, const char *prog,
-                          int st)
+static void report_output(const struct watch *w, const struct run_opts *o, const char *prog, int st)
 {
     struct proc_prof main = {0}, *c;
     bool have_main = watch_is_new(w, w->base);

@@ -18,10 +18,10 @@ typedef int (*cprof_sigaction_fn)(int, const struct sigaction *, struct sigactio
 
 /* What the handler reads; lives in src/rt/exitsig.c. */
 struct cprof_exit_sig {
-    _Atomic pid_t pid;       /* process whose exit thread reads wake_fd; 0 = none */
-    int wake_fd;             /* write end of the exit thread's pipe (non-blocking) */
-    _Atomic int signo;       /* first signal taken (0 = none yet); later ones only wait */
-    _Atomic int released;    /* the exit thread lets handlers return (the program took over) */
+    _Atomic pid_t pid;    /* process whose exit thread reads wake_fd; 0 = none */
+    int wake_fd;          /* write end of the exit thread's pipe (non-blocking) */
+    _Atomic int signo;    /* first signal taken (0 = none yet); later ones only wait */
+    _Atomic int released; /* the exit thread lets handlers return (the program took over) */
     cprof_sigaction_fn real_sigaction; /* libc's sigaction, resolved before install */
 };
 

@@ -250,8 +250,14 @@ void cprof__exitsig_start(void)
 
     if (atomic_load(&g_exit.pid) == getpid())
         return;
+    /* A forked child that keeps profiling: the parent's pipe and handler are inherited. */
+    if (read_fd >= 0) {
+        close(read_fd);
+        close(g_exit.wake_fd);
+        read_fd = g_exit.wake_fd = -1;
+    }
     for (size_t i = 0; i < sizeof(exit_signals) / sizeof(exit_signals[0]); i++)
-        if (real_sigaction(exit_signals[i], NULL, &old) == 0 && is_default(&old))
+        if (real_sigaction(exit_signals[i], NULL, &old) == 0 && (is_default(&old) || is_ours(&old)))
             any = true;
     if (!any)
         return; /* the program (or its parent) decided for every one of them */
@@ -277,5 +283,6 @@ void cprof__exitsig_start(void)
          */
         if (real_sigaction(s, NULL, &old) == 0 && is_default(&old))
             real_sigaction(s, &g_ours, NULL);
+        /* (One inherited from the parent stays: it now wakes this process's thread.) */
     }
 }

@@ -717,6 +717,7 @@ void *cprof__writer_main(void *arg)
         if (!G.cpu.writer_stop) {
             g_child_defer = false;
             arm_all();
+            cprof__exitsig_start(); /* a killed child writes its profile too */
         }
     }
     while (!G.cpu.writer_stop) {

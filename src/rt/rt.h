@@ -254,4 +254,44 @@ void cprof__sig_exec_undo(const struct cprof__sig_exec *st);
 void cprof__exec_resolve(void);
 void cprof__sig_resolve(void);
 
+ * The destructor's work: stops the HTTP server and the CPU profiler,
+ * writes the CPU profile, then the heap's exit profiles and leak report
+ * (signo != 0: the process is about to die of that signal, which the leak
+ * report says).  Context: called once per process, by cprof__exit_run.
+ */
+void cprof__rt_exit_work(int signo);
+
+/*
+ * Runs cprof__rt_exit_work once per process, from the destructor
+ * (signo 0) or the exit thread (the signal that killed the program); a
+ * second caller waits until the first has written everything.
+ * Context: not a signal handler (src/rt/exitsig.c).
+ */
+void cprof__exit_run(int signo);
+
+/*
+ * Installs the exit handler for those of SIGINT, SIGTERM and SIGHUP left at
+ * SIG_DFL and starts the exit thread, so a killed program still writes
+ * its profiles.  Idempotent per process.  Context: constructor, or a
+ * forked child that keeps profiling; not a signal handler.
+ */
+void cprof__exitsig_start(void);
+
+/*
+ * What the program should see as the current action of a signal: when
+ * *act is the runtime's exit handler, rewrites it to SIG_DFL (what the
+ * program had) and returns true.  For the sigaction/signal interposer.
+ * Context: any thread, not a signal handler.
+ */
+struct sigaction;
+bool cprof__exitsig_program_view(struct sigaction *act);
+
+/*
+ * The program's sigaction() on a signal the runtime does not own
+ * (sigown.c passes it on): libc's, but the exit handler reads back as
+ * SIG_DFL and a request for SIG_DFL keeps it installed.  Context: any
+ * thread; async-signal-safe as libc's.
+ */
+int cprof__exitsig_sigaction(int sig, const struct sigaction *act, struct sigaction *old);
+
 #endif /* CPROF_RT_RT_H */

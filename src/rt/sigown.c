@@ -485,14 +485,8 @@ CPROF_EXPORT int sigaction(int sig, const struct sigaction *act, struct sigactio
     struct cprof_sig_act a, n;
     uint64_t saved;
 
-    if (!owned(sig)) {
-        sigaction_fn f = real_sigaction();
-        if (!f) {
-            errno = ENOSYS;
-            return -1;
-        }
-        return f(sig, act, old);
-    }
+    if (!owned(sig)) /* SIGINT, SIGTERM, SIGHUP: the exit handler looks like SIG_DFL */
+        return cprof__exitsig_sigaction(sig, act, old);
     if (act)
         act_from_sigaction(act, &n);
     wlock(sig, &saved);

@@ -22,6 +22,9 @@
  * Code run in a vfork or posix_spawn child never touches this state: the
  * pid check below.  Samples of an image that execs are lost (exec runs no
  * destructors).
+ * A process killed by SIGINT, SIGTERM or SIGHUP writes at the signal
+ * (src/rt/exitsig.c): the destructor's work is cprof__rt_exit_work, run
+ * once by whichever of the destructor and the exit thread comes first.
  */
 #include "rt/rt.h"
 
@@ -253,23 +256,29 @@ __attribute__((constructor)) static void rt_ctor(void)
     cprof__heap_enter(); /* setenv and the server thread's start are the runtime's */
     start_http();
     cprof__heap_leave();
-    if (!g_rt.cfg.cpu_file[0])
-        return;
-    cprof__heap_enter(); /* its setenv is the runtime's */
-    env_output_path(path, sizeof(path));
-    cprof__heap_leave();
+    if (g_rt.cfg.cpu_file[0]) {
+        cprof__heap_enter(); /* its setenv is the runtime's */
+        env_output_path(path, sizeof(path));
+        cprof__heap_leave();
+        pthread_mutex_lock(&g_rt.lock);
+        err = cprof__cpu_start_locked(-1, path, g_rt.cfg.hz);
+        pthread_mutex_unlock(&g_rt.lock);
+        if (err)
+            cprof__warn("cannot start CPU profile '%s': %s", path, cprof_strerror(err));
+    }
+    /* A program killed by SIGINT/SIGTERM/SIGHUP still writes what it was asked to. */
     pthread_mutex_lock(&g_rt.lock);
-    err = cprof__cpu_start_locked(-1, path, g_rt.cfg.hz);
+    bool cpu = g_rt.cpu.running;
     pthread_mutex_unlock(&g_rt.lock);
-    if (err)
-        cprof__warn("cannot start CPU profile '%s': %s", path, cprof_strerror(err));
+    if (cpu || g_rt.heap.file[0] || g_rt.heap.leaks) {
+        cprof__heap_enter();
+        cprof__exitsig_start();
+        cprof__heap_leave();
+    }
 }
 
-/* Runs after the program's atexit handlers (the loader's fini runs last). */
-__attribute__((destructor)) static void rt_dtor(void)
+void cprof__rt_exit_work(int signo)
 {
-    if (!g_rt.inited || getpid() != g_rt.pid)
-        return; /* a vfork child calling exit() must not touch the parent's state */
     cprof__heap_enter(); /* the CPU profile's writing is the runtime's own work */
     cprof__http_stop();
     pthread_mutex_lock(&g_rt.lock);
@@ -277,7 +286,17 @@ __attribute__((destructor)) static void rt_dtor(void)
         cprof__cpu_stop_locked();
     pthread_mutex_unlock(&g_rt.lock);
     cprof__heap_leave();
+    if (signo)
+        cprof__heap_exit_signal(signo);
     cprof__heap_fini();
+}
+
+/* Runs after the program's atexit handlers (the loader's fini runs last). */
+__attribute__((destructor)) static void rt_dtor(void)
+{
+    if (!g_rt.inited || getpid() != g_rt.pid)
+        return; /* a vfork child calling exit() must not touch the parent's state */
+    cprof__exit_run(0);
 }
 
 CPROF_EXPORT int cprof_http_start(const char *addr)

@@ -254,6 +254,7 @@ void cprof__sig_exec_undo(const struct cprof__sig_exec *st);
 void cprof__exec_resolve(void);
 void cprof__sig_resolve(void);
 
+/*
  * The destructor's work: stops the HTTP server and the CPU profiler,
  * writes the CPU profile, then the heap's exit profiles and leak report
  * (signo != 0: the process is about to die of that signal, which the leak

@@ -1,11 +1,13 @@
 /*
  * The report formats and the report kinds, in one place (report/kinds.h):
  * what each format is called, who writes it and what it needs.  Adding a
- * report is a row here and its writer.
+ * report is a row in each table and its writer.
  */
 #include "tool/report/kinds.h"
 
 #include <string.h>
+
+#include "tool/report/report_int.h"
 
 #define E CPROF_OUT_ENGINE
 /* Whether a single profile must be compacted (merged with itself, as
@@ -67,4 +69,65 @@ const struct cprof_report_format *cprof_report_format_find(const char *name)
         if (strcmp(formats[i].name, name) == 0)
             return &formats[i];
     return NULL;
+}
+
+/* ---- the engine's report kinds (pprof's applyCommandOverrides) -------------------- */
+
+/* The shell's greeting: the profile's labels only. */
+static int write_labels(struct rep *r)
+{
+    if (cprof__rep_profile_labels(r, r->out))
+        fputc('\n', r->out);
+    return 0;
+}
+
+#define OPT        (-1) /* the option decides */
+#define GRAN_LINES CPROF_GRAN_LINES
+#define GRAN_ADDRS CPROF_GRAN_ADDRESSES
+/* clang-format off */
+static const struct rep_kind kinds[] = {
+    /*                          writer                 regexp trim  nodecount gran  noinl  visual tree   objs   tags */
+    [CPROF_REPORT_TOP]        = {cprof__rep_top,        false, true,  0,  OPT,        OPT,  false, false, false, false},
+    [CPROF_REPORT_TRACES]     = {cprof__rep_traces,     false, true,  80, OPT,        OPT,  false, false, false, false},
+    [CPROF_REPORT_TREE]       = {cprof__rep_tree,       false, true,  80, OPT,        OPT,  false, false, false, false},
+    [CPROF_REPORT_PEEK]       = {cprof__rep_tree,       true,  false, 80, OPT,        OPT,  false, false, false, false},
+    [CPROF_REPORT_LIST]       = {cprof__rep_list,       true,  false, 80, GRAN_LINES, OPT,  false, false, true,  false},
+    [CPROF_REPORT_DOT]        = {cprof__rep_dot,        false, true,  80, OPT,        OPT,  true,  true,  false, true},
+    [CPROF_REPORT_TAGS]       = {cprof__rep_tags,       false, true,  80, OPT,        OPT,  false, false, false, false},
+    [CPROF_REPORT_CALLGRIND]  = {cprof__rep_callgrind,  false, false, 80, GRAN_ADDRS, 0,    false, true,  true,  false},
+    [CPROF_REPORT_COLLAPSED]  = {cprof__rep_collapsed,  false, false, 80, OPT,        OPT,  false, false, false, false},
+    [CPROF_REPORT_COMMENTS]   = {cprof__rep_comments,   false, true,  80, OPT,        OPT,  false, false, false, false},
+    [CPROF_REPORT_TOPPROTO]   = {cprof__rep_topproto,   false, true,  0,  OPT,        OPT,  false, false, false, false},
+    [CPROF_REPORT_DISASM]     = {cprof__rep_disasm,     true,  false, 80, GRAN_ADDRS, 1,    false, false, true,  false},
+    [CPROF_REPORT_FLAMEGRAPH] = {cprof__rep_flamegraph, false, false, 80, OPT,        OPT,  false, false, false, false},
+    [CPROF_REPORT_LABELS]     = {write_labels,          false, true,  80, OPT,        OPT,  false, false, false, false},
+};
+/* clang-format on */
+
+const struct rep_kind *cprof__rep_kind(enum cprof_report_kind kind)
+{
+    if ((unsigned)kind >= sizeof(kinds) / sizeof(kinds[0]) || !kinds[kind].write)
+        return NULL;
+    return &kinds[kind];
+}
+
+void cprof__rep_apply_kind(struct rep *r, const struct rep_kind *k)
+{
+    const struct cprof_report_opts *o = r->o;
+    bool trim = o->trim && k->trim;
+
+    r->nodecount = o->nodecount == -1 ? k->nodecount : o->nodecount;
+    r->nodefraction = o->nodefraction;
+    r->edgefraction = o->edgefraction;
+    r->gran = k->gran == OPT ? o->granularity : (enum cprof_report_granularity)k->gran;
+    r->noinlines = k->noinlines == OPT ? o->noinlines : k->noinlines == 1;
+    if (!trim) {
+        r->nodecount = 0;
+        r->nodefraction = 0;
+        r->edgefraction = 0;
+    }
+    r->visual = k->visual;
+    r->call_tree = o->call_tree && k->call_tree;
+    r->obj_names = k->obj_names;
+    r->want_tags = k->tags;
 }

@@ -73,8 +73,8 @@ int cprof_report_run(const struct cprof_profile *p, enum cprof_report_kind kind,
         err = cprof_diag_set(diag, CPROF_EUSAGE, "this report needs a regexp argument");
         goto out;
     }
-    if ((err = cprof__rep_select_sample(&r)) || (err = cprof__rep_working_copy(&r)) ||
-        (err = cprof__rep_prune_uninteresting(&r)))
+    /* The caller pruned the profile by its drop_frames (RemoveUninteresting) already. */
+    if ((err = cprof__rep_select_sample(&r)) || (err = cprof__rep_working_copy(&r)))
         goto out;
     if (!o->relative_percentages)
         cprof__rep_compute_total(&r);

@@ -1,7 +1,7 @@
 /*
  * The engine's working copy of the stacks and pprof's filters over it
- * (drop_frames, focus/ignore/hide/show, show_from, tag filters,
- * prune_from), in the order of pprof's applyFocus.  The profile itself is
+ * (focus/ignore/hide/show, show_from, tag filters, prune_from), in the
+ * order of pprof's applyFocus.  The profile itself is
  * never edited.
  */
 #include "tool/report/report_int.h"
@@ -135,90 +135,6 @@ static bool simplified_matches(const struct rep *r, uint32_t func, const regex_t
         return false;
     cprof_simplify_func(name, buf, sizeof(buf));
     return cprof__rep_match(re, buf);
-}
-
-/* Profile.Prune with drop_frames/keep_frames (RemoveUninteresting). */
-int cprof__rep_prune_uninteresting(struct rep *r)
-{
-    const struct cprof_profile *p = r->p;
-    regex_t drop, keep;
-    bool has_keep = false;
-    uint8_t *mark;
-    char *pat;
-    int err = 0;
-
-    if (!p->drop_frames || !*cprof__rep_str(r, p->drop_frames))
-        return 0;
-    pat = malloc(strlen(cprof__rep_str(r, p->drop_frames)) +
-                 strlen(cprof__rep_str(r, p->keep_frames)) + 8);
-    mark = calloc(p->nlocations + 1, 1); /* 1 = prune, 2 = prune beneath */
-    if (!pat || !mark) {
-        err = cprof_diag_set(r->diag, -ENOMEM, "out of memory");
-        goto out;
-    }
-    sprintf(pat, "^(%s)$", cprof__rep_str(r, p->drop_frames));
-    if (regcomp(&drop, pat, REG_EXTENDED | REG_NOSUB))
-        goto out; /* pprof ignores the error too */
-    if (*cprof__rep_str(r, p->keep_frames)) {
-        sprintf(pat, "^(%s)$", cprof__rep_str(r, p->keep_frames));
-        has_keep = regcomp(&keep, pat, REG_EXTENDED | REG_NOSUB) == 0;
-    }
-    for (uint32_t l = 0; l < p->nlocations; l++) {
-        int i;
-        uint32_t f = r->loc_first[l];
-
-        for (i = (int)r->loc_n[l] - 1; i >= 0; i--) {
-            uint32_t fn = r->lfunc[f + (uint32_t)i];
-
-            if (simplified_matches(r, fn, &drop) &&
-                (!has_keep || !simplified_matches(r, fn, &keep)))
-                break;
-        }
-        if (i >= 0) {
-            mark[l] = 2;
-            if (i == (int)r->loc_n[l] - 1) {
-                mark[l] = 3;
-            } else {
-                uint32_t k = (uint32_t)i + 1, w = 0;
-
-                for (; k < r->loc_n[l]; k++, w++) {
-                    r->lfunc[f + w] = r->lfunc[f + k];
-                    r->lline[f + w] = r->lline[f + k];
-                }
-                r->loc_n[l] = w;
-            }
-        }
-    }
-    for (size_t si = 0; si < r->nsamples; si++) {
-        uint32_t s = r->samples[si], *stk = r->stk + r->s_first[s];
-        bool found_user = false;
-
-        for (int i = (int)r->s_n[s] - 1; i >= 0; i--) {
-            uint8_t m = mark[stk[i]];
-
-            if (!m) {
-                found_user = true;
-                continue;
-            }
-            if (!found_user)
-                continue;
-            if (m == 3) {
-                memmove(stk, stk + i + 1, (r->s_n[s] - (uint32_t)i - 1) * sizeof(*stk));
-                r->s_n[s] -= (uint32_t)i + 1;
-            } else {
-                memmove(stk, stk + i, (r->s_n[s] - (uint32_t)i) * sizeof(*stk));
-                r->s_n[s] -= (uint32_t)i;
-            }
-            break;
-        }
-    }
-    regfree(&drop);
-    if (has_keep)
-        regfree(&keep);
-out:
-    free(pat);
-    free(mark);
-    return err;
 }
 
 /* pprof's computeTotal over the selected samples. */
@@ -485,13 +401,13 @@ static int filter_tags_by_name(struct rep *r)
 }
 
 /* Profile.PruneFrom */
-static void prune_from(struct rep *r, const regex_t *re)
+static int prune_from(struct rep *r, const regex_t *re)
 {
     const struct cprof_profile *p = r->p;
     bool *mark = calloc(p->nlocations + 1, 1);
 
     if (!mark)
-        return;
+        return cprof_diag_set(r->diag, -ENOMEM, "out of memory");
     for (uint32_t l = 0; l < p->nlocations; l++) {
         uint32_t f = r->loc_first[l];
 
@@ -517,6 +433,7 @@ static void prune_from(struct rep *r, const regex_t *re)
         }
     }
     free(mark);
+    return 0;
 }
 
 /* applyFocus: the filters, in pprof's order. */
@@ -544,7 +461,7 @@ int cprof__rep_apply_focus(struct rep *r)
     if (!err)
         err = filter_tags_by_name(r);
     if (!err && have[5])
-        prune_from(r, &rx[5]);
+        err = prune_from(r, &rx[5]);
 out:
     for (int i = 0; i < 6; i++)
         if (have[i])

@@ -196,7 +196,6 @@ int cprof__rep_intern(struct rep_strs *t, const char *s, size_t len, uint32_t *i
 
 /* focus.c: the working copy of the stacks and pprof's filters */
 int cprof__rep_working_copy(struct rep *r);
-int cprof__rep_prune_uninteresting(struct rep *r);
 void cprof__rep_compute_total(struct rep *r);
 int cprof__rep_apply_focus(struct rep *r);
 

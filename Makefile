@@ -210,7 +210,7 @@ replay: $(REPLAYS)
 check: check-headers check-symbols check-deps check-sigsafe
 
 check-headers: | $(DEPS_STAMP)
-	@for h in include/*.h include/cprof/*.h src/*/*.h src/rt/sig/*.h; do \
+	@for h in include/*.h include/cprof/*.h src/*/*.h src/rt/sig/*.h src/tool/report/*.h; do \
 	    echo "#include \"$${h#src/}\"" | sed 's|"include/|"|' | \
 	    $(CC) $(CSTD) $(WARN) -Werror -Iinclude -Isrc -I$(GEN) -fsyntax-only -xc - || \
 	    { echo "check-headers: $$h does not stand alone" >&2; exit 1; }; done
@@ -221,11 +221,20 @@ check-symbols: $(LIBRT)
 	@diff -u tools/rt-exports.txt $(BUILD)/rt-exports.txt || \
 	    { echo "check-symbols: libcprof.so exports changed; update tools/rt-exports.txt" >&2; exit 1; }
 
+# The layers: base <- model <- sym <- {rt, tool}.  A layer includes only
+# headers of the layers to its left (and its own).
 check-deps:
-	@! grep -rn '#include "tool/' src/rt src/model src/base || \
-	    { echo "check-deps: runtime/shared code includes tool headers" >&2; exit 1; }
-	@! grep -rn '#include "rt/' src/tool src/model src/base || \
-	    { echo "check-deps: tool/shared code includes runtime headers" >&2; exit 1; }
+	@fail=0; \
+	for rule in "base:model sym rt tool" "model:sym rt tool" "sym:rt tool" "rt:tool" \
+	            "tool:rt"; do \
+	    dir=$${rule%%:*}; \
+	    for up in $${rule#*:}; do \
+	        if grep -rn "#include \"$$up/" src/$$dir; then \
+	            echo "check-deps: src/$$dir includes $$up/ headers" >&2; fail=1; \
+	        fi; \
+	    done; \
+	done; \
+	exit $$fail
 
 check-sigsafe: $(RT_OBJ)
 	@sh tools/check-sigsafe.sh $(BUILD)/obj/src/rt/sig

@@ -33,10 +33,11 @@ PKG_CFLAGS = $(shell pkg-config --cflags $(PKGS))
 PKG_LIBS   = $(shell pkg-config --libs $(PKGS)) -lpthread -ldl -lm
 # The tool alone links libedit (the shell); capstone (-disasm) it loads on
 # first use (its headers only at build time).  Never the runtime.
-# `cprof load` links libhttp_parser (HTTP/1.1 responses) and OpenSSL (https).
-TOOL_PKGS     := libedit capstone openssl
+# `cprof load` links libhttp_parser (HTTP/1.1 responses), OpenSSL (https)
+# and libnghttp2 (-h2).
+TOOL_PKGS     := libedit capstone openssl libnghttp2
 TOOL_CFLAGS    = $(shell pkg-config --cflags $(TOOL_PKGS))
-TOOL_LIBS      = $(shell pkg-config --libs libedit openssl) -lhttp_parser
+TOOL_LIBS      = $(shell pkg-config --libs libedit openssl libnghttp2) -lhttp_parser
 # protobuf-c is the reference the tests hold the hand-written codec to.
 REF_LIBS   = $(shell pkg-config --libs libprotobuf-c)
 

@@ -398,10 +398,6 @@ static int configure(struct load_state *st, const char *url)
         fprintf(stderr, "cprof load: -x with an https URL (a CONNECT tunnel) is not supported\n");
         return 1;
     }
-    if (o->h2) {
-        fprintf(stderr, "cprof load: -h2 (HTTP/2) is not supported yet\n");
-        return 1;
-    }
     if (build_request(cfg, o, body, body_len, msg, sizeof(msg)) < 0)
         return usage_exit(msg);
     cfg->n = o->z_ns > 0 ? UINT64_MAX : (uint64_t)o->n;

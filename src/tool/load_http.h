@@ -45,6 +45,7 @@ struct cprof_load_parser {
     bool complete;            /* the whole response is in */
     bool keep_alive;          /* the connection may carry another request */
     bool gzip;                /* Content-Encoding: gzip */
+    bool bad_status;          /* the status code was not 3 digits */
     bool want_location;       /* keep the Location header (redirects followed) */
     char location[1024];      /* Location header value when want_location */
     uint8_t hdr_state;        /* which header's value is arriving */

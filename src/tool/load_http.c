@@ -141,6 +141,13 @@ int cprof_load_parser_feed(struct cprof_load_parser *p, const char *buf, size_t 
     return -1;
 }
 
+const char *cprof_load_status_text(int status)
+{
+    const char *t = status > 0 && status < 1000 ? http_status_str((enum http_status)status) : "";
+
+    return t && strcmp(t, "<unknown>") != 0 ? t : "";
+}
+
 /* ---- URL ------------------------------------------------------------------ */
 
 static bool scheme_char(char c, bool first)

@@ -65,4 +65,7 @@ void cprof_load_parser_init(struct cprof_load_parser *p, bool head);
 int cprof_load_parser_feed(struct cprof_load_parser *p, const char *buf, size_t len,
                            size_t *used /* OUT */, struct cprof_diag *diag);
 
+/* The reason phrase of a status code ("Forbidden"), or "" when unknown. */
+const char *cprof_load_status_text(int status);
+
 #endif /* CPROF_TOOL_LOAD_HTTP_H */

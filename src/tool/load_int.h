@@ -18,7 +18,8 @@
 
 #include "tool/load.h"
 
-enum conn_state { C_IDLE, C_CONNECTING, C_HANDSHAKE, C_WRITING, C_READING };
+/* C_TUNNEL: waiting for the proxy's answer to CONNECT (https through -x). */
+enum conn_state { C_IDLE, C_CONNECTING, C_TUNNEL, C_HANDSHAKE, C_WRITING, C_READING };
 
 struct worker;
 struct cprof_load_h2;      /* one HTTP/2 connection (load_h2.c) */

@@ -4,8 +4,8 @@
 # over HTTP/2, -c streams on one connection per worker thread, nginx's
 # GOAWAY after 1000 requests crossed without an error, status codes,
 # redirects, POST bodies and headers, -disable-keepalive, -o csv, -z,
-# connection errors, -t on a server that never answers, and HTTP/1.1
-# when the server does not offer h2.
+# connection errors, -t on a server that never answers, HTTP/1.1
+# when the server does not offer h2, and https through a CONNECT proxy.
 set -eu
 . "$CPROF_SRCDIR/tests/e2e/lib_cpu.sh"
 NGINX=$(command -v nginx || echo /usr/sbin/nginx)
@@ -136,4 +136,24 @@ log
 "$CPROF" load -h2 -n 30 -c 3 "https://127.0.0.1:$P1/ok" >h1.txt
 grep -qxF "$(status_line 200 30)" h1.txt || fail "fallback: $(cat h1.txt)"
 [ "$(seen '^HTTP/1.1 .* GET /ok 200')" = 30 ] || fail "fallback: $(cat access.log)"
+
+# https through a proxy (-x): a CONNECT tunnel per connection, HTTP/2 or
+# HTTP/1.1 inside; a tunnel the proxy refuses fails each request with its reason.
+python3 "$CPROF_SRCDIR/tests/e2e/connect_proxy.py" &
+PROXY=$!
+trap 'kill "$(cat "$WORK/nginx.pid")" 2>/dev/null; kill $PROXY 2>/dev/null; [ -n "${HANG:-}" ] && kill $HANG 2>/dev/null; true' EXIT
+for _ in $(seq 100); do [ -s proxy.port ] && break; sleep 0.1; done
+X="127.0.0.1:$(cat proxy.port)"
+log
+"$CPROF" load -h2 -cpus 1 -n 200 -c 4 -x "$X" "$U/ok" >px2.txt
+grep -qxF "$(status_line 200 200)" px2.txt || fail "-x -h2: $(cat px2.txt)"
+[ "$(seen '^HTTP/2.0 .* GET /ok 200')" = 200 ] || fail "-x -h2: $(sort access.log | uniq -c)"
+"$CPROF" load -cpus 1 -n 30 -c 3 -x "$X" "https://127.0.0.1:$P1/ok" >px1.txt
+grep -qxF "$(status_line 200 30)" px1.txt || fail "-x https: $(cat px1.txt)"
+[ "$(seen '^HTTP/1.1 .* GET /ok 200')" = 30 ] || fail "-x https: $(sort access.log | uniq -c)"
+[ "$(grep -cxF "CONNECT 127.0.0.1:$P2 HTTP/1.1" proxy.log)" = 1 ] || fail "-x -h2 tunnels: $(cat proxy.log)"
+[ "$(grep -cxF "CONNECT 127.0.0.1:$P1 HTTP/1.1" proxy.log)" = 3 ] || fail "-x https tunnels: $(cat proxy.log)"
+"$CPROF" load -n 3 -c 1 -x "$X" https://127.0.0.1:9/ >px403.txt
+grep -qxF "$(printf '  [3]\tGet "https://127.0.0.1:9/": Forbidden')" px403.txt ||
+    fail "-x refused: $(cat px403.txt)"
 echo ok

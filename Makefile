@@ -82,10 +82,13 @@ all: $(CPROF) $(LIBRT) $(EXAMPLES)
 
 # The README's main job: build, profile the bundled CPU-bound example with
 # the runtime preloaded, and show where its CPU time went: the run's top
-# summary, then the hottest function's annotated source.
+# summary, then the hottest function's annotated source.  Then a small
+# server under `cprof run -http`, loaded by `cprof load` while its CPU
+# profile is fetched from /debug/pprof (about 4 s).
 demo: all
 	$(CPROF) run -hz 1000 -cpu $(BUILD)/demo.cpu.pb.gz -- $(BUILD)/examples/cpu_hot
 	$(CPROF) -list=hot_loop $(BUILD)/demo.cpu.pb.gz
+	sh examples/demo_load.sh $(BUILD)
 
 deps:
 	@sh scripts/deps.sh build test

@@ -461,8 +461,11 @@ void cprof__load_h2_on_event(struct conn *t, uint32_t ev)
             lost(s, nghttp2_strerror((int)rv));
             return;
         }
-        /* A short read with nothing buffered: the socket is drained, epoll says when more comes. */
-        if ((size_t)n < sizeof(w->rbuf) && SSL_pending(t->ssl) == 0)
+        /*
+         * A short read with nothing buffered (read ahead included): the
+         * socket is drained, epoll says when more comes.
+         */
+        if ((size_t)n < sizeof(w->rbuf) && !SSL_has_pending(t->ssl))
             break;
     }
     flush(s);

@@ -778,6 +778,8 @@ static SSL_CTX *tls_context(const struct cprof_load_cfg *cfg)
     /* hey does not verify certificates (InsecureSkipVerify). */
     SSL_CTX_set_verify(ctx, SSL_VERIFY_NONE, NULL);
     SSL_CTX_set_min_proto_version(ctx, TLS1_2_VERSION);
+    /* Whole socket reads, not a record header and then its body: half the reads. */
+    SSL_CTX_set_read_ahead(ctx, 1);
     /* -h2 asks for h2 and takes HTTP/1.1 when the server declines, as Go's transport. */
     if (!cfg->h2)
         SSL_CTX_set_alpn_protos(ctx, (const unsigned char *)"\x08http/1.1", 9);

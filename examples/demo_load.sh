@@ -12,9 +12,10 @@ tmp=$(mktemp -d)
 DBG=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
 "$CPROF" run -http "127.0.0.1:$DBG" -- "$B/examples/hello_server" "$tmp/port" &
 SRV=$!
-trap 'kill $SRV 2>/dev/null; rm -rf "$tmp"' EXIT
-for _ in $(seq 50); do [ -s "$tmp/port" ] && break; sleep 0.1; done
-URL="http://127.0.0.1:$(cat "$tmp/port")/index.html"
+# cprof run does not pass SIGTERM on: the server itself is stopped, by its pid.
+trap 'st=$?; kill "$(sed -n 2p "$tmp/port")" 2>/dev/null; wait $SRV || true; rm -rf "$tmp"; exit $st' EXIT
+for _ in $(seq 50); do [ "$(wc -l <"$tmp/port" 2>/dev/null)" = 2 ] && break; sleep 0.1; done
+URL="http://127.0.0.1:$(sed -n 1p "$tmp/port")/index.html"
 echo "cprof load -z 2.5s -c 8 $URL  (and meanwhile)"
 echo "cprof -top -nodecount 8 http://127.0.0.1:$DBG/debug/pprof/profile?seconds=2"
 "$CPROF" load -z 2.5s -c 8 "$URL" >"$tmp/load.txt" 2>/dev/null &

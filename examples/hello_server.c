@@ -3,10 +3,10 @@
  * keep-alive, one epoll loop, and a page whose "rendering" (render_page)
  * costs a few microseconds of CPU, so that a CPU profile taken while
  * `cprof load` drives it shows where a request's time goes.  Writes its
- * port to PORTFILE, then serves until killed.
+ * port, then its pid, to PORTFILE (a line each), then serves until killed.
  *
  *   cprof run -http 127.0.0.1:6060 -- build/examples/hello_server port.txt &
- *   cprof load -z 3s http://127.0.0.1:$(cat port.txt)/ &
+ *   cprof load -z 3s http://127.0.0.1:$(head -1 port.txt)/ &
  *   cprof -top http://127.0.0.1:6060/debug/pprof/profile?seconds=2
  */
 #include <netinet/in.h>
@@ -82,7 +82,7 @@ int main(int argc, char **argv)
         perror(argv[1]);
         return 1;
     }
-    fprintf(pf, "%d\n", ntohs(a.sin_port));
+    fprintf(pf, "%d\n%d\n", ntohs(a.sin_port), (int)getpid());
     fclose(pf);
     for (;;) {
         int n = epoll_wait(ep, evs, 64, -1);

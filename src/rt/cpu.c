@@ -326,6 +326,8 @@ static void register_tid(pid_t tid)
 
     if (!t)
         return;
+    /* Where its CPU clock stood when sampling began (cpu_blocked.c counts from there). */
+    t->cpu_at_arm = now_ns(thread_cpu_clock(tid));
     switch (S.mode) {
     case CPROF_CPU_PERF:
         err = arm_perf(t, tid);
@@ -763,18 +765,16 @@ static const char *mode_name(int mode)
     }
 }
 
-/* Samples lost to full rings still count: one sample on a "(dropped)" frame. */
-static int add_dropped_sample(struct cprof_profile *p)
+int cprof__cpu_add_pseudo_sample(struct cprof_profile *p, const char *name, int64_t count,
+                                 int64_t ns)
 {
     struct cprof_function f = {0};
     struct cprof_line line = {0};
     uint32_t loc;
-    int64_t values[2] = {(int64_t)g_dropped, (int64_t)g_dropped_ns};
+    int64_t values[2] = {count, ns};
     int err;
 
-    if (!g_dropped)
-        return 0;
-    err = cprof_profile_intern_cstr(p, "(dropped samples)", &f.name);
+    err = cprof_profile_intern_cstr(p, name, &f.name);
     if (!err) {
         f.system_name = f.name;
         err = cprof_profile_add_function(p, &f, &line.func);
@@ -784,6 +784,15 @@ static int add_dropped_sample(struct cprof_profile *p)
     if (!err)
         err = cprof_profile_add_sample(p, &loc, 1, values, NULL, 0, 0);
     return err;
+}
+
+/* Samples lost to full rings still count: one sample on a "(dropped samples)" frame. */
+static int add_dropped_sample(struct cprof_profile *p)
+{
+    if (!g_dropped)
+        return 0;
+    return cprof__cpu_add_pseudo_sample(p, "(dropped samples)", (int64_t)g_dropped,
+                                        (int64_t)g_dropped_ns);
 }
 
 static int finish_profile(struct cprof_profile *p)
@@ -1098,8 +1107,10 @@ void cprof__thread_end(void *unused)
     pthread_mutex_lock(&G.lock);
     struct cprof_thr *t = slot_find_live(gettid());
     /* Its samples stay in the ring until the writer drains the DEAD slot. */
-    if (t)
+    if (t) {
+        cprof__cpu_blocked_thread_end_locked(t);
         disarm(t);
+    }
     pthread_mutex_unlock(&G.lock);
 }
 

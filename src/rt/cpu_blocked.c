@@ -144,9 +144,11 @@ static void follow(struct blk *e, struct cprof_thr *t, pid_t tid, bool final)
         commit(e);
         memset(e, 0, sizeof(*e));
         e->tid = tid;
-        e->cpu_prev = cpu;
         e->head_prev = head;
-        return;
+        /* From when it was armed: a short thread may be seen by one tick only. */
+        e->cpu_prev = t->cpu_at_arm > 0 && t->cpu_at_arm <= cpu ? t->cpu_at_arm : cpu;
+        if (!ok)
+            return;
     }
     if (!ok) { /* gone */
         commit(e);
@@ -197,29 +199,27 @@ void cprof__cpu_blocked_tick_locked(bool final)
     }
 }
 
+void cprof__cpu_blocked_thread_end_locked(struct cprof_thr *t)
+{
+    size_t i = (size_t)(t - S.slots);
+    pid_t tid = atomic_load(&t->tid);
+
+    /* Its CPU since the last tick: an exiting thread is gone by the next one. */
+    if (g_blk && i < g_nblk && tid > 0 && g_blk[i].tid == tid)
+        follow(&g_blk[i], t, tid, true);
+}
+
 int cprof__cpu_blocked_finish_locked(struct cprof_profile *p)
 {
-    struct cprof_function f = {0};
-    struct cprof_line line = {0};
     char text[192];
-    uint32_t loc;
-    int64_t values[2];
     int err;
 
     if (!g_unsampled_ns)
         return 0;
     snprintf(text, sizeof(text), "(not sampled: signal %d blocked)", S.signo);
-    values[0] = S.period_ns ? (int64_t)(g_unsampled_ns / S.period_ns) : 0;
-    values[1] = (int64_t)g_unsampled_ns;
-    err = cprof_profile_intern_cstr(p, text, &f.name);
-    if (!err) {
-        f.system_name = f.name;
-        err = cprof_profile_add_function(p, &f, &line.func);
-    }
-    if (!err)
-        err = cprof_profile_add_location(p, CPROF_NONE, 0, &line, 1, false, &loc);
-    if (!err)
-        err = cprof_profile_add_sample(p, &loc, 1, values, NULL, 0, 0);
+    err = cprof__cpu_add_pseudo_sample(
+        p, text, S.period_ns ? (int64_t)(g_unsampled_ns / S.period_ns) : 0,
+        (int64_t)g_unsampled_ns);
     snprintf(text, sizeof(text),
              "%llu ms of CPU in threads that block signal %d were not sampled (%llu threads)",
              (unsigned long long)(g_unsampled_ns / 1000000), S.signo,

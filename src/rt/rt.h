@@ -100,6 +100,17 @@ int cprof__cpu_stop_locked(void);
 void cprof__cpu_blocked_reset_locked(void);
 void cprof__cpu_blocked_tick_locked(bool final);
 int cprof__cpu_blocked_finish_locked(struct cprof_profile *p);
+/* The calling thread t is exiting: its last CPU is checked now.  Lock held. */
+struct cprof_thr;
+void cprof__cpu_blocked_thread_end_locked(struct cprof_thr *t);
+
+/*
+ * Adds one sample of count samples and ns nanoseconds on a frame named
+ * name, for CPU time the profile stands for without a stack ("(dropped
+ * samples)", unsampled blocked threads).  0 or a negative code.
+ */
+int cprof__cpu_add_pseudo_sample(struct cprof_profile *p, const char *name, int64_t count,
+                                 int64_t ns);
 
 /* A thread created through our pthread_create starts and ends here. */
 void cprof__thread_begin(void);

@@ -83,6 +83,7 @@ struct cprof_thr {
     timer_t timer;         /* CPROF_CPU_POSIX: the thread's timer */
     bool has_timer;        /* timer is valid */
     uint32_t seen;         /* scan generation in which the thread was last seen */
+    int64_t cpu_at_arm;    /* the thread's CPU clock when it was armed, ns; lock holder only */
     uint64_t last_count;   /* perf: task-clock ns at the previous sample; handler only */
     /* perf, handler only (see throttle_sigsafe): */
     uint64_t period_ns;    /* the event's period when slowed down, 0 = the session's */

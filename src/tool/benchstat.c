@@ -1738,7 +1738,8 @@ int cprof__benchstat_run(int argc, char **argv, struct cprof_buf *out, struct cp
     if (project(s)) {
         rc = 1;
     } else {
-        qsort_r(s->tabs, (size_t)s->ntabs, sizeof(*s->tabs), cmp_table, &s->ax[P_TABLE]);
+        if (s->ntabs > 1)
+            qsort_r(s->tabs, (size_t)s->ntabs, sizeof(*s->tabs), cmp_table, &s->ax[P_TABLE]);
         for (int t = 0; t < s->ntabs; t++)
             summarize(s, &s->tabs[t]);
         print_tables(s);

@@ -33,10 +33,11 @@ PKG_CFLAGS = $(shell pkg-config --cflags $(PKGS))
 PKG_LIBS   = $(shell pkg-config --libs $(PKGS)) -lpthread -ldl -lm
 # The tool alone links libedit (the shell); capstone (-disasm) it loads on
 # first use (its headers only at build time).  Never the runtime.
-# `cprof load` links libhttp_parser (HTTP/1.1 responses) and OpenSSL (https).
-TOOL_PKGS     := libedit capstone openssl
+# `cprof load` links libhttp_parser (HTTP/1.1 responses), OpenSSL (https)
+# and libnghttp2 (-h2).
+TOOL_PKGS     := libedit capstone openssl libnghttp2
 TOOL_CFLAGS    = $(shell pkg-config --cflags $(TOOL_PKGS))
-TOOL_LIBS      = $(shell pkg-config --libs libedit openssl) -lhttp_parser
+TOOL_LIBS      = $(shell pkg-config --libs libedit openssl libnghttp2) -lhttp_parser
 # protobuf-c is the reference the tests hold the hand-written codec to.
 REF_LIBS   = $(shell pkg-config --libs libprotobuf-c)
 
@@ -88,10 +89,13 @@ all: $(CPROF) $(LIBRT) $(BENCHLIB) $(EXAMPLES) $(BENCH_EXAMPLES)
 
 # The README's main job: build, profile the bundled CPU-bound example with
 # the runtime preloaded, and show where its CPU time went: the run's top
-# summary, then the hottest function's annotated source.
+# summary, then the hottest function's annotated source.  Then a small
+# server under `cprof run -http`, loaded by `cprof load` while its CPU
+# profile is fetched from /debug/pprof (about 4 s).
 demo: all
 	$(CPROF) run -hz 1000 -cpu $(BUILD)/demo.cpu.pb.gz -- $(BUILD)/examples/cpu_hot
 	$(CPROF) -list=hot_loop $(BUILD)/demo.cpu.pb.gz
+	sh examples/demo_load.sh $(BUILD)
 
 deps:
 	@sh scripts/deps.sh build test
@@ -210,7 +214,7 @@ replay: $(REPLAYS)
 check: check-headers check-symbols check-deps check-sigsafe
 
 check-headers: | $(DEPS_STAMP)
-	@for h in include/*.h include/cprof/*.h src/*/*.h src/rt/sig/*.h; do \
+	@for h in include/*.h include/cprof/*.h src/*/*.h src/rt/sig/*.h src/tool/report/*.h; do \
 	    echo "#include \"$${h#src/}\"" | sed 's|"include/|"|' | \
 	    $(CC) $(CSTD) $(WARN) -Werror -Iinclude -Isrc -I$(GEN) -fsyntax-only -xc - || \
 	    { echo "check-headers: $$h does not stand alone" >&2; exit 1; }; done
@@ -221,11 +225,20 @@ check-symbols: $(LIBRT)
 	@diff -u tools/rt-exports.txt $(BUILD)/rt-exports.txt || \
 	    { echo "check-symbols: libcprof.so exports changed; update tools/rt-exports.txt" >&2; exit 1; }
 
+# The layers: base <- model <- sym <- {rt, tool}.  A layer includes only
+# headers of the layers to its left (and its own).
 check-deps:
-	@! grep -rn '#include "tool/' src/rt src/model src/base || \
-	    { echo "check-deps: runtime/shared code includes tool headers" >&2; exit 1; }
-	@! grep -rn '#include "rt/' src/tool src/model src/base || \
-	    { echo "check-deps: tool/shared code includes runtime headers" >&2; exit 1; }
+	@fail=0; \
+	for rule in "base:model sym rt tool" "model:sym rt tool" "sym:rt tool" "rt:tool" \
+	            "tool:rt"; do \
+	    dir=$${rule%%:*}; \
+	    for up in $${rule#*:}; do \
+	        if grep -rn "#include \"$$up/" src/$$dir; then \
+	            echo "check-deps: src/$$dir includes $$up/ headers" >&2; fail=1; \
+	        fi; \
+	    done; \
+	done; \
+	exit $$fail
 
 check-sigsafe: $(RT_OBJ)
 	@sh tools/check-sigsafe.sh $(BUILD)/obj/src/rt/sig

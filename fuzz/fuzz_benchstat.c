@@ -1,7 +1,8 @@
 /*
  * Fuzz target for `cprof benchstat`: the input as both files of a
  * comparison, through the reader (benchstat_parse.c), the statistics and
- * both output formats.  Invariant: no crash, exit status 0.
+ * both output formats, also with -filter and multi-key projections.
+ * Invariant: no crash, exit status 0.
  */
 #include <stddef.h>
 #include <stdint.h>
@@ -50,6 +51,14 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     run(v3, 6);
     char *v4[] = {a, d, h, x};
     run(v4, 4);
+    /* -filter, several keys per axis, orders, and .config split out */
+    char i1[] = "-filter", i2[] = "-/format:gob .unit:(/op$/ OR B/s) OR (*)", i3[] = "-col",
+         i4[] = ".file,/format@alpha", i5[] = "-row", i6[] = "/size@num .name", i7[] = "-table",
+         i8[] = "goos note@(a b)";
+    char *v5[] = {a, i1, i2, i3, i4, i5, i6, i7, i8, x, y};
+    run(v5, 11);
+    char *v6[] = {a, b, c, i3, i4, i7, i8, x, y};
+    run(v6, 9);
 out:
     if (fd >= 0)
         close(fd);

@@ -20,6 +20,7 @@
  */
 #include "cprof/bench.h"
 
+#include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <math.h>
@@ -72,6 +73,7 @@ static struct {
     long memprofilerate;
     bool v;
     int64_t timeout_ns;
+    const char *blockprofile, *mutexprofile; /* accepted, not supported yet */
     int only;          /* child: run only this top-level benchmark (index), -1 = all */
     int maxlen;        /* child: the parent's name width */
     bool child;
@@ -84,6 +86,7 @@ struct pattern {
 
 /* One run of the harness: what processBench and the output share. */
 static struct {
+    const char *argv0; /* for -help */
     struct pattern pat;
     int maxlen;       /* name column width */
     int extlen;       /* len("-P") for the largest P */
@@ -693,10 +696,15 @@ static int parse_flag(const char *name, const char *val)
         opts.bench = strdup(val);
     } else if (strcmp(name, "benchtime") == 0) {
         size_t l = strlen(val);
-        if (l > 1 && val[l - 1] == 'x') {
+        if (l >= 1 && val[l - 1] == 'x') {
             char *end;
+            errno = 0;
             long long n = strtoll(val, &end, 10);
-            if (end != val + l - 1 || n <= 0) {
+            /* strconv.ParseInt: optional sign, then digits only */
+            bool digits = l > 1 && (isdigit((unsigned char)val[0]) ||
+                                    ((val[0] == '+' || val[0] == '-') && l > 2 &&
+                                     isdigit((unsigned char)val[1])));
+            if (!digits || end != val + l - 1 || errno || n <= 0) {
                 fprintf(stderr, "invalid value \"%s\" for flag -test.benchtime: invalid count\n",
                         val);
                 exit(2);
@@ -727,7 +735,18 @@ static int parse_flag(const char *name, const char *val)
         if (cprof__bench_parse_duration(val, &opts.timeout_ns))
             usage_exit("-test.timeout", val);
     } else if (strcmp(name, "run") == 0 || strcmp(name, "outputdir") == 0) {
-        /* no tests in a C benchmark program: accepted and ignored */
+        /* no tests in a C benchmark program: accepted and ignored (see -help) */
+    } else if (strcmp(name, "blockprofile") == 0 || strcmp(name, "mutexprofile") == 0) {
+        if (name[0] == 'b')
+            opts.blockprofile = val;
+        else
+            opts.mutexprofile = val;
+    } else if (strcmp(name, "blockprofilerate") == 0 ||
+               strcmp(name, "mutexprofilefraction") == 0) {
+        char *end;
+        (void)strtol(val, &end, 10);
+        if (*end || end == val)
+            usage_exit(name, val);
     } else if (strcmp(name, "cprof.only") == 0) {
         opts.only = atoi(val);
         opts.child = true;
@@ -743,6 +762,26 @@ static bool is_bool_flag(const char *name)
 {
     return strcmp(name, "benchmem") == 0 || strcmp(name, "v") == 0 ||
            strcmp(name, "short") == 0 || strcmp(name, "json") == 0;
+}
+
+static void usage_help(void)
+{
+    printf("Usage of %s (a cprof benchmark program; Go's test flags, also as -test.NAME):\n"
+           "  -bench regexp       run the benchmarks matching regexp (per level, split on '/')\n"
+           "  -benchtime d|Nx     run each benchmark for duration d or N iterations (default 1s)\n"
+           "  -benchmem           print B/op and allocs/op (bytes requested, every thread)\n"
+           "  -count n            run each benchmark n times (default 1)\n"
+           "  -cpu list           run each benchmark with these thread counts (-P suffix)\n"
+           "  -cpuprofile file    CPU profile (file.BenchmarkName when several run)\n"
+           "  -memprofile file    allocation profile (same naming)\n"
+           "  -memprofilerate n   bytes between heap samples (1: every allocation)\n"
+           "  -timeout d          fail after d (default none)\n"
+           "  -blockprofile file, -mutexprofile file\n"
+           "                      accepted; not supported yet: the runtime has no lock profile\n"
+           "  -run regexp         accepted and ignored: a benchmark program has no tests\n"
+           "  -v                  accepted; benchmark logs are always shown, as in Go\n",
+           g.argv0 ? g.argv0 : "bench");
+    exit(0);
 }
 
 static void parse_args(int argc, char **argv)
@@ -763,6 +802,10 @@ static void parse_args(int argc, char **argv)
             usage_exit(argv[i], NULL);
         memcpy(name, a, nl);
         name[nl] = 0;
+        if (strcmp(name, "h") == 0 || strcmp(name, "help") == 0) {
+            g.argv0 = argv[0];
+            usage_help();
+        }
         if (eq)
             val = eq + 1;
         if (is_bool_flag(name)) {
@@ -958,6 +1001,13 @@ int cprof_bench_main(int argc, char **argv)
     opts.cpus[0] = ncpu > 0 ? (int)ncpu : 1;
     opts.ncpus = 1;
     parse_args(argc, argv);
+    for (int i = 0; i < 2 && !opts.child; i++) {
+        const char *f = i ? opts.mutexprofile : opts.blockprofile;
+        if (f) /* on stderr: the output stays Go's */
+            fprintf(stderr, "cprof-bench: -%s %s: not supported yet (the runtime has no %s "
+                            "profile); no file written\n", i ? "mutexprofile" : "blockprofile",
+                    f, i ? "mutex" : "block");
+    }
     qsort(regs, (size_t)nregs, sizeof(regs[0]), reg_cmp);
     g.pkg = pkg_name();
     long rate = opts.memprofile ? (opts.memprofilerate > 0 ? opts.memprofilerate : 0) : HUGE_RATE;

@@ -6,6 +6,7 @@
 #include "bench/bench_int.h"
 
 #include <math.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -152,9 +153,14 @@ int64_t cprof__bench_predict_n(int64_t goalns, int64_t prev_iters, int64_t prevn
 {
     if (prevns == 0)
         prevns = 1;
-    /* Go's int64 arithmetic wraps; do the same without undefined behaviour. */
-    int64_t n = (int64_t)((uint64_t)goalns * (uint64_t)prev_iters) / prevns;
-    n += n / 5;
+    /*
+     * Go's int64 product wraps for long -benchtime values (1h at a few ns
+     * per op), which sends N to last+1 and the ramp crawls for hours; a
+     * 128-bit product gives Go's answer wherever Go's does not overflow.
+     */
+    __extension__ __int128 p = (__int128)goalns * prev_iters / prevns;
+    int64_t n = p > INT64_MAX ? INT64_MAX : p < INT64_MIN ? INT64_MIN : (int64_t)p;
+    n = n > INT64_MAX - n / 5 ? INT64_MAX : n + n / 5;
     if (n > 100 * last)
         n = 100 * last;
     if (n < last + 1)

@@ -20,6 +20,7 @@
 #include "base/buf.h"
 #include "base/file.h"
 #include "tool/benchstat.h"
+#include "tool/benchstat_filter.h"
 #include "tool/benchstat_parse.h"
 #include "tool/benchstat_stats.h"
 
@@ -221,12 +222,16 @@ static void tt_free(struct ttab *t)
 
 /* ---- projections ---- */
 
-enum fkind { F_NAME, F_FULLNAME, F_FILE, F_CFG, F_SUB, F_UNIT, F_NONE };
+enum fkind { F_NAME, F_FULLNAME, F_FILE, F_CFG, F_SUB, F_CONFIG };
 
+/* One flattened field of a projection (.config expands to one F_CFG per key). */
 struct field {
     enum fkind kind;
-    char name[128]; /* the key as written (".name", "goos", "/format") */
-    int cfg;        /* F_CFG: key index */
+    char name[128];      /* the key as written (".name", "goos", "/format") */
+    int cfg;             /* F_CFG: key index, -1 if no result has the key */
+    enum bs_order order; /* how values of this field sort */
+    char **fixed;        /* BS_ORDER_FIXED: borrowed from the parsed projection */
+    int nfixed;
 };
 
 /* Observation order of the values of one projection. */
@@ -257,11 +262,27 @@ static void obs_free(struct obs *o)
     for (int i = 0; i < o->n; i++)
         free(o->vals[i]);
     free(o->vals);
+    memset(o, 0, sizeof(*o));
 }
 
+/* The projections: -table (0), -row (1), -col (2), -ignore (3). */
+enum { P_TABLE, P_ROW, P_COL, P_IGNORE, P_N };
+
+/*
+ * The keys of one axis (tables, rows or columns): each distinct tuple of
+ * field values, with each field's values in order of first observation.
+ */
+struct axis {
+    struct field *f;
+    int n;              /* fields */
+    struct obs *seen;   /* per field: values in observation order */
+    struct obs keys;    /* joined tuples, in observation order */
+    int **tup;          /* per key: per field, index into seen[field] */
+};
+
 struct opts {
-    struct field row, col, ignore[32];
-    int nignore;
+    const char *proj[P_N]; /* projection expressions */
+    const char *filter;
     double alpha, confidence;
     bool csv;
 };
@@ -304,36 +325,93 @@ static void split_name(const char *name, struct nameparts *np)
     }
 }
 
-static bool excluded(const struct opts *o, const char *key)
+/* ---- tables ---- */
+
+struct cell {
+    int row, col; /* axis key indexes */
+    double *v;
+    int n, cap;
+    int *res_first; /* per residue field: its first value (index), or -1 */
+    bool *res_vary; /* per residue field: values differ within the cell */
+    /* results */
+    double center, lo, hi;
+    bool ci_inf, exact, exact_vary;
+    bool has_cmp, cmp_err_equal, cmp_err_size;
+    double p;
+    int base; /* index of the baseline cell, -1 */
+};
+
+struct table {
+    int tkey; /* key index on the table axis */
+    int unit; /* index into d.units */
+    int uord; /* the unit's observation order */
+    struct cell *cells;
+    int n, cap;
+};
+
+struct bstat {
+    struct opts o;
+    struct bs_data d;
+    struct bs_pfield *pf[P_N];
+    int npf[P_N];
+    struct bs_filter *filter;
+    struct axis ax[3]; /* P_TABLE, P_ROW, P_COL */
+    struct field *res; /* residue fields: unprojected config keys, .fullname */
+    int nres;
+    struct obs *resseen;
+    struct obs units; /* tidied units in observation order */
+    struct table *tabs;
+    int ntabs, captabs;
+    struct cprof_buf out, err;
+};
+
+/* Whether key is named by any projection (and so left out of .config and .fullname). */
+static bool specific(const struct bstat *s, const char *key)
 {
-    if (strcmp(o->row.name, key) == 0 || strcmp(o->col.name, key) == 0)
-        return true;
-    for (int i = 0; i < o->nignore; i++)
-        if (strcmp(o->ignore[i].name, key) == 0)
-            return true;
+    for (int p = 0; p < P_N; p++)
+        for (int i = 0; i < s->npf[p]; i++)
+            if (strcmp(s->pf[p][i].key, key) == 0)
+                return true;
     return false;
 }
 
-/* Full name without the excluded /keys (and procs if /gomaxprocs is excluded). */
-static void fullname(const struct opts *o, const struct nameparts *np, char *out, size_t n,
-                     bool residue)
+/* Full name without the specific /keys (nor the base if .name is, nor procs if /gomaxprocs is). */
+static void fullname(const struct bstat *s, const struct nameparts *np, char *out, size_t n)
 {
-    size_t k = (size_t)snprintf(out, n, "%s", residue ? "" : np->base);
+    size_t k = (size_t)snprintf(out, n, "%s", specific(s, ".name") ? "" : np->base);
     for (int i = 0; i < np->n && k < n; i++)
-        if (!np->keys[i][0] || !excluded(o, np->keys[i]))
+        if (!np->keys[i][0] || !specific(s, np->keys[i]))
             k += (size_t)snprintf(out + k, n - k, "/%s", np->parts[i]);
-    if (np->procs[0] && !excluded(o, "/gomaxprocs") && k < n)
+    if (np->procs[0] && !specific(s, "/gomaxprocs") && k < n)
         snprintf(out + k, n - k, "-%s", np->procs);
 }
 
 static const char *cfg_val(const struct bs_data *d, const struct bs_result *r, int key)
 {
     const struct bs_cfg *c = &d->cfgs[r->cfg];
-    return key < c->nvals && c->vals[key] ? c->vals[key] : "";
+    return key >= 0 && key < c->nvals && c->vals[key] ? c->vals[key] : "";
 }
 
-static void value_of(const struct opts *o, const struct bs_data *d, const struct bs_result *r,
-                     const struct field *f, char *out, size_t n)
+static int key_index(const struct bs_data *d, const char *name)
+{
+    for (int k = 0; k < d->nkeys; k++)
+        if (strcmp(d->keys[k], name) == 0)
+            return k;
+    return -1;
+}
+
+static void sub_value(const struct nameparts *np, const char *key, char *out, size_t n)
+{
+    out[0] = 0;
+    if (strcmp(key, "/gomaxprocs") == 0)
+        snprintf(out, n, "%s", np->procs);
+    for (int i = 0; i < np->n; i++)
+        if (strcmp(np->keys[i], key) == 0)
+            snprintf(out, n, "%s", strchr(np->parts[i], '=') + 1);
+}
+
+static void value_of(const struct bstat *s, const struct bs_result *r, const struct field *f,
+                     char *out, size_t n)
 {
     struct nameparts np;
 
@@ -345,91 +423,231 @@ static void value_of(const struct opts *o, const struct bs_data *d, const struct
         break;
     case F_FULLNAME:
         split_name(r->name, &np);
-        fullname(o, &np, out, n, false);
+        fullname(s, &np, out, n);
         break;
     case F_FILE:
-        snprintf(out, n, "%s", d->files[r->file]);
+        snprintf(out, n, "%s", s->d.files[r->file]);
         break;
     case F_CFG:
-        snprintf(out, n, "%s", f->cfg >= 0 ? cfg_val(d, r, f->cfg) : "");
+        snprintf(out, n, "%s", cfg_val(&s->d, r, f->cfg));
         break;
     case F_SUB:
         split_name(r->name, &np);
-        if (strcmp(f->name, "/gomaxprocs") == 0)
-            snprintf(out, n, "%s", np.procs);
-        for (int i = 0; i < np.n; i++)
-            if (strcmp(np.keys[i], f->name) == 0)
-                snprintf(out, n, "%s", strchr(np.parts[i], '=') + 1);
+        sub_value(&np, f->name, out, n);
         break;
-    default:
+    case F_CONFIG:
         break;
     }
 }
 
-static int parse_field(const char *s, struct field *f)
+static void field_init(struct field *f, const char *key, const struct bs_data *d)
 {
     memset(f, 0, sizeof(*f));
     f->cfg = -1;
-    snprintf(f->name, sizeof(f->name), "%s", s);
-    if (strcmp(s, ".name") == 0)
+    snprintf(f->name, sizeof(f->name), "%s", key);
+    if (strcmp(key, ".name") == 0)
         f->kind = F_NAME;
-    else if (strcmp(s, ".fullname") == 0)
+    else if (strcmp(key, ".fullname") == 0)
         f->kind = F_FULLNAME;
-    else if (strcmp(s, ".file") == 0)
+    else if (strcmp(key, ".file") == 0)
         f->kind = F_FILE;
-    else if (strcmp(s, ".unit") == 0)
-        f->kind = F_UNIT;
-    else if (s[0] == '/' && s[1])
+    else if (strcmp(key, ".config") == 0)
+        f->kind = F_CONFIG;
+    else if (key[0] == '/')
         f->kind = F_SUB;
-    else if (s[0] && s[0] != '.')
+    else {
         f->kind = F_CFG;
-    else
-        return -1;
+        f->cfg = key_index(d, key);
+    }
+}
+
+/* A key's value for a filter: .fullname is the whole name here. */
+static const char *filter_get(void *ctx, const char *key, char *buf, size_t n)
+{
+    void **c = ctx;
+    const struct bstat *s = c[0];
+    const struct bs_result *r = c[1];
+    struct field f;
+
+    if (strcmp(key, ".fullname") == 0)
+        return r->name;
+    field_init(&f, key, &s->d);
+    value_of(s, r, &f, buf, n);
+    return buf;
+}
+
+/* Flattens projection p into axis a, now that every configuration key is known. */
+static int axis_init(struct bstat *s, struct axis *a, int p)
+{
+    int cap = 0;
+    for (int i = 0; i < s->npf[p]; i++)
+        cap += strcmp(s->pf[p][i].key, ".config") == 0 ? s->d.nkeys : 1;
+    a->f = calloc((size_t)cap + 1, sizeof(*a->f));
+    a->seen = calloc((size_t)cap + 1, sizeof(*a->seen));
+    if (!a->f || !a->seen)
+        return -ENOMEM;
+    for (int i = 0; i < s->npf[p]; i++) {
+        const struct bs_pfield *pf = &s->pf[p][i];
+        if (strcmp(pf->key, ".config") == 0) {
+            for (int k = 0; k < s->d.nkeys; k++) {
+                if (specific(s, s->d.keys[k]))
+                    continue;
+                field_init(&a->f[a->n], s->d.keys[k], &s->d);
+                a->f[a->n++].order = pf->order;
+            }
+            continue;
+        }
+        field_init(&a->f[a->n], pf->key, &s->d);
+        a->f[a->n].order = pf->order;
+        a->f[a->n].fixed = pf->fixed;
+        a->f[a->n++].nfixed = pf->nfixed;
+    }
     return 0;
 }
 
-/* ---- tables ---- */
-
-struct cell {
-    int row, col; /* observation indexes */
-    double *v;
-    int n, cap;
-    struct obs residue;
-    /* results */
-    double center, lo, hi;
-    bool ci_inf;
-    bool has_cmp, cmp_err_equal, cmp_err_size;
-    double p;
-    int base; /* index of the baseline cell, -1 */
-};
-
-struct table {
-    int *key; /* observation index per config field, then the unit */
-    int unit;
-    struct cell *cells;
-    int n, cap;
-};
-
-struct bstat {
-    struct opts o;
-    struct bs_data d;
-    int cfgfields[256], ncfg; /* key indexes of .config */
-    struct obs cfgobs[256];
-    struct obs rows, cols;
-    struct table *tabs;
-    int ntabs, captabs;
-    struct cprof_buf out, err;
-    bool cfg_printed_any;
-};
-
-static struct table *find_table(struct bstat *s, const int *key, int unit)
+/* The residue: what no projection names, checked for variation within a cell. */
+static int residue_init(struct bstat *s)
 {
-    for (int i = 0; i < s->ntabs; i++) {
-        if (s->tabs[i].unit != unit)
-            continue;
-        if (memcmp(s->tabs[i].key, key, sizeof(int) * (size_t)s->ncfg) == 0)
-            return &s->tabs[i];
+    bool config = false, full = false;
+    for (int p = 0; p < P_N; p++)
+        for (int i = 0; i < s->npf[p]; i++) {
+            config |= strcmp(s->pf[p][i].key, ".config") == 0;
+            full |= strcmp(s->pf[p][i].key, ".fullname") == 0;
+        }
+    s->res = calloc((size_t)s->d.nkeys + 1, sizeof(*s->res));
+    s->resseen = calloc((size_t)s->d.nkeys + 1, sizeof(*s->resseen));
+    if (!s->res || !s->resseen)
+        return -ENOMEM;
+    for (int k = 0; !config && k < s->d.nkeys; k++)
+        if (!specific(s, s->d.keys[k]))
+            field_init(&s->res[s->nres++], s->d.keys[k], &s->d);
+    if (!full)
+        field_init(&s->res[s->nres++], ".fullname", &s->d);
+    return 0;
+}
+
+/* The key index of r on axis a; -1 when out of memory. */
+static int axis_key(struct bstat *s, struct axis *a, const struct bs_result *r)
+{
+    struct cprof_buf j;
+    char buf[4096];
+    int *tup = calloc((size_t)a->n + 1, sizeof(int));
+
+    cprof_buf_init(&j, (size_t)1 << 24);
+    if (!tup)
+        return -1;
+    for (int i = 0; i < a->n; i++) {
+        value_of(s, r, &a->f[i], buf, sizeof(buf));
+        tup[i] = obs_index(&a->seen[i], buf);
+        cprof_buf_printf(&j, "%d,", tup[i]);
+        if (tup[i] < 0)
+            goto fail;
     }
+    cprof_buf_append(&j, "", 1);
+    if (!j.data)
+        goto fail;
+    int n = a->keys.n, k = obs_index(&a->keys, (const char *)j.data);
+    cprof_buf_release(&j);
+    if (k < 0 || k < n) {
+        free(tup);
+        return k;
+    }
+    int **t = realloc(a->tup, sizeof(int *) * (size_t)(k + 1));
+    if (!t) {
+        free(tup);
+        return -1;
+    }
+    a->tup = t;
+    a->tup[k] = tup;
+    return k;
+fail:
+    cprof_buf_release(&j);
+    free(tup);
+    return -1;
+}
+
+static void axis_free(struct axis *a)
+{
+    for (int i = 0; i < a->n; i++)
+        obs_free(&a->seen[i]);
+    for (int k = 0; k < a->keys.n; k++)
+        free(a->tup ? a->tup[k] : NULL);
+    free(a->tup);
+    obs_free(&a->keys);
+    free(a->seen);
+    free(a->f);
+}
+
+static const char *axis_val(const struct axis *a, int key, int field)
+{
+    return a->seen[field].vals[a->tup[key][field]];
+}
+
+static int fixed_pos(const struct field *f, const char *v)
+{
+    for (int i = 0; i < f->nfixed; i++)
+        if (strcmp(f->fixed[i], v) == 0)
+            return i;
+    return -1;
+}
+
+/* Orders two keys of an axis: field by field, each by its order. */
+static int axis_cmp(const struct axis *a, int x, int y)
+{
+    for (int i = 0; i < a->n; i++) {
+        const char *u = axis_val(a, x, i), *v = axis_val(a, y, i);
+        int c = 0;
+        double p, q;
+        switch (a->f[i].order) {
+        case BS_ORDER_FIRST:
+            c = a->tup[x][i] - a->tup[y][i];
+            break;
+        case BS_ORDER_ALPHA:
+            c = strcmp(u, v);
+            break;
+        case BS_ORDER_NUM: {
+            bool nu = bs_num_value(u, &p), nv = bs_num_value(v, &q);
+            if (nu && nv)
+                c = (p > q) - (p < q);
+            else
+                c = nu != nv ? (nu ? -1 : 1) : strcmp(u, v);
+            break;
+        }
+        case BS_ORDER_FIXED:
+            c = fixed_pos(&a->f[i], u) - fixed_pos(&a->f[i], v);
+            break;
+        }
+        if (c)
+            return c;
+    }
+    return x - y;
+}
+
+/* Values of fixed-order fields must be among the listed ones (benchproc's implied filter). */
+static bool fixed_ok(const struct bstat *s, const struct bs_result *r)
+{
+    char buf[4096];
+    for (int p = 0; p < P_N; p++)
+        for (int i = 0; i < s->npf[p]; i++) {
+            const struct bs_pfield *pf = &s->pf[p][i];
+            if (pf->order != BS_ORDER_FIXED)
+                continue;
+            struct field f;
+            field_init(&f, pf->key, &s->d);
+            f.fixed = pf->fixed;
+            f.nfixed = pf->nfixed;
+            value_of(s, r, &f, buf, sizeof(buf));
+            if (fixed_pos(&f, buf) < 0)
+                return false;
+        }
+    return true;
+}
+
+static struct table *find_table(struct bstat *s, int tkey, int unit)
+{
+    for (int i = 0; i < s->ntabs; i++)
+        if (s->tabs[i].unit == unit && s->tabs[i].tkey == tkey)
+            return &s->tabs[i];
     if (s->ntabs == s->captabs) {
         int cap = s->captabs ? 2 * s->captabs : 8;
         struct table *t = realloc(s->tabs, sizeof(*t) * (size_t)cap);
@@ -440,16 +658,16 @@ static struct table *find_table(struct bstat *s, const int *key, int unit)
     }
     struct table *t = &s->tabs[s->ntabs];
     memset(t, 0, sizeof(*t));
-    t->key = malloc(sizeof(int) * (size_t)(s->ncfg + 1));
-    if (!t->key)
-        return NULL;
-    memcpy(t->key, key, sizeof(int) * (size_t)s->ncfg);
+    t->tkey = tkey;
     t->unit = unit;
+    t->uord = obs_index(&s->units, s->d.units[unit]);
+    if (t->uord < 0)
+        return NULL;
     s->ntabs++;
     return t;
 }
 
-static struct cell *find_cell(struct table *t, int row, int col)
+static struct cell *find_cell(struct bstat *s, struct table *t, int row, int col)
 {
     for (int i = 0; i < t->n; i++)
         if (t->cells[i].row == row && t->cells[i].col == col)
@@ -462,11 +680,21 @@ static struct cell *find_cell(struct table *t, int row, int col)
         t->cells = c;
         t->cap = cap;
     }
-    struct cell *c = &t->cells[t->n++];
+    struct cell *c = &t->cells[t->n];
     memset(c, 0, sizeof(*c));
     c->row = row;
     c->col = col;
     c->base = -1;
+    c->res_first = malloc(sizeof(int) * (size_t)(s->nres + 1));
+    c->res_vary = calloc((size_t)s->nres + 1, sizeof(bool));
+    if (!c->res_first || !c->res_vary) {
+        free(c->res_first);
+        free(c->res_vary);
+        return NULL;
+    }
+    for (int i = 0; i < s->nres; i++)
+        c->res_first[i] = -1;
+    t->n++;
     return c;
 }
 
@@ -484,50 +712,75 @@ static int add_value(struct cell *c, double v)
     return 0;
 }
 
+static void add_residue(struct cell *c, const int *res, int nres)
+{
+    for (int i = 0; i < nres; i++) {
+        if (c->res_first[i] < 0)
+            c->res_first[i] = res[i];
+        else if (c->res_first[i] != res[i])
+            c->res_vary[i] = true;
+    }
+}
+
+/* Whether r passes -filter and which of its measurements (keep) do. */
+static bool filtered_in(struct bstat *s, const struct bs_result *r, bool *keep)
+{
+    const char *units[BS_MAX_VALUES], *ounits[BS_MAX_VALUES];
+    void *ctx[2] = {s, (void *)r};
+    struct bs_fres fr = {filter_get, ctx, r->nvals, units, ounits};
+
+    if (r->nvals > BS_MAX_VALUES || !fixed_ok(s, r))
+        return false;
+    for (int v = 0; v < r->nvals; v++) {
+        units[v] = s->d.units[r->vals[v].unit];
+        ounits[v] = s->d.ounits[r->vals[v].ounit];
+        keep[v] = true;
+    }
+    return !s->filter || bs_filter_match(s->filter, &fr, keep) > 0;
+}
+
 static int project(struct bstat *s)
 {
     char buf[4096];
-    int key[256];
+    bool keep[BS_MAX_VALUES];
+    int *res;
 
-    /* .config: every configuration key not used by -row, -col or -ignore. */
-    for (int k = 0; k < s->d.nkeys && s->ncfg < 256; k++)
-        if (!excluded(&s->o, s->d.keys[k]))
-            s->cfgfields[s->ncfg++] = k;
-    if (s->o.row.kind == F_CFG)
-        for (int k = 0; k < s->d.nkeys; k++)
-            if (strcmp(s->d.keys[k], s->o.row.name) == 0)
-                s->o.row.cfg = k;
-    if (s->o.col.kind == F_CFG)
-        for (int k = 0; k < s->d.nkeys; k++)
-            if (strcmp(s->d.keys[k], s->o.col.name) == 0)
-                s->o.col.cfg = k;
+    for (int a = 0; a < 3; a++)
+        if (axis_init(s, &s->ax[a], a))
+            return -ENOMEM;
+    if (residue_init(s))
+        return -ENOMEM;
+    res = calloc((size_t)s->nres + 1, sizeof(int));
+    if (!res)
+        return -ENOMEM;
     for (int i = 0; i < s->d.nres; i++) {
         const struct bs_result *r = &s->d.res[i];
-        for (int f = 0; f < s->ncfg; f++)
-            if ((key[f] = obs_index(&s->cfgobs[f], cfg_val(&s->d, r, s->cfgfields[f]))) < 0)
-                return -ENOMEM;
-        value_of(&s->o, &s->d, r, &s->o.row, buf, sizeof(buf));
-        int row = obs_index(&s->rows, buf);
-        value_of(&s->o, &s->d, r, &s->o.col, buf, sizeof(buf));
-        int col = obs_index(&s->cols, buf);
-        /* residue: what the row and column leave of the name and the file */
-        struct nameparts np;
-        char res[8192] = "";
-        split_name(r->name, &np);
-        if (s->o.row.kind != F_FULLNAME && s->o.col.kind != F_FULLNAME) {
-            fullname(&s->o, &np, buf, sizeof(buf), s->o.row.kind == F_NAME || s->o.col.kind == F_NAME);
-            snprintf(res, sizeof(res), ".fullname\x1f%s", buf);
+        if (!filtered_in(s, r, keep))
+            continue;
+        int tk = axis_key(s, &s->ax[P_TABLE], r), row = axis_key(s, &s->ax[P_ROW], r),
+            col = axis_key(s, &s->ax[P_COL], r);
+        if (tk < 0 || row < 0 || col < 0)
+            goto oom;
+        for (int f = 0; f < s->nres; f++) {
+            value_of(s, r, &s->res[f], buf, sizeof(buf));
+            if ((res[f] = obs_index(&s->resseen[f], buf)) < 0)
+                goto oom;
         }
-        if (row < 0 || col < 0)
-            return -ENOMEM;
         for (int v = 0; v < r->nvals; v++) {
-            struct table *t = find_table(s, key, r->vals[v].unit);
-            struct cell *c = t ? find_cell(t, row, col) : NULL;
-            if (!c || add_value(c, r->vals[v].v) || (res[0] && obs_index(&c->residue, res) < 0))
-                return -ENOMEM;
+            if (!keep[v])
+                continue;
+            struct table *t = find_table(s, tk, r->vals[v].unit);
+            struct cell *c = t ? find_cell(s, t, row, col) : NULL;
+            if (!c || add_value(c, r->vals[v].v))
+                goto oom;
+            add_residue(c, res, s->nres);
         }
     }
+    free(res);
     return 0;
+oom:
+    free(res);
+    return -ENOMEM;
 }
 
 static int cmp_double(const void *a, const void *b)
@@ -542,24 +795,57 @@ static int cmp_double(const void *a, const void *b)
 static int cmp_table(const void *a, const void *b, void *arg)
 {
     const struct table *x = a, *y = b;
-    int n = *(int *)arg;
-    for (int i = 0; i < n; i++)
-        if (x->key[i] != y->key[i])
-            return x->key[i] - y->key[i];
-    return x->unit - y->unit;
+    const struct axis *ax = arg;
+    if (x->tkey != y->tkey)
+        return axis_cmp(ax, x->tkey, y->tkey);
+    return x->uord - y->uord;
+}
+
+static bool unit_exact(const struct bs_data *d, int unit)
+{
+    for (int i = 0; i < d->nexact; i++)
+        if (strcmp(d->exact[i], d->units[unit]) == 0)
+            return true;
+    return false;
+}
+
+/* benchmath's exact assumption: the mode, bounded by the extremes. */
+static void summarize_exact(struct cell *c)
+{
+    double val = c->v[0], mode = val;
+    int count = 1, best = 1;
+    for (int i = 1; i < c->n; i++) {
+        if (c->v[i] == val) {
+            if (++count > best)
+                mode = val, best = count;
+        } else {
+            val = c->v[i], count = 1;
+        }
+    }
+    c->exact = true;
+    c->center = mode;
+    c->lo = c->v[0];
+    c->hi = c->v[c->n - 1];
+    c->exact_vary = best != c->n;
 }
 
 static void summarize(struct bstat *s, struct table *t)
 {
     int base_col = -1;
 
+    bool exact = unit_exact(&s->d, t->unit);
+
     for (int i = 0; i < t->n; i++)
-        if (base_col < 0 || t->cells[i].col < base_col)
+        if (base_col < 0 || axis_cmp(&s->ax[P_COL], t->cells[i].col, base_col) < 0)
             base_col = t->cells[i].col;
     for (int i = 0; i < t->n; i++) {
         struct cell *c = &t->cells[i];
         int lo, hi;
         qsort(c->v, (size_t)c->n, sizeof(double), cmp_double);
+        if (exact) {
+            summarize_exact(c);
+            continue;
+        }
         c->center = bs_median(c->v, c->n);
         bs_median_ci(c->n, s->o.confidence, &lo, &hi);
         c->lo = lo < 1 ? -INFINITY : c->v[lo - 1];
@@ -576,8 +862,12 @@ static void summarize(struct bstat *s, struct table *t)
         if (c->base < 0)
             continue;
         struct cell *b = &t->cells[c->base];
-        int rc = bs_utest(b->v, b->n, c->v, c->n, &c->p);
         c->has_cmp = true;
+        if (exact) {
+            c->p = 0;
+            continue;
+        }
+        int rc = bs_utest(b->v, b->n, c->v, c->n, &c->p);
         if (rc) {
             c->p = 1;
             c->cmp_err_equal = rc == BS_ESAMPLESEQUAL;
@@ -813,8 +1103,19 @@ static void cmp_string(const struct cell *b, const struct cell *c, char *out, si
 static int cell_msgs(const struct bstat *s, const struct cell *c, char msgs[][160])
 {
     int n = 0;
-    if (c->residue.n > 1)
-        snprintf(msgs[n++], 160, "benchmarks vary in .fullname");
+    size_t o = 0;
+    for (int i = 0; i < s->nres; i++)
+        if (c->res_vary[i])
+            o += (size_t)snprintf(msgs[n] + o, o < 160 ? 160 - o : 0, "%s%s",
+                                  o ? ", " : "benchmarks vary in ", s->res[i].name);
+    n += o > 0;
+    if (c->exact && c->exact_vary) {
+        char lo[32], hi[32];
+        go_float(c->lo, lo, sizeof(lo));
+        go_float(c->hi, hi, sizeof(hi));
+        snprintf(msgs[n++], 160, "exact distribution expected, but values range from %.30s to %.30s",
+                 lo, hi);
+    }
     if (c->ci_inf) {
         int need, ge = bs_median_samples(s->o.confidence, &need);
         char lvl[64];
@@ -830,6 +1131,8 @@ static int cmp_msgs(const struct bstat *s, const struct cell *b, const struct ce
 {
     int n = 0;
     char a[64];
+    if (c->exact)
+        return 0;
     if (c->cmp_err_equal) {
         snprintf(msgs[n++], 160, "all samples are equal");
         return n;
@@ -903,13 +1206,27 @@ out:
     free(ratios);
 }
 
-static int cmp_int(const void *a, const void *b)
+static int cmp_key(const void *a, const void *b, void *arg)
 {
-    return *(const int *)a - *(const int *)b;
+    return axis_cmp(arg, *(const int *)a, *(const int *)b);
+}
+
+/* A row's label: its non-empty field values, space-separated. */
+static void row_label(const struct bstat *s, int row, char *out, size_t n)
+{
+    const struct axis *a = &s->ax[P_ROW];
+    size_t o = 0;
+    out[0] = 0;
+    for (int i = 0; i < a->n && o < n; i++) {
+        const char *v = axis_val(a, row, i);
+        if (*v)
+            o += (size_t)snprintf(out + o, n - o, "%s%s", o ? " " : "", v);
+    }
 }
 
 /* The sorted row and column keys present in t. */
-static void table_axes(const struct table *t, int *rows, int *nrows, int *cols, int *ncols)
+static void table_axes(const struct bstat *s, const struct table *t, int *rows, int *nrows,
+                       int *cols, int *ncols)
 {
     *nrows = *ncols = 0;
     for (int i = 0; i < t->n; i++) {
@@ -924,8 +1241,8 @@ static void table_axes(const struct table *t, int *rows, int *nrows, int *cols, 
         if (!seen)
             cols[(*ncols)++] = t->cells[i].col;
     }
-    qsort(rows, (size_t)*nrows, sizeof(int), cmp_int);
-    qsort(cols, (size_t)*ncols, sizeof(int), cmp_int);
+    qsort_r(rows, (size_t)*nrows, sizeof(int), cmp_key, (void *)&s->ax[P_ROW]);
+    qsort_r(cols, (size_t)*ncols, sizeof(int), cmp_key, (void *)&s->ax[P_COL]);
 }
 
 static const struct cell *cell_at(const struct table *t, int row, int col)
@@ -954,16 +1271,29 @@ static void table_text(struct bstat *s, const struct table *t)
     memset(&o, 0, sizeof(o));
     if (!rows || !cols)
         goto out;
-    table_axes(t, rows, &nrows, cols, &ncols);
+    table_axes(s, t, rows, &nrows, cols, &ncols);
     int redge = start_col(ncols + 1);
-    tt_row(&o);
-    for (int e = 0; e < ncols; e++) {
-        int l = start_col(e), r = start_col(e + 1);
-        tt_col(&o, l);
-        tt_span(&o, r - l, s->cols.vals[cols[e]], AL_CENTER, " │ ");
+    const struct axis *ca = &s->ax[P_COL];
+    /* one header row per column field; equal neighbours under one parent share a cell */
+    for (int lv = 0; lv < ca->n; lv++) {
+        tt_row(&o);
+        for (int e = 0; e < ncols;) {
+            int end = e + 1;
+            for (; end < ncols; end++) {
+                bool same = true;
+                for (int k = 0; k <= lv && same; k++)
+                    same = ca->tup[cols[end]][k] == ca->tup[cols[e]][k];
+                if (!same)
+                    break;
+            }
+            int l = start_col(e), r = start_col(end);
+            tt_col(&o, l);
+            tt_span(&o, r - l, axis_val(ca, cols[e], lv), AL_CENTER, " │ ");
+            e = end;
+        }
+        tt_col(&o, redge);
+        tt_cell(&o, "", AL_LEFT, " │");
     }
-    tt_col(&o, redge);
-    tt_cell(&o, "", AL_LEFT, " │");
     tt_row(&o);
     for (int e = 0; e < ncols; e++) {
         int l = start_col(e);
@@ -980,7 +1310,8 @@ static void table_text(struct bstat *s, const struct table *t)
         double centers[512];
         int nc = 0;
         tt_row(&o);
-        tt_cell(&o, s->rows.vals[rows[r]], AL_LEFT, NULL);
+        row_label(s, rows[r], buf, sizeof(buf));
+        tt_cell(&o, buf, AL_LEFT, NULL);
         for (int e = 0; e < ncols && nc < 512; e++) {
             const struct cell *c = cell_at(t, rows[r], cols[e]);
             if (c)
@@ -1133,10 +1464,12 @@ static void table_csv(struct bstat *s, const struct table *t, int *rowno)
 
     if (!rows || !cols)
         goto out;
-    table_axes(t, rows, &nrows, cols, &ncols);
-    for (int e = 0; e < ncols; e++)
-        row_set(&r, csv_start(e), s->cols.vals[cols[e]]);
-    row_emit(s, &r, rowno);
+    table_axes(s, t, rows, &nrows, cols, &ncols);
+    for (int lv = 0; lv < s->ax[P_COL].n; lv++) {
+        for (int e = 0; e < ncols; e++)
+            row_set(&r, csv_start(e), axis_val(&s->ax[P_COL], cols[e], lv));
+        row_emit(s, &r, rowno);
+    }
     for (int e = 0; e < ncols; e++) {
         row_set(&r, csv_start(e), s->d.units[t->unit]);
         row_set(&r, r.n, "CI");
@@ -1147,7 +1480,8 @@ static void table_csv(struct bstat *s, const struct table *t, int *rowno)
     }
     row_emit(s, &r, rowno);
     for (int i = 0; i < nrows; i++) {
-        row_set(&r, 0, s->rows.vals[rows[i]]);
+        row_label(s, rows[i], buf, sizeof(buf));
+        row_set(&r, 0, buf);
         for (int e = 0; e < ncols; e++) {
             const struct cell *c = cell_at(t, rows[i], cols[e]);
             if (!c)
@@ -1204,8 +1538,8 @@ out:
 
 static void print_tables(struct bstat *s)
 {
-    int rowno = 1;
-    int *prev = NULL;
+    int rowno = 1, prev = -1;
+    const struct axis *ta = &s->ax[P_TABLE];
 
     for (int i = 0; i < s->ntabs; i++) {
         const struct table *t = &s->tabs[i];
@@ -1218,21 +1552,21 @@ static void print_tables(struct bstat *s)
                 cprof_buf_append(&s->out, "\n", 1);
             }
         }
-        for (int f = 0; f < s->ncfg; f++) {
-            if (prev && prev[f] == t->key[f])
+        for (int f = 0; f < ta->n; f++) {
+            if (prev >= 0 && ta->tup[prev][f] == ta->tup[t->tkey][f])
                 continue;
-            const char *v = s->cfgobs[f].vals[t->key[f]];
+            const char *v = axis_val(ta, t->tkey, f);
             if (s->o.csv) {
                 struct csvrow r = {.n = 0};
-                snprintf(line, sizeof(line), "%s: %s", s->d.keys[s->cfgfields[f]], v);
+                snprintf(line, sizeof(line), "%s: %s", ta->f[f].name, v);
                 row_set(&r, 0, line);
                 row_emit(s, &r, &rowno);
             } else {
-                snprintf(line, sizeof(line), "%s: %s\n", s->d.keys[s->cfgfields[f]], v);
+                snprintf(line, sizeof(line), "%s: %s\n", ta->f[f].name, v);
                 cprof_buf_append(&s->out, line, strlen(line));
             }
         }
-        prev = t->key;
+        prev = t->tkey;
         if (s->o.csv)
             table_csv(s, t, &rowno);
         else
@@ -1247,6 +1581,28 @@ static void warn_cb(void *ctx, const char *msg)
     cprof_buf_append(err, "\n", 1);
 }
 
+/* -filter, -table, -row, -col, -ignore; errors as benchstat words them. */
+static int parse_exprs(struct bstat *s)
+{
+    static const char *const flag[P_N] = {"-table", "-row", "-col", "-ignore"};
+    char msg[8192];
+    int rc = bs_filter_parse(s->o.filter, &s->filter, msg, sizeof(msg));
+
+    if (rc) {
+        fprintf(stderr, "benchstat: parsing -filter: %s\n", rc == -ENOMEM ? "out of memory" : msg);
+        return -1;
+    }
+    for (int p = 0; p < P_N; p++) {
+        rc = bs_proj_parse(s->o.proj[p], &s->pf[p], &s->npf[p], msg, sizeof(msg));
+        if (rc) {
+            fprintf(stderr, "benchstat: parsing %s: %s\n", flag[p],
+                    rc == -ENOMEM ? "out of memory" : msg);
+            return -1;
+        }
+    }
+    return 0;
+}
+
 static void usage(FILE *f)
 {
     fprintf(f, "Usage: cprof benchstat [flags] inputs...\n\n"
@@ -1256,11 +1612,17 @@ static void usage(FILE *f)
                "input file, it also shows A/B comparisons between the files. If a\n"
                "difference is likely to be noise, it shows \"~\".\n\n"
                "  -alpha α        consider change significant if p < α (default 0.05)\n"
-               "  -col key        split results into columns by key (default .file)\n"
+               "  -col keys       split results into columns by keys (default .file)\n"
                "  -confidence l   confidence level for ranges (default 0.95)\n"
+               "  -filter query   use only benchmarks matching query (default *), e.g.\n"
+               "                  '.name:Encode /format:(json OR gob) -goos:/^win/ .unit:ns/op'\n"
                "  -format f       text or csv (csv warnings go to stderr)\n"
                "  -ignore keys    ignore variations in keys\n"
-               "  -row key        split results into rows by key (default .fullname)\n");
+               "  -row keys       split results into rows by keys (default .fullname)\n"
+               "  -table keys     split results into tables by keys (default .config)\n\n"
+               "Keys: .name .fullname .file .config /sub-name-key file-config-key, each\n"
+               "optionally KEY@alpha, KEY@num or KEY@(v1 v2 ...); filter regexps are\n"
+               "POSIX extended.\n");
 }
 
 int cprof__benchstat_run(int argc, char **argv, struct cprof_buf *out, struct cprof_buf *err)
@@ -1272,8 +1634,11 @@ int cprof__benchstat_run(int argc, char **argv, struct cprof_buf *out, struct cp
         return 1;
     s->o.alpha = 0.05;
     s->o.confidence = 0.95;
-    parse_field(".fullname", &s->o.row);
-    parse_field(".file", &s->o.col);
+    s->o.proj[P_TABLE] = ".config";
+    s->o.proj[P_ROW] = ".fullname";
+    s->o.proj[P_COL] = ".file";
+    s->o.proj[P_IGNORE] = "";
+    s->o.filter = "*";
     for (i = 1; i < argc && argv[i][0] == '-' && argv[i][1]; i++) {
         const char *a = argv[i] + (argv[i][1] == '-' ? 2 : 1);
         const char *eq = strchr(a, '=');
@@ -1316,24 +1681,16 @@ int cprof__benchstat_run(int argc, char **argv, struct cprof_buf *out, struct cp
                 goto done_nooutput;
             }
             s->o.csv = strcmp(val, "csv") == 0;
-        } else if (strcmp(name, "row") == 0 || strcmp(name, "col") == 0) {
-            struct field *f = name[0] == 'r' ? &s->o.row : &s->o.col;
-            if (parse_field(val, f) || f->kind == F_UNIT || strchr(val, ',') || strchr(val, ' ')) {
-                fprintf(stderr, "benchstat: parsing -%s: unsupported projection '%s' (one of "
-                                ".name, .fullname, .file, /key, key)\n", name, val);
-                rc = 2;
-                goto done_nooutput;
-            }
+        } else if (strcmp(name, "table") == 0) {
+            s->o.proj[P_TABLE] = val;
+        } else if (strcmp(name, "row") == 0) {
+            s->o.proj[P_ROW] = val;
+        } else if (strcmp(name, "col") == 0) {
+            s->o.proj[P_COL] = val;
         } else if (strcmp(name, "ignore") == 0) {
-            char tmp[1024], *save = NULL;
-            snprintf(tmp, sizeof(tmp), "%s", val);
-            for (char *t = strtok_r(tmp, ", ", &save); t && s->o.nignore < 32;
-                 t = strtok_r(NULL, ", ", &save))
-                parse_field(t, &s->o.ignore[s->o.nignore++]);
-        } else if (strcmp(name, "table") == 0 && strcmp(val, ".config") == 0) {
-            /* the default */
-        } else if (strcmp(name, "filter") == 0 && strcmp(val, "*") == 0) {
-            /* the default */
+            s->o.proj[P_IGNORE] = val;
+        } else if (strcmp(name, "filter") == 0) {
+            s->o.filter = val;
         } else {
             fprintf(stderr, "benchstat: flag not supported: -%s\n", name);
             rc = 2;
@@ -1342,6 +1699,10 @@ int cprof__benchstat_run(int argc, char **argv, struct cprof_buf *out, struct cp
     }
     if (i >= argc) {
         usage(stderr);
+        rc = 2;
+        goto done_nooutput;
+    }
+    if (parse_exprs(s)) {
         rc = 2;
         goto done_nooutput;
     }
@@ -1377,8 +1738,8 @@ int cprof__benchstat_run(int argc, char **argv, struct cprof_buf *out, struct cp
     if (project(s)) {
         rc = 1;
     } else {
-        int ncfg = s->ncfg;
-        qsort_r(s->tabs, (size_t)s->ntabs, sizeof(*s->tabs), cmp_table, &ncfg);
+        if (s->ntabs > 1)
+            qsort_r(s->tabs, (size_t)s->ntabs, sizeof(*s->tabs), cmp_table, &s->ax[P_TABLE]);
         for (int t = 0; t < s->ntabs; t++)
             summarize(s, &s->tabs[t]);
         print_tables(s);
@@ -1389,16 +1750,22 @@ done_nooutput:
     for (int t = 0; t < s->ntabs; t++) {
         for (int c = 0; c < s->tabs[t].n; c++) {
             free(s->tabs[t].cells[c].v);
-            obs_free(&s->tabs[t].cells[c].residue);
+            free(s->tabs[t].cells[c].res_first);
+            free(s->tabs[t].cells[c].res_vary);
         }
         free(s->tabs[t].cells);
-        free(s->tabs[t].key);
     }
     free(s->tabs);
-    for (int f = 0; f < 256; f++)
-        obs_free(&s->cfgobs[f]);
-    obs_free(&s->rows);
-    obs_free(&s->cols);
+    for (int a = 0; a < 3; a++)
+        axis_free(&s->ax[a]);
+    for (int f = 0; f < s->nres && s->resseen; f++)
+        obs_free(&s->resseen[f]);
+    free(s->resseen);
+    free(s->res);
+    obs_free(&s->units);
+    for (int p = 0; p < P_N; p++)
+        bs_proj_free(s->pf[p], s->npf[p]);
+    bs_filter_free(s->filter);
     bs_data_release(&s->d);
     free(s);
     return rc;

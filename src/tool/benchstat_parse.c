@@ -259,7 +259,13 @@ static int parse_result(struct bs_data *d, struct ctx *c, int file, int cfg, con
             free(vals);
             return u;
         }
+        int ou = intern(&d->ounits, &d->nounits, raw, strlen(raw));
+        if (ou < 0) {
+            free(vals);
+            return ou;
+        }
         vals[nv].v = v * factor;
+        vals[nv].ounit = ou;
         vals[nv++].unit = u;
     }
     if (grow((void **)&d->res, d->nres, sizeof(*d->res))) {
@@ -338,6 +344,7 @@ void bs_data_release(struct bs_data *d)
     free_tab(d->files, d->nfiles);
     free_tab(d->keys, d->nkeys);
     free_tab(d->units, d->nunits);
+    free_tab(d->ounits, d->nounits);
     free_tab(d->exact, d->nexact);
     for (int i = 0; i < d->ncfgs; i++)
         free_tab(d->cfgs[i].vals, d->cfgs[i].nvals);

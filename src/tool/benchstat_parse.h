@@ -17,7 +17,8 @@
 /* One measurement of a result line: a tidied value in a tidied unit. */
 struct bs_value {
     double v;
-    int unit; /* index into bs_data.units */
+    int unit;  /* index into bs_data.units */
+    int ounit; /* index into bs_data.ounits: the unit as written */
 };
 
 /* One result line. */
@@ -40,6 +41,7 @@ struct bs_data {
     char **keys; int nkeys;       /* configuration keys, first-seen order */
     struct bs_cfg *cfgs; int ncfgs;
     char **units; int nunits;     /* tidied units, first-seen order */
+    char **ounits; int nounits;   /* units as written, first-seen order */
     char **exact; int nexact;     /* units declared assume=exact */
     struct bs_result *res; int nres;
 };

@@ -111,6 +111,56 @@ done
 [ -n "$san" ] || grep -q "cprof__bench_fn_Alloc" top.txt || { echo "allocation not in memory profile"; cat top.txt; exit 1; }
 "$CPROF" -top -sample_index=alloc_objects mem.out.BenchmarkLoop 2>&1 | grep -q "cprof__bench_fn_Alloc" &&
     { echo "Alloc's allocations in Loop's profile"; exit 1; }
+# libc's per-thread bookkeeping (allocated only when pthread_create maps a
+# fresh stack) is not the program's: a thread per op and run_parallel's own
+# threads report 0 B/op even at N=1, where no stack is cached yet.
+cat >"$WORK/t.c" <<'C'
+#include <cprof/bench.h>
+#include <pthread.h>
+static void *noop(void *a) { return a; }
+CPROF_BENCH(ThreadPerOp)
+{
+    for (int64_t i = 0; i < b->N; i++) {
+        pthread_t t;
+        pthread_create(&t, NULL, noop, NULL);
+        pthread_join(t, NULL);
+    }
+}
+static void body(cprof_pb *pb, void *arg)
+{
+    (void)arg;
+    while (cprof_pb_next(pb))
+        cprof_clobber_memory();
+}
+CPROF_BENCH(Par) { cprof_b_run_parallel(b, body, NULL); }
+C
+cc -O1 $san -I"$CPROF_SRCDIR/include" "$WORK/t.c" -o "$WORK/t" "$B/libcprof-bench.a" -L"$B" \
+    -Wl,-rpath,"$B" -lcprof -lpthread -lm
+./t -bench . -benchtime 1x -count 2 -cpu 1,4 -benchmem >t.txt
+cat t.txt
+[ "$(grep -c '^Benchmark' t.txt)" -eq 8 ] || { echo "want 8 thread lines"; exit 1; }
+[ -n "$san" ] || [ "$(grep -cP '\t       0 B/op\t       0 allocs/op$' t.txt)" -eq 8 ] ||
+    { echo "pthread_create's own allocation counted in B/op"; exit 1; }
+# -benchtime: Go's parse (a count is digits then x; a duration needs a unit).
+for bad in x 0x -1x ' 5x' 1.5x 5X 10 -1s 1e3x; do
+    if ./t -bench Par -benchtime "$bad" >/dev/null 2>bt.err; then echo "-benchtime '$bad' accepted"; exit 1; fi
+    grep -q "^invalid value \"$bad\" for flag -test.benchtime: invalid \(count\|duration\)$" bt.err ||
+        { echo "bad message for '$bad'"; cat bt.err; exit 1; }
+done
+for bt in 1x 0s 0; do
+    ./t -bench Par -benchtime "$bt" -cpu 1 >bt.txt || { echo "-benchtime $bt failed"; exit 1; }
+    grep -qP '^BenchmarkPar \t       1\t' bt.txt || { echo "-benchtime $bt: want N=1"; cat bt.txt; exit 1; }
+done
+./t -bench Par -benchtime +3x -cpu 1 | grep -qP '^BenchmarkPar \t       3\t' || { echo "+3x not 3"; exit 1; }
+# -run and -v are accepted; -blockprofile/-mutexprofile say they are not supported, write nothing.
+./t -bench Par -benchtime 2x -cpu 1 -run XYZ -v -blockprofile blk.out -mutexprofile mtx.out \
+    -test.blockprofilerate 1 -test.mutexprofilefraction 1 >bp.txt 2>bp.err || { cat bp.err; exit 1; }
+grep -q '^BenchmarkPar ' bp.txt && tail -1 bp.txt | grep -qx PASS || { echo "flags broke the run"; exit 1; }
+grep -q 'blockprofile blk.out: not supported yet' bp.err && grep -q 'mutexprofile mtx.out: not supported yet' bp.err ||
+    { echo "no unsupported note"; cat bp.err; exit 1; }
+[ ! -e blk.out ] && [ ! -e mtx.out ] || { echo "lock profile file written"; exit 1; }
+./t -h >help.txt || { echo "-h failed"; exit 1; }
+grep -q -- '-run regexp .*ignored' help.txt && grep -q -- '-blockprofile' help.txt || { echo "bad -h"; cat help.txt; exit 1; }
 # benchstat reads two runs.
 ./b -bench Alloc -benchtime 500x -count 6 -cpu 1 -benchmem >old.txt
 ./b -bench Alloc -benchtime 500x -count 6 -cpu 1 -benchmem >new.txt

@@ -1,4 +1,5 @@
 /* The harness's result line and ramp, on numbers from real `go test -bench` runs (Go 1.19). */
+#include <stdint.h>
 #include "bench/bench_int.h"
 
 #include <string.h>
@@ -52,6 +53,11 @@ CPROF_TEST(bench_predict_n_go_ramp)
     /* at least last+1, at most 1e9; zero time counts as 1 ns */
     CPROF_ASSERT_EQ(cprof__bench_predict_n(1000000000, 50, 2000000000, 50), 51);
     CPROF_ASSERT_EQ(cprof__bench_predict_n(1000000000, 100000000, 0, 100000000), 1000000000);
+    /* -benchtime 1h1m after 1e8 ops in 0.3 s: the goal x N product passes
+     * 2^63; it must still grow (to the 1e9 cap), not crawl at last+1 */
+    CPROF_ASSERT_EQ(cprof__bench_predict_n(3660000000000LL, 100000000, 300000000, 100000000),
+                    1000000000);
+    CPROF_ASSERT_EQ(cprof__bench_predict_n(INT64_MAX, 1000000, 1, 1000000), 100000000);
 }
 
 CPROF_TEST(bench_parse_duration)

@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "tool/attach.h"
 #include "tool/cmd.h"
 #include "tool/cmd_run.h"
 #include "tool/load.h"
@@ -16,6 +17,7 @@ static const struct {
 } commands[] = {
     {"run", cprof_cmd_run},
     {"load", cprof_cmd_load},
+    {"attach", cprof_cmd_attach},
 };
 
 int main(int argc, char **argv)

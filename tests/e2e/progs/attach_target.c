@@ -1,0 +1,148 @@
+/*
+ * A program started without cprof, for `cprof attach`: two busy threads
+ * with known hot functions (hot_alpha spins in qsort's callback, so its
+ * stacks cross libc code without frame pointers; hot_beta spins on its
+ * own, about half as much: it sleeps between bursts), one thread in a
+ * nanosleep loop that reports any EINTR, one in poll on a pipe, and main
+ * in pthread_join.  Runs argv[1] seconds (wall), writes "ready" to stdout
+ * once every thread runs, and at the end "eintr=N" and exits 0 (3 when a
+ * system call saw EINTR).
+ */
+#include <errno.h>
+#include <poll.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <time.h>
+#include <unistd.h>
+
+#define N 2048
+
+static double stop_at;
+static volatile int eintr_seen;
+static volatile unsigned long sink;
+static int pipefd[2];
+
+static double now(void)
+{
+    struct timespec ts;
+
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+__attribute__((noinline)) static int compare_alpha(const void *a, const void *b)
+{
+    int x = *(const int *)a, y = *(const int *)b;
+    volatile int spin = 0;
+
+    for (int i = 0; i < 40; i++)
+        spin += i;
+    return (x > y) - (x < y);
+}
+
+__attribute__((noinline)) static void hot_alpha(void)
+{
+    static int keys[N];
+    unsigned s = 7;
+
+    while (now() < stop_at) {
+        for (int i = 0; i < N; i++)
+            keys[i] = (int)(s = s * 1103515245u + 12345u);
+        qsort(keys, N, sizeof(keys[0]), compare_alpha);
+    }
+}
+
+__attribute__((noinline)) static void burn_beta(double secs)
+{
+    double t0 = now();
+    unsigned long x = sink;
+
+    while (now() - t0 < secs)
+        for (int i = 0; i < 10000; i++)
+            x = x * 6364136223846793005UL + 1442695040888963407UL;
+    sink = x;
+}
+
+__attribute__((noinline)) static void hot_beta(void)
+{
+    struct timespec ts = {0, 10 * 1000 * 1000};
+
+    while (now() < stop_at) {
+        burn_beta(0.01);
+        while (nanosleep(&ts, &ts) != 0)
+            if (errno == EINTR)
+                eintr_seen++;
+        ts.tv_nsec = 10 * 1000 * 1000;
+    }
+}
+
+__attribute__((noinline)) static void sleeper_wait(void)
+{
+    struct timespec ts = {0, 50 * 1000 * 1000};
+
+    while (now() < stop_at) {
+        struct timespec left = ts;
+        while (nanosleep(&left, &left) != 0) {
+            if (errno != EINTR)
+                break;
+            eintr_seen++;
+        }
+    }
+}
+
+__attribute__((noinline)) static void poller_wait(void)
+{
+    struct pollfd p = {.fd = pipefd[0], .events = POLLIN};
+
+    while (now() < stop_at)
+        if (poll(&p, 1, 100) < 0 && errno == EINTR)
+            eintr_seen++;
+}
+
+static void *run_alpha(void *arg)
+{
+    (void)arg;
+    hot_alpha();
+    return NULL;
+}
+
+static void *run_beta(void *arg)
+{
+    (void)arg;
+    hot_beta();
+    return NULL;
+}
+
+static void *run_sleeper(void *arg)
+{
+    (void)arg;
+    sleeper_wait();
+    return NULL;
+}
+
+static void *run_poller(void *arg)
+{
+    (void)arg;
+    poller_wait();
+    return NULL;
+}
+
+int main(int argc, char **argv)
+{
+    void *(*fns[])(void *) = {run_alpha, run_beta, run_sleeper, run_poller};
+    pthread_t t[4];
+
+    stop_at = now() + (argc > 1 ? atof(argv[1]) : 5);
+    if (pipe(pipefd) != 0)
+        return 1;
+    for (int i = 0; i < 4; i++)
+        if (pthread_create(&t[i], NULL, fns[i], NULL) != 0)
+            return 1;
+    printf("ready\n");
+    fflush(stdout);
+    for (int i = 0; i < 4; i++)
+        pthread_join(t[i], NULL);
+    printf("eintr=%d\n", eintr_seen);
+    return eintr_seen ? 3 : 0;
+}

@@ -43,6 +43,7 @@ struct session {
     struct cprof_attach_objs objs;
     struct cprof_profile *cpu;    /* samples/count, cpu/nanoseconds */
     struct cprof_profile *wall;   /* samples/count, wall/nanoseconds, label state; or NULL */
+    struct cprof_attach_wall *wstate; /* -wall's per-thread state, or NULL */
     uintptr_t pcs[CPROF_ATTACH_MAX_DEPTH];
     uint64_t samples;             /* perf samples used */
     uint64_t no_regs;             /* perf samples without user registers */
@@ -185,6 +186,7 @@ static void on_cpu_sample(void *ctx, const struct cprof_attach_sample *s)
     if (!err && S->wall) {
         struct cprof_label l = {.key = S->state_key, .str = S->running};
         err = add_stack(S->wall, S->pcs, n, 1, (int64_t)s->period, &l);
+        cprof_attach_wall_note_cpu(S->wstate, (int)s->tid, S->pcs, n);
     }
     if (err && !S->err)
         S->err = err;
@@ -418,8 +420,8 @@ static int session_run(struct session *S)
     err = cprof_attach_objs_refresh(&S->objs);
     if (err == -EACCES || err == -EPERM) {
         fprintf(stderr, "cprof attach: cannot read /proc/%d/maps: not allowed to look at that "
-                        "process (another user's, or not dumpable): run cprof as its user, or as "
-                        "root\n",
+                        "process (another user's, or not dumpable): run cprof as its user, or with "
+                        "CAP_SYS_PTRACE (root)\n",
                 S->o.pid);
         return 1;
     }
@@ -437,6 +439,7 @@ static int session_run(struct session *S)
         fprintf(stderr, "cprof attach: out of memory\n");
         goto out;
     }
+    S->wstate = wall;
     int64_t used0 = process_cpu_ns(S->o.pid);
     uint64_t t0 = mono_ns();
     struct timespec wall0;

@@ -168,6 +168,9 @@ int cprof_attach_wall_tick(struct cprof_attach_wall *w, uint64_t now_ns,
                            const struct cprof_attach_objs *objs,
                            const struct cprof_attach_wall_sink *sink, char *why, size_t whysz);
 
+/* Notes a thread's latest CPU sample stack (for its time runnable but off CPU). */
+void cprof_attach_wall_note_cpu(struct cprof_attach_wall *w, int tid, const uintptr_t *pcs, int n);
+
 /* Counters for the profile's comments. */
 struct cprof_attach_wall_stats {
     uint64_t ticks;       /* ticks taken */

@@ -7,7 +7,12 @@
  * off CPU, without stopping it), process_vm_readv copies its stack, and
  * the runtime's walker unwinds the copy.  The stack is read again only
  * when the thread's CPU time (schedstat) moved since the last read: a
- * thread asleep since then is still where it was.  Measured costs
+ * thread asleep since then is still where it was.  A tick's weight is
+ * the time the thread was off CPU since its previous tick (elapsed time
+ * minus the growth of its schedstat run time: the time on CPU is the perf
+ * samples'), so a thread's samples add up to the wall time whatever mix
+ * of running and waiting it did.  A thread that is runnable but waits for
+ * a CPU is charged as "runnable" at its last CPU sample's stack.  Measured costs
  * (reference: wave2.md §7): syscall file ~21 us, a 16 KiB copy ~47 us.
  * Both need ptrace "attach" access, which Yama's ptrace_scope restricts.
  */
@@ -30,9 +35,12 @@ struct wthread {
     bool seen;              /* listed in this tick's scan */
     uint64_t last_tick_ns;  /* when it was last accounted */
     uint64_t run_ns;        /* schedstat run time at the last stack read */
+    uint64_t tick_run_ns;   /* schedstat run time at the last tick */
     int npcs;               /* cached stack, 0 = none */
     uintptr_t pcs[CPROF_ATTACH_MAX_DEPTH];
     char state[40];         /* cached state label */
+    int ncpu;               /* its last CPU sample's stack (cprof_attach_wall_note_cpu) */
+    uintptr_t cpu_pcs[CPROF_ATTACH_MAX_DEPTH];
 };
 
 struct cprof_attach_wall {
@@ -136,6 +144,7 @@ static struct wthread *find_or_add(struct cprof_attach_wall *w, int tid, uint64_
     w->t[w->n].tid = tid;
     w->t[w->n].last_tick_ns = now;
     w->t[w->n].run_ns = UINT64_MAX;
+    w->t[w->n].tick_run_ns = UINT64_MAX;
     return &w->t[w->n++];
 }
 
@@ -209,17 +218,39 @@ static int capture(struct cprof_attach_wall *w, struct wthread *t, char st,
     return 0;
 }
 
+void cprof_attach_wall_note_cpu(struct cprof_attach_wall *w, int tid, const uintptr_t *pcs, int n)
+{
+    struct wthread *t = NULL;
+
+    for (size_t i = 0; i < w->n && !t; i++)
+        if (w->t[i].tid == tid)
+            t = &w->t[i];
+    if (!t || n <= 0)
+        return;
+    t->ncpu = n < CPROF_ATTACH_MAX_DEPTH ? n : CPROF_ATTACH_MAX_DEPTH;
+    memcpy(t->cpu_pcs, pcs, (size_t)t->ncpu * sizeof(*pcs));
+}
+
 static void account(struct cprof_attach_wall *w, struct wthread *t, uint64_t now,
                     const struct cprof_attach_objs *objs, const struct cprof_attach_wall_sink *sink,
                     int *err)
 {
     char st = thread_state(w->pid, t->tid);
+    uint64_t run = run_time(w->pid, t->tid);
     int64_t ns = (int64_t)(now - t->last_tick_ns);
 
+    /* Off CPU since the previous tick: elapsed minus what it ran (the perf samples' part). */
+    if (run != UINT64_MAX && t->tick_run_ns != UINT64_MAX && run >= t->tick_run_ns)
+        ns -= (int64_t)(run - t->tick_run_ns);
     t->last_tick_ns = now;
-    if (st == 0 || st == 'R' || st == 'Z' || st == 'X' || ns <= 0)
-        return; /* running: the CPU samples have it */
-    uint64_t run = run_time(w->pid, t->tid);
+    t->tick_run_ns = run;
+    if (st == 0 || st == 'Z' || st == 'X' || ns <= 0)
+        return;
+    if (st == 'R') { /* waiting for a CPU, or running: the perf samples have that part */
+        if (t->ncpu > 0)
+            sink->sample(sink->ctx, t->tid, t->cpu_pcs, t->ncpu, "runnable", ns);
+        return;
+    }
     if (t->npcs == 0 || run != t->run_ns || run == UINT64_MAX) {
         int r = capture(w, t, st, objs);
         if (r == 1)

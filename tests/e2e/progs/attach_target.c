@@ -4,7 +4,7 @@
  * stacks cross libc code without frame pointers; hot_beta spins on its
  * own, about half as much: it sleeps between bursts), one thread in a
  * nanosleep loop that reports any EINTR, one in poll on a pipe, and main
- * in pthread_join.  Runs argv[1] seconds (wall), writes "ready" to stdout
+ * in pthread_join; threads are named alpha, beta, sleeper, poller.  Runs argv[1] seconds (wall), writes "ready" to stdout
  * once every thread runs, and at the end "eintr=N" and exits 0 (3 when a
  * system call saw EINTR).
  */
@@ -131,6 +131,7 @@ static void *run_poller(void *arg)
 int main(int argc, char **argv)
 {
     void *(*fns[])(void *) = {run_alpha, run_beta, run_sleeper, run_poller};
+    const char *names[] = {"alpha", "beta", "sleeper", "poller"};
     pthread_t t[4];
 
     stop_at = now() + (argc > 1 ? atof(argv[1]) : 5);
@@ -139,6 +140,8 @@ int main(int argc, char **argv)
     for (int i = 0; i < 4; i++)
         if (pthread_create(&t[i], NULL, fns[i], NULL) != 0)
             return 1;
+    for (int i = 0; i < 4; i++)
+        pthread_setname_np(t[i], names[i]);
     printf("ready\n");
     fflush(stdout);
     for (int i = 0; i < 4; i++)

@@ -85,7 +85,8 @@ bool cprof_attach_image_bias(const struct cprof_attach_obj *obj, uint64_t start,
 
 /* What a PERF_RECORD_SAMPLE of ours carries. */
 struct cprof_attach_sample {
-    uint64_t id;         /* the event that took it (PERF_SAMPLE_IDENTIFIER) */
+    uint64_t id;         /* PERF_SAMPLE_IDENTIFIER: an event, not a thread (contexts move) */
+    uint64_t stream_id;  /* PERF_SAMPLE_STREAM_ID */
     uint32_t pid, tid;
     uint64_t time;       /* perf clock, ns */
     uint64_t period;     /* task-clock ns this sample stands for */
@@ -113,7 +114,8 @@ struct cprof_attach_sink {
 
 /*
  * Opens task-clock sampling events on every thread of pid, on every online
- * CPU (new threads inherit them), at hz, with one ring buffer per CPU.
+ * CPU, at hz, with one ring buffer per CPU.  New threads need
+ * cprof_attach_perf_rescan (see attach_perf.c for why not inherit).
  * On failure writes a one-line reason naming the setting that would allow
  * it into why and returns -errno.
  */
@@ -134,9 +136,8 @@ struct cprof_attach_perf_stats {
     uint64_t lost;        /* records the kernel dropped (full buffers) */
     uint64_t threads;     /* threads with events opened by us */
     uint64_t events;      /* events (threads x CPUs) */
-    uint64_t inherited;   /* samples from inherited events (threads created meanwhile) */
-    uint64_t duplicates;  /* samples dropped: thread counted by an event of its own */
-    uint64_t other_pid;   /* samples of forked children, dropped */
+    uint64_t late;        /* threads found by a rescan (started after the first scan) */
+    uint64_t other_pid;   /* samples of another process, dropped */
     size_t ring_bytes;    /* data bytes per CPU buffer */
 };
 void cprof_attach_perf_stats(const struct cprof_attach_perf *p,

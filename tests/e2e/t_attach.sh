@@ -9,6 +9,8 @@
 #   start_thread; main's wall stack reaches main through __libc_start_main;
 # - -wall gives the sleeping thread its time in clock_nanosleep, labelled
 #   state=syscall:clock_nanosleep;
+# - a thread created after attach started (progs/attach_target.c's "late",
+#   started through a FIFO) is sampled, once, its CPU not counted twice;
 # - the target sees no EINTR and exits 0 with its normal output;
 # - as another user, attach is refused with a message naming what allows it.
 . "$CPROF_SRCDIR/tests/e2e/lib_cpu.sh"
@@ -19,7 +21,8 @@ fi
 build_prog attach_target
 cd "$WORK"
 
-"$WORK/attach_target" 9 >target.out 2>&1 &
+mkfifo go.fifo
+"$WORK/attach_target" 9 go.fifo >target.out 2>&1 &
 tpid=$!
 for _ in $(seq 1 100); do grep -q ready target.out 2>/dev/null && break; sleep 0.05; done
 grep -q ready target.out || fail "target did not start"
@@ -36,8 +39,12 @@ tb=$(tid_of beta)
 run_ns() { awk '{ print $1 }' "/proc/$tpid/task/$1/schedstat"; }
 a0=$(run_ns "$ta")
 b0=$(run_ns "$tb")
-"$CPROF" attach -seconds 2 -hz 1000 -cpu cpu.pb.gz -wall wall.pb.gz "$tpid" 2>attach.err ||
-    { cat attach.err; fail "cprof attach failed"; }
+"$CPROF" attach -seconds 2.5 -hz 1000 -cpu cpu.pb.gz -wall wall.pb.gz "$tpid" 2>attach.err &
+apid=$!
+for _ in $(seq 1 200); do grep -q "sampling process" attach.err && break; sleep 0.05; done
+sleep 0.3
+echo go >go.fifo
+wait $apid || { cat attach.err; fail "cprof attach failed"; }
 a1=$(run_ns "$ta")
 b1=$(run_ns "$tb")
 cat attach.err
@@ -66,6 +73,11 @@ comments cpu.pb.gz | tr ' ' '\n' | awk -F= '
         printf "sampled %.0f ms of %.0f ms the process used\n", s / 1e6, u / 1e6
         if (u <= 0 || s < 0.85 * u || s > 1.15 * u) exit 1
     }' || fail "CPU sampled is not within 15% of what the process used"
+
+# The thread started after the events were opened.
+grep -q ";run_late;" traces.txt || grep -q " hot_late;" traces.txt ||
+    fail "the thread created after attach started was not sampled"
+comments cpu.pb.gz | grep -q "late_threads=[1-9]" || fail "no thread found by a rescan"
 
 # Through qsort's libc frames (no frame pointers) to the thread's start.
 share=$(chain_share traces.txt compare_alpha qsort hot_alpha run_alpha start_thread)
@@ -99,6 +111,29 @@ if command -v setpriv >/dev/null 2>&1 && [ "$(id -u)" = 0 ]; then
     cat refuse.out
     grep -q "not allowed" refuse.out || fail "refusal message does not say why"
     grep -q "root\|CAP_" refuse.out || fail "refusal message does not say what would allow it"
+    # ...but an unprivileged user may profile its own process (perf_event_paranoid <= 2).
+    if [ "$(cat /proc/sys/kernel/perf_event_paranoid)" -le 2 ]; then
+        nb=$(mktemp -d /tmp/cprof-attach.XXXXXX)
+        chmod 755 "$nb"
+        chown 65534 "$nb"
+        cp "$WORK/attach_target" "$nb/"
+        setpriv --reuid=65534 --regid=65534 --clear-groups "$nb/attach_target" 4 >"$nb/out" 2>&1 &
+        npid=$!
+        for _ in $(seq 1 100); do grep -q ready "$nb/out" 2>/dev/null && break; sleep 0.05; done
+        if (cd "$nb" && setpriv --reuid=65534 --regid=65534 --clear-groups \
+            "$CPROF" attach -seconds 1 -cpu "$nb/c.pb.gz" -wall "$nb/w.pb.gz" "$npid") \
+            >nobody.err 2>&1; then
+            ok_nobody=1
+        else
+            ok_nobody=0
+        fi
+        wait $npid || true
+        rm -rf "$nb"
+        [ $ok_nobody = 1 ] || { cat nobody.err; fail "an unprivileged user cannot attach to its own process"; }
+        grep -q "hot_alpha\|compare_alpha\|burn_beta" nobody.err || { cat nobody.err; fail "unprivileged profile lacks the hot functions"; }
+    else
+        echo "SKIP: unprivileged attach (perf_event_paranoid > 2)"
+    fi
 else
     echo "SKIP: refusal as another user (needs root and setpriv)"
 fi

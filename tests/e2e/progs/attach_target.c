@@ -6,9 +6,12 @@
  * nanosleep loop that reports any EINTR, one in poll on a pipe, and main
  * in pthread_join; threads are named alpha, beta, sleeper, poller.  Runs argv[1] seconds (wall), writes "ready" to stdout
  * once every thread runs, and at the end "eintr=N" and exits 0 (3 when a
- * system call saw EINTR).
+ * system call saw EINTR).  With argv[2], a FIFO: the poller polls it,
+ * and when a line arrives starts one more busy thread, "late" (hot_late),
+ * so a profiler attached before must follow a thread created after.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <poll.h>
 #include <pthread.h>
 #include <stdio.h>
@@ -91,13 +94,40 @@ __attribute__((noinline)) static void sleeper_wait(void)
     }
 }
 
+__attribute__((noinline)) static void hot_late(void)
+{
+    while (now() < stop_at)
+        burn_beta(0.05);
+}
+
+static void *run_late(void *arg)
+{
+    (void)arg;
+    hot_late();
+    return NULL;
+}
+
+static pthread_t late;
+static int late_started;
+
 __attribute__((noinline)) static void poller_wait(void)
 {
     struct pollfd p = {.fd = pipefd[0], .events = POLLIN};
+    char buf[64];
 
-    while (now() < stop_at)
-        if (poll(&p, 1, 100) < 0 && errno == EINTR)
+    while (now() < stop_at) {
+        int r = poll(&p, 1, 100);
+        if (r < 0 && errno == EINTR)
             eintr_seen++;
+        if (r > 0 && (p.revents & (POLLIN | POLLHUP))) {
+            if (read(p.fd, buf, sizeof(buf)) > 0 && !late_started &&
+                pthread_create(&late, NULL, run_late, NULL) == 0) {
+                pthread_setname_np(late, "late");
+                late_started = 1;
+            }
+            p.fd = -1; /* once: then poll only times out */
+        }
+    }
 }
 
 static void *run_alpha(void *arg)
@@ -135,8 +165,13 @@ int main(int argc, char **argv)
     pthread_t t[4];
 
     stop_at = now() + (argc > 1 ? atof(argv[1]) : 5);
-    if (pipe(pipefd) != 0)
+    if (argc > 2) {
+        pipefd[0] = open(argv[2], O_RDONLY | O_NONBLOCK);
+        if (pipefd[0] < 0)
+            return 1;
+    } else if (pipe(pipefd) != 0) {
         return 1;
+    }
     for (int i = 0; i < 4; i++)
         if (pthread_create(&t[i], NULL, fns[i], NULL) != 0)
             return 1;
@@ -146,6 +181,8 @@ int main(int argc, char **argv)
     fflush(stdout);
     for (int i = 0; i < 4; i++)
         pthread_join(t[i], NULL);
+    if (late_started)
+        pthread_join(late, NULL);
     printf("eintr=%d\n", eintr_seen);
     return eintr_seen ? 3 : 0;
 }

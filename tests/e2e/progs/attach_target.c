@@ -6,9 +6,10 @@
  * nanosleep loop that reports any EINTR, one in poll on a pipe, and main
  * in pthread_join; threads are named alpha, beta, sleeper, poller.  Runs argv[1] seconds (wall), writes "ready" to stdout
  * once every thread runs, and at the end "eintr=N" and exits 0 (3 when a
- * system call saw EINTR).  With argv[2], a FIFO: the poller polls it,
- * and when a line arrives starts one more busy thread, "late" (hot_late),
- * so a profiler attached before must follow a thread created after.
+ * system call saw EINTR).  With argv[2], a FIFO: the poller polls it;
+ * "g" starts one more busy thread, "late" (hot_late), so a profiler
+ * attached before must follow a thread created after; "q" ends the run
+ * early (every thread returns, the program exits as usual).
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -21,7 +22,7 @@
 
 #define N 2048
 
-static double stop_at;
+static volatile double stop_at;
 static volatile int eintr_seen;
 static volatile unsigned long sink;
 static int pipefd[2];
@@ -119,13 +120,15 @@ __attribute__((noinline)) static void poller_wait(void)
         int r = poll(&p, 1, 100);
         if (r < 0 && errno == EINTR)
             eintr_seen++;
-        if (r > 0 && (p.revents & (POLLIN | POLLHUP))) {
-            if (read(p.fd, buf, sizeof(buf)) > 0 && !late_started &&
+        ssize_t n = r > 0 && (p.revents & POLLIN) ? read(p.fd, buf, sizeof(buf)) : 0;
+        for (ssize_t i = 0; i < n; i++) {
+            if (buf[i] == 'q')
+                stop_at = 0;
+            if (buf[i] == 'g' && !late_started &&
                 pthread_create(&late, NULL, run_late, NULL) == 0) {
                 pthread_setname_np(late, "late");
                 late_started = 1;
             }
-            p.fd = -1; /* once: then poll only times out */
         }
     }
 }
@@ -166,7 +169,8 @@ int main(int argc, char **argv)
 
     stop_at = now() + (argc > 1 ? atof(argv[1]) : 5);
     if (argc > 2) {
-        pipefd[0] = open(argv[2], O_RDONLY | O_NONBLOCK);
+        /* Read-write: a FIFO whose writers all closed would poll as POLLHUP forever. */
+        pipefd[0] = open(argv[2], O_RDWR | O_NONBLOCK);
         if (pipefd[0] < 0)
             return 1;
     } else if (pipe(pipefd) != 0) {

@@ -59,6 +59,9 @@ struct session {
     uint32_t state_key, running;  /* strings of the wall profile */
 };
 
+/* -wall ticks take at most 1/WALL_BUDGET of a core (see run_loop). */
+#define WALL_BUDGET 10
+
 /* How often /proc/PID/task is listed for new threads (plus 0.1 ms per thread). */
 #define SCAN_NS (20 * 1000 * 1000ull)
 
@@ -371,9 +374,15 @@ static void run_loop(struct session *S, struct cprof_attach_perf *perf,
                 fprintf(stderr, "cprof attach: %s\n", why);
                 wall_ok = false; /* the CPU samples go on */
             }
+            /*
+             * A tick reads a /proc file per thread (~20 us): with many
+             * threads, space ticks so they take at most WALL_BUDGET of a
+             * core.  Weights are elapsed times, so totals stay right.
+             */
+            uint64_t cost = mono_ns() - now;
             next_wall += tick;
-            if (next_wall < now)
-                next_wall = now + tick;
+            if (next_wall < now + cost * WALL_BUDGET)
+                next_wall = now + cost * WALL_BUDGET;
         }
         if (now >= next_alive) {
             if (!alive(S->o.pid))

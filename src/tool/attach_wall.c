@@ -235,9 +235,21 @@ static void account(struct cprof_attach_wall *w, struct wthread *t, uint64_t now
                     const struct cprof_attach_objs *objs, const struct cprof_attach_wall_sink *sink,
                     int *err)
 {
-    char st = thread_state(w->pid, t->tid);
     uint64_t run = run_time(w->pid, t->tid);
     int64_t ns = (int64_t)(now - t->last_tick_ns);
+
+    /*
+     * Did not run since the previous tick, and its stack is known: still
+     * blocked where it was.  One file read per idle thread and tick.
+     */
+    if (run != UINT64_MAX && run == t->tick_run_ns && run == t->run_ns && t->npcs > 0) {
+        t->last_tick_ns = now;
+        w->st.reused++;
+        if (ns > 0)
+            sink->sample(sink->ctx, t->tid, t->pcs, t->npcs, t->state, ns);
+        return;
+    }
+    char st = thread_state(w->pid, t->tid);
 
     /* Off CPU since the previous tick: elapsed minus what it ran (the perf samples' part). */
     if (run != UINT64_MAX && t->tick_run_ns != UINT64_MAX && run >= t->tick_run_ns)

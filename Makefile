@@ -33,10 +33,11 @@ PKG_CFLAGS = $(shell pkg-config --cflags $(PKGS))
 PKG_LIBS   = $(shell pkg-config --libs $(PKGS)) -lpthread -ldl -lm
 # The tool alone links libedit (the shell); capstone (-disasm) it loads on
 # first use (its headers only at build time).  Never the runtime.
-# `cprof load` links libhttp_parser (HTTP/1.1 responses) and OpenSSL (https).
-TOOL_PKGS     := libedit capstone openssl
+# `cprof load` links libhttp_parser (HTTP/1.1 responses), OpenSSL (https)
+# and libnghttp2 (-h2).
+TOOL_PKGS     := libedit capstone openssl libnghttp2
 TOOL_CFLAGS    = $(shell pkg-config --cflags $(TOOL_PKGS))
-TOOL_LIBS      = $(shell pkg-config --libs libedit openssl) -lhttp_parser
+TOOL_LIBS      = $(shell pkg-config --libs libedit openssl libnghttp2) -lhttp_parser
 # protobuf-c is the reference the tests hold the hand-written codec to.
 REF_LIBS   = $(shell pkg-config --libs libprotobuf-c)
 
@@ -53,6 +54,7 @@ SHARED_SRC := $(wildcard src/base/*.c src/model/*.c src/sym/*.c)
 RT_SRC     := $(wildcard src/rt/*.c src/rt/sig/*.c)
 TOOL_SRC   := $(filter-out src/tool/main.c,$(wildcard src/tool/*.c src/tool/report/*.c))
 UNIT_SRC   := $(wildcard tests/unit/*.c)
+BENCHLIB_SRC := $(wildcard src/bench/*.c)
 PROTO_C    := $(GEN)/profile.pb-c.c
 
 obj = $(patsubst %.c,$(BUILD)/obj/%.o,$(1))
@@ -64,6 +66,9 @@ UNIT_OBJ   := $(call obj,$(UNIT_SRC))
 
 CPROF   := $(BUILD)/cprof
 LIBRT   := $(BUILD)/libcprof.so
+# The benchmark harness (include/cprof/bench.h): a static archive, so its
+# main() is taken only by programs that define none; it links libcprof.so.
+BENCHLIB := $(BUILD)/libcprof-bench.a
 UNIT    := $(BUILD)/cprof_unit
 # One fuzz target per parser, fuzz/fuzz_NAME.c, with its corpus in
 # fuzz/corpus/NAME/; `make test` replays each corpus through its target.
@@ -73,18 +78,24 @@ REPLAYS := $(patsubst %,$(BUILD)/fuzz_replay_%,$(FUZZ_NAMES))
 # Objects made through the pattern rules above are not intermediates to delete.
 .SECONDARY: $(call obj,$(wildcard fuzz/*.c))
 EXAMPLES := $(patsubst examples/%.c,$(BUILD)/examples/%,$(wildcard examples/*.c))
+# Benchmark examples: each built as NAME_old and NAME_new (-DELVIS_FAST).
+BENCH_EXAMPLES := $(foreach n,$(patsubst examples/bench/%.c,%,$(wildcard examples/bench/*.c)),\
+                    $(BUILD)/examples/bench/$(n)_old $(BUILD)/examples/bench/$(n)_new)
 
-.PHONY: all demo test unit e2e replay check asan tsan fuzz bench install uninstall clean \
+.PHONY: all demo bench-demo test unit e2e replay check asan tsan fuzz bench install uninstall clean \
         check-headers check-symbols check-deps check-sigsafe format check-format deps
 
-all: $(CPROF) $(LIBRT) $(EXAMPLES)
+all: $(CPROF) $(LIBRT) $(BENCHLIB) $(EXAMPLES) $(BENCH_EXAMPLES)
 
 # The README's main job: build, profile the bundled CPU-bound example with
 # the runtime preloaded, and show where its CPU time went: the run's top
-# summary, then the hottest function's annotated source.
+# summary, then the hottest function's annotated source.  Then a small
+# server under `cprof run -http`, loaded by `cprof load` while its CPU
+# profile is fetched from /debug/pprof (about 4 s).
 demo: all
 	$(CPROF) run -hz 1000 -cpu $(BUILD)/demo.cpu.pb.gz -- $(BUILD)/examples/cpu_hot
 	$(CPROF) -list=hot_loop $(BUILD)/demo.cpu.pb.gz
+	sh examples/demo_load.sh $(BUILD)
 
 deps:
 	@sh scripts/deps.sh build test
@@ -133,6 +144,11 @@ $(BUILD)/librt.a: $(RT_OBJ)
 	@echo "  AR      $@"
 	$(Q)ar rcs $@ $^
 
+$(BENCHLIB): $(call obj,$(BENCHLIB_SRC))
+	@rm -f $@
+	@echo "  AR      $@"
+	$(Q)ar rcs $@ $^
+
 $(BUILD)/libtool.a: $(TOOL_OBJ)
 	@rm -f $@
 	@echo "  AR      $@"
@@ -153,7 +169,8 @@ $(CPROF): $(BUILD)/obj/src/tool/main.o $(BUILD)/libtool.a $(UNW_OBJ) $(BUILD)/li
 	@echo "  LD      $@"
 	$(Q)$(CC) -o $@ $^ $(LDFLAGS_ALL) $(PKG_LIBS) $(TOOL_LIBS)
 
-$(UNIT): $(UNIT_OBJ) $(REF_OBJ) $(BUILD)/libtool.a $(BUILD)/librt.a $(BUILD)/libshared.a
+$(UNIT): $(UNIT_OBJ) $(REF_OBJ) $(BUILD)/libtool.a $(BUILD)/librt.a $(BUILD)/libshared.a \
+         $(call obj,src/bench/bench_fmt.c)
 	@echo "  LD      $@"
 	$(Q)$(CC) -o $@ $^ $(LDFLAGS_ALL) $(PKG_LIBS) $(TOOL_LIBS) $(REF_LIBS)
 
@@ -170,6 +187,20 @@ $(BUILD)/fuzz_replay_%: $(BUILD)/obj/fuzz/replay.o $(BUILD)/obj/fuzz/fuzz_%.o $(
 $(BUILD)/examples/%: examples/%.c | $(DEPS_STAMP)
 	@mkdir -p $(@D)
 	$(CC) $(CSTD) $(WARN) $(WERROR) -O2 -g $(SANFLAGS) -o $@ $< -lpthread -lm
+
+BENCH_LINK = $(BENCHLIB) -L$(BUILD) -Wl,-rpath,$(abspath $(BUILD)) -lcprof -lpthread -lm
+$(BUILD)/examples/bench/%_old: examples/bench/%.c $(BENCHLIB) $(LIBRT)
+	@mkdir -p $(@D)
+	$(CC) $(CSTD) $(WARN) $(WERROR) -O2 -g $(SANFLAGS) -Iinclude -o $@ $< $(BENCH_LINK)
+$(BUILD)/examples/bench/%_new: examples/bench/%.c $(BENCHLIB) $(LIBRT)
+	@mkdir -p $(@D)
+	$(CC) $(CSTD) $(WARN) $(WERROR) -O2 -g $(SANFLAGS) -Iinclude -DELVIS_FAST -o $@ $< $(BENCH_LINK)
+
+# The benchmark loop of the README: both versions, -benchmem, benchstat.
+bench-demo: all
+	$(BUILD)/examples/bench/elvis_old -bench . -benchmem -count 6 -benchtime 0.2s > $(BUILD)/old.txt
+	$(BUILD)/examples/bench/elvis_new -bench . -benchmem -count 6 -benchtime 0.2s > $(BUILD)/new.txt
+	$(CPROF) benchstat $(BUILD)/old.txt $(BUILD)/new.txt
 
 # ---- tests -----------------------------------------------------------------
 
@@ -188,7 +219,7 @@ replay: $(REPLAYS)
 check: check-headers check-symbols check-deps check-sigsafe
 
 check-headers: | $(DEPS_STAMP)
-	@for h in include/*.h src/*/*.h src/rt/sig/*.h; do \
+	@for h in include/*.h include/cprof/*.h src/*/*.h src/rt/sig/*.h src/tool/report/*.h; do \
 	    echo "#include \"$${h#src/}\"" | sed 's|"include/|"|' | \
 	    $(CC) $(CSTD) $(WARN) -Werror -Iinclude -Isrc -I$(GEN) -fsyntax-only -xc - || \
 	    { echo "check-headers: $$h does not stand alone" >&2; exit 1; }; done
@@ -199,12 +230,22 @@ check-symbols: $(LIBRT)
 	@diff -u tools/rt-exports.txt $(BUILD)/rt-exports.txt || \
 	    { echo "check-symbols: libcprof.so exports changed; update tools/rt-exports.txt" >&2; exit 1; }
 
+# The layers: base <- model <- sym <- {rt, tool}.  A layer includes only
+# headers of the layers to its left (and its own).
+# cprof attach shares the runtime's unwinder: the tool's one allowed rt/ include.
 check-deps:
-	@! grep -rn '#include "tool/' src/rt src/model src/base || \
-	    { echo "check-deps: runtime/shared code includes tool headers" >&2; exit 1; }
-	@! grep -rn '#include "rt/' src/tool src/model src/base | \
-	    grep -v '^src/tool/attach[a-z_]*\.c:[0-9]*:#include "rt/sig/unwind\.h"$$' || \
-	    { echo "check-deps: tool/shared code includes runtime headers" >&2; exit 1; }
+	@fail=0; \
+	for rule in "base:model sym rt tool" "model:sym rt tool" "sym:rt tool" "rt:tool" \
+	            "tool:rt"; do \
+	    dir=$${rule%%:*}; \
+	    for up in $${rule#*:}; do \
+	        if grep -rn "#include \"$$up/" src/$$dir | \
+	           grep -v '^src/tool/attach[a-z_]*\.c:[0-9]*:#include "rt/sig/unwind\.h"$$'; then \
+	            echo "check-deps: src/$$dir includes $$up/ headers" >&2; fail=1; \
+	        fi; \
+	    done; \
+	done; \
+	exit $$fail
 
 check-sigsafe: $(RT_OBJ)
 	@sh tools/check-sigsafe.sh $(BUILD)/obj/src/rt/sig
@@ -263,12 +304,19 @@ install: all
 	install -m 755 $(CPROF) $(DESTDIR)$(PREFIX)/bin/cprof
 	install -m 755 $(LIBRT) $(DESTDIR)$(PREFIX)/lib/libcprof.so
 	install -m 644 include/cprof.h $(DESTDIR)$(PREFIX)/include/cprof.h
+	install -d $(DESTDIR)$(PREFIX)/include/cprof
+	install -m 644 include/cprof/bench.h $(DESTDIR)$(PREFIX)/include/cprof/bench.h
+	install -m 644 $(BENCHLIB) $(DESTDIR)$(PREFIX)/lib/libcprof-bench.a
 	sed -e 's|@PREFIX@|$(PREFIX)|g' -e 's|@VERSION@|$(VERSION)|g' tools/cprof.pc.in \
 	    > $(DESTDIR)$(PREFIX)/lib/pkgconfig/cprof.pc
+	sed -e 's|@PREFIX@|$(PREFIX)|g' -e 's|@VERSION@|$(VERSION)|g' tools/cprof-bench.pc.in \
+	    > $(DESTDIR)$(PREFIX)/lib/pkgconfig/cprof-bench.pc
 
 uninstall:
 	rm -f $(DESTDIR)$(PREFIX)/bin/cprof $(DESTDIR)$(PREFIX)/lib/libcprof.so \
-	    $(DESTDIR)$(PREFIX)/include/cprof.h $(DESTDIR)$(PREFIX)/lib/pkgconfig/cprof.pc
+	    $(DESTDIR)$(PREFIX)/include/cprof.h $(DESTDIR)$(PREFIX)/lib/pkgconfig/cprof.pc \
+	    $(DESTDIR)$(PREFIX)/include/cprof/bench.h $(DESTDIR)$(PREFIX)/lib/libcprof-bench.a \
+	    $(DESTDIR)$(PREFIX)/lib/pkgconfig/cprof-bench.pc
 
 format:
 	clang-format -i $$(git ls-files '*.c' '*.h')

@@ -83,6 +83,25 @@ int cprof_heap_start(long rate);
  */
 int cprof_heap_write(int fd, int flags);
 
+/* Exact allocation counters of the whole process, all threads (cprof_heap_counts). */
+struct cprof_heap_counts {
+    unsigned long long allocs; /* allocations (malloc family, C++ new) since heap sampling began */
+    unsigned long long bytes;  /* bytes requested by those allocations (not rounded to classes) */
+    unsigned long long frees;  /* non-NULL frees */
+};
+
+/*
+ * Reads the exact allocation counters that heap sampling keeps beside its
+ * samples: every allocation of every thread since cprof_heap_start (or
+ * CPROF_HEAP), whatever the sampling rate.  Deltas of two reads give what
+ * a region of code allocated, the way Go's testing package reads
+ * runtime.MemStats for -benchmem.  A huge rate (1L << 40) turns sampling
+ * practically off and keeps the counting (a few ns per allocation).
+ * Returns 0, or CPROF_EUSAGE when heap sampling is off or out is NULL.
+ * Context: any thread, not a signal handler.
+ */
+int cprof_heap_counts(struct cprof_heap_counts *out);
+
 /*
  * Serves Go's /debug/pprof/ endpoints (index, profile, goroutine,
  * threadcreate, cmdline, symbol, and heap/allocs when heap profiling is

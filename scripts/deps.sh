@@ -9,8 +9,8 @@
 set -eu
 
 # libedit (the report shell's line editing) and capstone (-disasm) are the tool's only.
-# libhttp-parser-dev and libssl-dev: `cprof load` (HTTP/1.1 responses, https).
-pkgs_build="gcc make pkg-config libc6-dev libdeflate-dev libisal-dev libdw-dev libelf-dev libmicrohttpd-dev libedit-dev libcapstone-dev libhttp-parser-dev libssl-dev"
+# libhttp-parser-dev, libssl-dev, libnghttp2-dev: `cprof load` (HTTP/1.1 responses, https, -h2).
+pkgs_build="gcc make pkg-config libc6-dev libdeflate-dev libisal-dev libdw-dev libelf-dev libmicrohttpd-dev libedit-dev libcapstone-dev libhttp-parser-dev libssl-dev libnghttp2-dev"
 # protobuf-c is the reference codec the tests and the fuzz target compare with.
 pkgs_ref="libprotobuf-c-dev protobuf-c-compiler"
 # golang-go gives `go tool pprof`, the reference the tests compare against.
@@ -24,14 +24,15 @@ pkgs_ref="libprotobuf-c-dev protobuf-c-compiler"
 # libc6-dbg: libc's separate (compressed) debug file, so the symbolizer's
 # separate-debug-file path (lines and inline frames in libc) is tested.
 # strace counts the CPU sampler's system calls per sample (t_cpu_syscalls).
-# cprof load's tests: hey (the layout reference), openssl (s_server for https).
-pkgs_test="$pkgs_build $pkgs_ref golang-go libxml2-utils python3 chromium fonts-dejavu-core curl graphviz tmux libc6-dbg strace hey openssl"
+# cprof load's tests: hey (the layout reference), openssl (s_server for https),
+# nginx-light (the HTTP/2 server of t_load_h2).
+pkgs_test="$pkgs_build $pkgs_ref golang-go libxml2-utils python3 chromium fonts-dejavu-core curl graphviz tmux libc6-dbg strace hey openssl nginx-light"
 pkgs_fuzz="$pkgs_build $pkgs_ref clang libclang-rt-14-dev"
 # time: GNU /usr/bin/time, for peak RSS.
 # libgoogle-perftools-dev: gperftools' libprofiler.so, the anchor of bench/cpu.sh.
 # heaptrack, and libtcmalloc (HEAPPROFILE) from libgoogle-perftools-dev: anchors of bench/heap.sh.
-# wrk and nginx-light: bench/load.sh's anchor and server.
-pkgs_bench="$pkgs_test hyperfine time libgoogle-perftools-dev heaptrack wrk nginx-light"
+# wrk and nginx-light: bench/load.sh's anchor and server; nghttp2-client's h2load the -h2 anchor.
+pkgs_bench="$pkgs_test hyperfine time libgoogle-perftools-dev heaptrack wrk nginx-light nghttp2-client"
 
 want=""
 [ $# -eq 0 ] && set -- build

@@ -1,5 +1,5 @@
 /*
- * Defensive checks in three strengths (style.md §8):
+ * Defensive checks in three strengths:
  *   CPROF_DASSERT(c)  debug-only invariant; compiled out with NDEBUG
  *   CPROF_NEVER(c)    condition that cannot happen: aborts in debug builds
  *                     (CPROF_DEBUG), otherwise evaluates to c so the caller

@@ -551,6 +551,7 @@ static void scan_threads(void)
             syscall(SYS_tgkill, G.pid, atomic_load(&t->tid), 0) < 0 && errno == ESRCH)
             disarm(t); /* gone: no handler can run on it any more */
     }
+    cprof__cpu_blocked_tick_locked(false); /* CPU of threads that block the signal */
 }
 
 /* ---- unwind tables and loaded objects ---- */
@@ -571,7 +572,7 @@ static unsigned long long loader_gen(void)
 {
     unsigned long long gen = 0;
 
-    dl_iterate_phdr(loader_gen_cb, &gen);
+    cprof__dl_iterate(loader_gen_cb, &gen);
     return gen;
 }
 
@@ -601,7 +602,10 @@ static bool unwind_sync(void)
         return false;
     /* Noted first: an object loaded during the rebuild triggers the next one. */
     atomic_store(&g_unw_gen, gen);
-    cprof_unwind_refresh();
+    if (cprof_unwind_refresh() != 0) {
+        atomic_store(&g_unw_gen, 0); /* given up (an unload ran): the next tick tries again */
+        return false;
+    }
     G.cpu.unw_refreshes++;
     return true;
 }
@@ -686,6 +690,17 @@ static void warn_throttled(void)
                          G.cpu.hz, S.budget_pct);
 }
 
+/*
+ * A forked child's session arms no timer until the child has lived
+ * CHILD_DEFER_MS: most children exec or exit sooner, and a timer armed in
+ * a child that execs could leave a sampling signal pending for the new
+ * image.  The writer arms them (writer_main); a child that exits before
+ * writes no profile.  Lock held.
+ */
+#define CHILD_DEFER_MS 100
+static bool g_child_defer;
+static void arm_all(void);
+
 void *cprof__writer_main(void *arg)
 {
     int64_t next_fold = now_ns(CLOCK_MONOTONIC) + WRITER_TICK_MS * 1000000LL;
@@ -694,6 +709,17 @@ void *cprof__writer_main(void *arg)
     cprof__heap_ignore_thread();
     pthread_mutex_lock(&G.lock);
     G.cpu.writer_tid = gettid();
+    if (g_child_defer) {
+        struct timespec ts;
+        deadline_after(&ts, CHILD_DEFER_MS);
+        while (!G.cpu.writer_stop && pthread_cond_timedwait(&G.wake, &G.lock, &ts) != ETIMEDOUT)
+            ;
+        if (!G.cpu.writer_stop) {
+            g_child_defer = false;
+            arm_all();
+            cprof__exitsig_start(); /* a killed child writes its profile too */
+        }
+    }
     while (!G.cpu.writer_stop) {
         struct timespec ts;
         /* The rebuild takes ms and the loader's lock: never under ours. */
@@ -717,6 +743,7 @@ void *cprof__writer_main(void *arg)
         drain_all();
         scan_threads();
         warn_throttled();
+        cprof__sig_verify(); /* handlers replaced by raw system calls */
     }
     pthread_mutex_unlock(&G.lock);
     return NULL;
@@ -772,6 +799,8 @@ static int finish_profile(struct cprof_profile *p)
         err = cprof_profile_intern_cstr(p, "nanoseconds", &p->period_type.unit);
     if (!err)
         err = add_dropped_sample(p);
+    if (!err)
+        err = cprof__cpu_blocked_finish_locked(p);
     snprintf(text, sizeof(text), "cprof: sampler=%s hz=%d signal=%d", mode_name(S.mode), G.cpu.hz,
              S.signo);
     if (G.cpu.hz_asked != G.cpu.hz) /* capped: see perf_rate_cap */
@@ -813,6 +842,8 @@ static int write_profile(void)
 
 /* ---- start / stop ---- */
 
+
+
 static void install_handler(int signo)
 {
     struct sigaction sa;
@@ -821,7 +852,8 @@ static void install_handler(int signo)
     sa.sa_sigaction = cprof_cpu_handler_sigsafe;
     sa.sa_flags = SA_SIGINFO | SA_RESTART | SA_ONSTACK;
     sigemptyset(&sa.sa_mask);
-    sigaction(signo, &sa, NULL);
+    /* Owned from now on: the program's changes are recorded, ours stays (sigown.c). */
+    cprof__sig_install(signo, &sa, CPROF_SIG_INTERNAL);
 }
 
 static bool is_ours(const struct sigaction *sa)
@@ -837,7 +869,7 @@ static int pick_signal(void)
     if (G.cfg.signo)
         return G.cfg.signo;
     for (int s = SIGRTMIN + 6; s < SIGRTMAX - 2; s++) {
-        if (sigaction(s, NULL, &old) < 0)
+        if (cprof__real_sigaction(s, NULL, &old) < 0)
             continue;
         if (is_ours(&old) || (!(old.sa_flags & SA_SIGINFO) && old.sa_handler == SIG_DFL))
             return s;
@@ -900,15 +932,30 @@ static int start_writer(void)
 
     /* The writer never takes a sampling signal: block them all before it exists. */
     sigfillset(&all);
-    pthread_sigmask(SIG_SETMASK, &all, &old);
+    cprof__real_sigmask(SIG_SETMASK, &all, &old);
     G.cpu.writer_stop = false;
     err = -cprof__spawn_internal(&G.cpu.writer, cprof__writer_main);
-    pthread_sigmask(SIG_SETMASK, &old, NULL);
+    cprof__real_sigmask(SIG_SETMASK, &old, NULL);
     G.cpu.writer_started = err == 0;
     return err;
 }
 
-int cprof__cpu_start_locked(int out_fd, const char *path, int hz)
+/* Arms every thread's timer (the process timer for setitimer).  Lock held. */
+static void arm_all(void)
+{
+    scan_threads();
+    if (S.mode == CPROF_CPU_ITIMER) {
+        struct itimerval it = {{0, 0}, {0, 0}};
+        it.it_interval.tv_sec = (time_t)(S.period_ns / 1000000000);
+        it.it_interval.tv_usec = (suseconds_t)(S.period_ns % 1000000000 / 1000);
+        if (!it.it_interval.tv_sec && !it.it_interval.tv_usec)
+            it.it_interval.tv_usec = 1;
+        it.it_value = it.it_interval;
+        setitimer(ITIMER_PROF, &it, NULL);
+    }
+}
+
+static int cpu_start_locked(int out_fd, const char *path, int hz)
 {
     int err;
 
@@ -943,7 +990,7 @@ int cprof__cpu_start_locked(int out_fd, const char *path, int hz)
     atomic_store(&S.slowest_ns, 0);
     if (S.mode == CPROF_CPU_ITIMER) {
         struct sigaction old;
-        sigaction(SIGPROF, NULL, &old);
+        cprof__real_sigaction(SIGPROF, NULL, &old);
         if (!is_ours(&old) && ((old.sa_flags & SA_SIGINFO) || old.sa_handler != SIG_DFL))
             return CPROF_EBUSY; /* the program owns SIGPROF */
         S.signo = SIGPROF;
@@ -956,6 +1003,7 @@ int cprof__cpu_start_locked(int out_fd, const char *path, int hz)
     if (err)
         return err;
     cprof__maps_forget_locked();
+    cprof__cpu_blocked_reset_locked();
     install_handler(S.signo);
     atomic_store(&S.unknown, 0);
     atomic_store(&S.signals, 0);
@@ -965,21 +1013,24 @@ int cprof__cpu_start_locked(int out_fd, const char *path, int hz)
     G.cpu.running = true;
     G.cpu.writer_tid = -1;
     atomic_store(&S.active, 1);
-    scan_threads();
-    if (S.mode == CPROF_CPU_ITIMER) {
-        struct itimerval it = {{0, 0}, {0, 0}};
-        it.it_interval.tv_sec = (time_t)(S.period_ns / 1000000000);
-        it.it_interval.tv_usec = (suseconds_t)(S.period_ns % 1000000000 / 1000);
-        if (!it.it_interval.tv_sec && !it.it_interval.tv_usec)
-            it.it_interval.tv_usec = 1;
-        it.it_value = it.it_interval;
-        setitimer(ITIMER_PROF, &it, NULL);
-    }
+    if (!g_child_defer)
+        arm_all();
     err = start_writer();
     if (err)
         cprof__warn("cannot start the profile writer thread: %s; folding at stop only",
                     cprof_strerror(err));
     return 0;
+}
+
+int cprof__cpu_start_locked(int out_fd, const char *path, int hz)
+{
+    int err;
+
+    /* Thread lists, tables, the writer thread's stack and TLS: the runtime's memory. */
+    cprof__heap_enter();
+    err = cpu_start_locked(out_fd, path, hz);
+    cprof__heap_leave();
+    return err;
 }
 
 int cprof__cpu_stop_locked(void)
@@ -1003,13 +1054,16 @@ int cprof__cpu_stop_locked(void)
     atomic_store(&S.active, 0);
     while (atomic_load(&S.inflight) > 0)
         sched_yield();
+    cprof__cpu_blocked_tick_locked(true);
     uint32_t n = atomic_load(&S.nused);
     for (uint32_t i = 0; i < n; i++)
         if (atomic_load(&S.slots[i].state) == CPROF_THR_LIVE)
             disarm(&S.slots[i]);
     drain_all();
     warn_throttled();
-    err = write_profile();
+    /* A forked child that ended before its timers were armed has nothing to say. */
+    err = g_child_defer ? 0 : write_profile();
+    g_child_defer = false;
     cprof_profile_free(G.cpu.fold);
     G.cpu.fold = NULL;
     stacks_clear();
@@ -1062,11 +1116,21 @@ void cprof__fork_parent(void)
 }
 
 /*
- * The child stops profiling: its timers were not inherited, its writer
- * thread does not exist, and the samples so far are the parent's to write.
+ * The child's timers were not inherited, its writer thread does not
+ * exist, and the samples so far are the parent's to write.  A session
+ * started from the environment (CPROF_CPU) follows the child: it starts
+ * over, empty, on the child's one thread, with a writer of its own, and
+ * is written to FILE.<pid> when the child exits (the .pid rule of
+ * state.c).  A session started through the API (a file descriptor the
+ * parent owns) stops in the child.  Timers are armed only once the child
+ * has lived CHILD_DEFER_MS (see g_child_defer): a child that execs or
+ * exits sooner costs one thread creation and writes nothing.
  */
 void cprof__fork_child(void)
 {
+    bool follow = G.cpu.running && G.cpu.out_fd < 0 && !G.cpu.writer_stop && G.cfg.cpu_file[0];
+    int hz = G.cpu.hz;
+
     atomic_store(&S.active, 0);
     G.pid = getpid();
     if (G.cpu.running) {
@@ -1084,6 +1148,7 @@ void cprof__fork_child(void)
             atomic_store(&t->tid, 0);
             atomic_store(&t->state, CPROF_THR_FREE);
         }
+        atomic_store(&S.nused, 0);
         if (S.mode == CPROF_CPU_ITIMER) {
             struct itimerval off = {{0, 0}, {0, 0}};
             setitimer(ITIMER_PROF, &off, NULL);
@@ -1097,6 +1162,25 @@ void cprof__fork_child(void)
     }
     pthread_mutex_init(&G.lock, NULL);
     pthread_cond_init(&G.wake, NULL);
+    if (follow) {
+        char path[sizeof(G.cpu.out_path)];
+        int err;
+
+        snprintf(path, sizeof(path), "%s.%ld", G.cfg.cpu_file, (long)G.pid);
+        cprof__heap_enter(); /* the fold profile and the writer are the runtime's own */
+        pthread_mutex_lock(&G.lock);
+        g_child_defer = true;
+        err = cprof__cpu_start_locked(-1, path, hz);
+        if (err || !G.cpu.writer_started)
+            g_child_defer = false; /* no writer to arm later: arm now */
+        if (!err && !G.cpu.writer_started)
+            arm_all();
+        pthread_mutex_unlock(&G.lock);
+        cprof__heap_leave();
+        if (err)
+            cprof__warn("forked child %ld: cannot profile CPU: %s", (long)G.pid,
+                        cprof_strerror(err));
+    }
 }
 
 /* ---- public API ---- */

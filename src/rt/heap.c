@@ -782,10 +782,11 @@ static int cmp_inuse_desc(const void *a, const void *b)
     return x < y ? 1 : x > y ? -1 : 0;
 }
 
-static void print_frame(const struct cprof_profile *p, const struct cprof_location *l)
+static void print_frame(const char *who, const struct cprof_profile *p,
+                        const struct cprof_location *l)
 {
     if (!l->nlines) {
-        cprof__warn("      0x%" PRIx64, l->address);
+        cprof__warn("%s       0x%" PRIx64, who, l->address);
         return;
     }
     for (uint32_t i = 0; i < l->nlines; i++) {
@@ -793,40 +794,59 @@ static void print_frame(const struct cprof_profile *p, const struct cprof_locati
         const char *file = cprof_profile_str(p, f->filename);
         const char *base = strrchr(file, '/');
         if (*file)
-            cprof__warn("      %s %s:%" PRId64, cprof_profile_str(p, f->name),
+            cprof__warn("%s       %s %s:%" PRId64, who, cprof_profile_str(p, f->name),
                         base ? base + 1 : file, l->lines[i].line);
         else
-            cprof__warn("      %s", cprof_profile_str(p, f->name));
+            cprof__warn("%s       %s", who, cprof_profile_str(p, f->name));
     }
 }
 
+static int exit_signo; /* the signal the process is dying of, 0 = a normal exit */
+
+void cprof__heap_exit_signal(int signo)
+{
+    exit_signo = signo;
+}
+
+/*
+ * The leak report, each line prefixed with "[pid program]": the processes
+ * of one run (a compiler driver and its children) share one stderr.
+ */
 static void leak_report(const struct cprof_profile *p)
 {
     const struct cprof_sample **v = malloc((p->nsamples ? p->nsamples : 1) * sizeof(*v));
     int64_t objs = 0, bytes = 0;
+    char who[96], when[48];
 
     if (!v)
         return;
+    snprintf(who, sizeof(who), "[%ld %s]", (long)getpid(), program_invocation_short_name);
+    if (exit_signo)
+        snprintf(when, sizeof(when), "at SIG%s (live when killed)",
+                 sigabbrev_np(exit_signo) ? sigabbrev_np(exit_signo) : "?");
+    else
+        snprintf(when, sizeof(when), "at exit");
     for (uint32_t i = 0; i < p->nsamples; i++) {
         v[i] = &p->samples[i];
         objs += p->samples[i].values[2];
         bytes += p->samples[i].values[3];
     }
     qsort(v, p->nsamples, sizeof(*v), cmp_inuse_desc);
-    cprof__warn("leaks at exit: %s%" PRId64 " bytes in %s%" PRId64 " objects from %zu stacks "
+    cprof__warn("%s leaks %s: %s%" PRId64 " bytes in %s%" PRId64 " objects from %zu stacks "
                 "(sampling rate %" PRId64 ")",
-                H.rate > 1 ? "~" : "", bytes, H.rate > 1 ? "~" : "", objs, p->nsamples, H.rate);
+                who, when, H.rate > 1 ? "~" : "", bytes, H.rate > 1 ? "~" : "", objs, p->nsamples,
+                H.rate);
     for (uint32_t i = 0; i < p->nsamples && i < LEAK_REPORT_STACKS; i++) {
         const struct cprof_sample *s = v[i];
         int64_t size = s->nlabels ? s->labels[0].num : 0;
-        cprof__warn("  %" PRId64 " bytes in %" PRId64 " objects of %" PRId64
+        cprof__warn("%s   %" PRId64 " bytes in %" PRId64 " objects of %" PRId64
                     " bytes, allocated at:",
-                    s->values[3], s->values[2], size);
+                    who, s->values[3], s->values[2], size);
         for (uint32_t j = 0; j < s->nlocs && j < LEAK_REPORT_FRAMES; j++)
-            print_frame(p, &p->locations[s->locs[j]]);
+            print_frame(who, p, &p->locations[s->locs[j]]);
     }
     if (p->nsamples > LEAK_REPORT_STACKS)
-        cprof__warn("  ... %zu more stacks", p->nsamples - LEAK_REPORT_STACKS);
+        cprof__warn("%s   ... %zu more stacks", who, p->nsamples - LEAK_REPORT_STACKS);
     free(v);
 }
 
@@ -879,7 +899,10 @@ static void totals(struct cprof__heap_totals *t)
     for (uint32_t i = 0; i < H.nthreads; i++) {
         const struct cprof__heap_tls *x = H.threads[i];
         int64_t drawn = __atomic_load_n(&x->drawn, __ATOMIC_RELAXED);
-        int64_t left = __atomic_load_n(&x->countdown, __ATOMIC_RELAXED);
+        /* A thread inside the guard keeps its countdown in stash. */
+        int64_t left = __atomic_load_n(&x->guard, __ATOMIC_RELAXED)
+                           ? __atomic_load_n(&x->stash, __ATOMIC_RELAXED)
+                           : __atomic_load_n(&x->countdown, __ATOMIC_RELAXED);
         t->objs += __atomic_load_n(&x->objs, __ATOMIC_RELAXED);
         t->frees += __atomic_load_n(&x->guard, __ATOMIC_RELAXED)
                         ? __atomic_load_n(&x->stash_frees, __ATOMIC_RELAXED)
@@ -935,6 +958,7 @@ static void *bg_main(void *arg)
 
     (void)arg;
     cprof__heap_ignore_thread();
+    pthread_setname_np(pthread_self(), "cprof-heap"); /* cpu_blocked.c: not the program's */
     next_trace = H.start_mono_ns + H.trace_ms * 1000000;
     next_interval = H.start_mono_ns + H.interval_s * 1000000000;
     pthread_mutex_lock(&H.bg_lock);
@@ -979,9 +1003,9 @@ static void start_bg(void)
     if (!H.trace_ms && !H.interval_s && !H.every)
         return;
     sigfillset(&all);
-    pthread_sigmask(SIG_SETMASK, &all, &old);
+    cprof__real_sigmask(SIG_SETMASK, &all, &old); /* past sigown.c's filter: really all */
     err = cprof__real_pthread_create(&H.bg, NULL, bg_main, NULL);
-    pthread_sigmask(SIG_SETMASK, &old, NULL);
+    cprof__real_sigmask(SIG_SETMASK, &old, NULL);
     H.bg_started = err == 0;
     if (err)
         cprof__warn_once(WARN_BG, "cannot start the heap writer thread: %s", strerror(err));
@@ -1048,7 +1072,7 @@ static int heap_start(int64_t rate)
     H.pid = getpid();
     H.depth = cprof__rt->cfg.depth > 0 && cprof__rt->cfg.depth < MAX_DEPTH ? cprof__rt->cfg.depth
                                                                            : MAX_DEPTH;
-    dl_iterate_phdr(find_self, (void *)(uintptr_t)find_self);
+    cprof__dl_iterate(find_self, (void *)(uintptr_t)find_self);
     H.buckets = map_region(sizeof(*H.buckets) * MAX_BUCKETS);
     H.frames = map_region(sizeof(*H.frames) * MAX_FRAMES);
     H.threads = map_region(sizeof(*H.threads) * MAX_TRACKED_THREADS);
@@ -1228,4 +1252,22 @@ CPROF_EXPORT int cprof_heap_write(int fd, int flags)
     if (!atomic_load(&cprof__heap_on))
         return CPROF_EUSAGE;
     return write_kind((unsigned)flags, fd, NULL);
+}
+
+/*
+ * Exact counters for the benchmark harness's -benchmem: the heap trace's
+ * totals, read under the lock.  No guard: entering it would stash the
+ * calling thread's countdown, and its bytes since the last sample with it.
+ */
+CPROF_EXPORT int cprof_heap_counts(struct cprof_heap_counts *out)
+{
+    struct cprof__heap_totals t;
+
+    if (!out || !atomic_load(&cprof__heap_on))
+        return CPROF_EUSAGE;
+    totals(&t);
+    out->allocs = t.objs;
+    out->bytes = t.bytes;
+    out->frees = t.frees;
+    return 0;
 }

@@ -223,6 +223,13 @@ void cprof__heap_init(void);
 void cprof__heap_fini(void);
 
 /*
+ * The exit profiles are being written because the process is dying of
+ * signal signo: the leak report says so (what is live then was not
+ * necessarily leaked).  Context: the exit thread, before cprof__heap_fini.
+ */
+void cprof__heap_exit_signal(int signo);
+
+/*
  * The heap or allocs profile (flags: CPROF_HEAP_ALLOCS) as cprof_heap_write
  * builds it, before mappings and symbols: the /debug/pprof endpoint
  * symbolizes it with the symbolizer it keeps (src/rt/http.c).  Caller owns

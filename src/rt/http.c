@@ -16,6 +16,9 @@
 #include "rt/http.h"
 
 #include <arpa/inet.h>
+#include <dirent.h>
+#include <signal.h>
+#include <sys/stat.h>
 #include <dlfcn.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -156,7 +159,223 @@ static struct {
     bool cpu_ours;         /* a CPU profile started by a request is running */
     _Atomic int done;      /* the server thread is finishing or gone */
     pid_t pid;             /* the process that owns the thread (a fork child does not) */
-} g_http = {.wake_fd = -1};
+    _Atomic int listen_fd; /* the listening socket, -1 = none (closed by a fork child) */
+    _Atomic int epoll_fd;  /* the daemon's epoll instance, -1 = none (same) */
+    int port;              /* the port bound, once bound */
+    bool child;            /* a forked child following its parent's endpoint */
+    pid_t parent;          /* ... that parent */
+    int scan_from;         /* a forked child's: bind the first free port above this */
+    int delay_ms;          /* a forked child's: wait this long before serving */
+    char url[320];         /* http://host:port/debug/pprof/, once bound */
+    char reg[512];         /* this process's registry entry, "" = none */
+    char regdir[400];      /* the registry (see below), "" = none; kept here, as a
+                            * child may lose its environment (nginx's workers) */
+} g_http = {.wake_fd = -1, .listen_fd = -1, .epoll_fd = -1};
+
+/*
+ * The registry of the endpoints of one process tree: a directory, named
+ * in CPROF_HTTP_REG by the first server (the one `cprof run` started), in
+ * which each forked child that serves writes a file named by its pid
+ * holding its URL and command line.  Every index page lists the entries of
+ * live processes; entries of dead ones are removed by whoever sees them.
+ * The directory is sticky and writable by all (as /tmp): a worker that
+ * dropped its privileges still registers; an entry is only a link shown
+ * on loopback pages.
+ */
+#define FOLLOW_DELAY_MS 200 /* a forked child serves once it has lived this long */
+#define FOLLOW_PORTS 200    /* ports tried above the parent's */
+
+static void reg_dir_init(void)
+{
+    const char *d = getenv("CPROF_HTTP_REG"); /* an exec'd descendant's: the tree's */
+    const char *tmp = getenv("TMPDIR");
+    char path[400];
+
+    if (d && *d) {
+        snprintf(g_http.regdir, sizeof(g_http.regdir), "%s", d);
+        return;
+    }
+    snprintf(path, sizeof(path), "%s/cprof-http.%ld", tmp && *tmp ? tmp : "/tmp", (long)getpid());
+    if (mkdir(path, 0700) < 0 && errno != EEXIST)
+        return;
+    chmod(path, 01777);
+    setenv("CPROF_HTTP_REG", path, 1);
+    snprintf(g_http.regdir, sizeof(g_http.regdir), "%s", path);
+}
+
+/* The command line, arguments joined by spaces, cut to n - 1 bytes. */
+static void self_cmdline(char *out, size_t n)
+{
+    struct cprof_buf b;
+
+    out[0] = 0;
+    cprof_buf_init(&b, 0);
+    if (cprof_file_read("/proc/self/cmdline", &b) == 0 && b.len) {
+        size_t len = b.len < n - 1 ? b.len : n - 1;
+        for (size_t i = 0; i < len; i++)
+            out[i] = b.data[i] == 0 || b.data[i] == '\n' ? ' ' : (char)b.data[i];
+        while (len && out[len - 1] == ' ')
+            len--;
+        out[len] = 0;
+    }
+    cprof_buf_release(&b);
+}
+
+/* Writes this child's entry (atomically: a reader never sees half of one). */
+static void reg_add(const char *cmdline)
+{
+    const char *d = g_http.regdir;
+    char tmp[600];
+    struct cprof_buf b;
+
+    if (!d || !*d)
+        return;
+    snprintf(g_http.reg, sizeof(g_http.reg), "%s/%ld", d, (long)getpid());
+    snprintf(tmp, sizeof(tmp), "%s.tmp", g_http.reg);
+    cprof_buf_init(&b, 0);
+    cprof_buf_printf(&b, "%s\n%s\n", g_http.url, cmdline);
+    int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+    bool ok = fd >= 0 && write(fd, b.data, b.len) == (ssize_t)b.len;
+    if (fd >= 0)
+        close(fd);
+    if (!ok || rename(tmp, g_http.reg) < 0) {
+        unlink(tmp);
+        g_http.reg[0] = 0;
+    }
+    cprof_buf_release(&b);
+}
+
+static void html_escaped(struct cprof_buf *b, const char *s)
+{
+    for (; *s; s++) {
+        switch (*s) {
+        case '<':
+            cprof_buf_printf(b, "&lt;");
+            break;
+        case '>':
+            cprof_buf_printf(b, "&gt;");
+            break;
+        case '&':
+            cprof_buf_printf(b, "&amp;");
+            break;
+        case '"':
+        case '\'':
+            cprof_buf_printf(b, "&#%d;", *s);
+            break;
+        default:
+            cprof_buf_append(b, s, 1);
+        }
+    }
+}
+
+/* The port in pid's registry entry (a parent that forked before it bound), else 0. */
+static int reg_port_of(pid_t pid)
+{
+    const char *d = g_http.regdir;
+    char path[700];
+    struct cprof_buf b;
+    int port = 0;
+
+    if (!d || !*d)
+        return 0;
+    snprintf(path, sizeof(path), "%s/%ld", d, (long)pid);
+    cprof_buf_init(&b, 1 << 16);
+    if (cprof_file_read(path, &b) == 0 && cprof_buf_append(&b, "", 1) == 0) {
+        char *nl = strchr((char *)b.data, '\n'), *colon;
+        if (nl)
+            *nl = 0;
+        colon = strrchr((char *)b.data, ':');
+        if (colon)
+            port = atoi(colon + 1);
+    }
+    cprof_buf_release(&b);
+    return port > 0 && port < 65536 ? port : 0;
+}
+
+/* The index's list of the other live processes of the tree that serve. */
+static void reg_list(struct cprof_buf *out)
+{
+    const char *d = g_http.regdir;
+    DIR *dir = d && *d ? opendir(d) : NULL;
+    struct dirent *e;
+    bool any = false;
+
+    if (!dir)
+        return;
+    while ((e = readdir(dir)) != NULL) {
+        char path[700], *end;
+        long pid = strtol(e->d_name, &end, 10);
+        struct cprof_buf b;
+        if (pid <= 0 || *end || pid == (long)getpid())
+            continue;
+        snprintf(path, sizeof(path), "%s/%s", d, e->d_name);
+        if (kill((pid_t)pid, 0) < 0 && errno == ESRCH) {
+            unlink(path); /* a child that died without cleaning up */
+            continue;
+        }
+        cprof_buf_init(&b, 1 << 16);
+        if (cprof_file_read(path, &b) == 0 && b.len && cprof_buf_append(&b, "", 1) == 0) {
+            char *url = (char *)b.data, *nl = strchr(url, '\n'), *cmd = NULL;
+            if (nl) {
+                *nl = 0;
+                cmd = nl + 1;
+                if ((nl = strchr(cmd, '\n')) != NULL)
+                    *nl = 0;
+            }
+            if (!any)
+                cprof_buf_printf(out, "<p>\nOther processes of this program serving "
+                                      "/debug/pprof/:\n<ul>\n");
+            any = true;
+            cprof_buf_printf(out, "<li><a href=\"");
+            html_escaped(out, url);
+            cprof_buf_printf(out, "\">pid %ld</a> ", pid);
+            html_escaped(out, cmd ? cmd : "");
+            cprof_buf_printf(out, "</li>\n");
+        }
+        cprof_buf_release(&b);
+    }
+    closedir(dir);
+    if (any)
+        cprof_buf_printf(out, "</ul>\n</p>\n");
+}
+
+/* True when the registry was made by another process (we were exec'd under it). */
+static bool getenv_owner_other(void)
+{
+    char mine[64];
+
+    snprintf(mine, sizeof(mine), "cprof-http.%ld", (long)getpid());
+    const char *slash = strrchr(g_http.regdir, '/');
+    return !slash || strcmp(slash + 1, mine) != 0;
+}
+
+/* The first server removes the registry when it stops; a child removes its entry. */
+static void reg_remove(void)
+{
+    const char *d = g_http.regdir;
+
+    if (g_http.reg[0]) {
+        unlink(g_http.reg);
+        g_http.reg[0] = 0;
+    }
+    if (d && *d && !g_http.child && !getenv_owner_other()) {
+        DIR *dir = opendir(d);
+        struct dirent *e;
+        char path[700];
+        while (dir && (e = readdir(dir)) != NULL) {
+            if (e->d_name[0] == '.')
+                continue;
+            snprintf(path, sizeof(path), "%s/%s", d, e->d_name);
+            /* Entries of children still alive (daemons) stay, and so does the directory. */
+            long pid = strtol(e->d_name, NULL, 10);
+            if (pid <= 0 || (kill((pid_t)pid, 0) < 0 && errno == ESRCH))
+                unlink(path);
+        }
+        if (dir)
+            closedir(dir);
+        rmdir(d);
+    }
+}
 
 static int64_t mono_ms(void)
 {
@@ -671,7 +890,9 @@ static enum MHD_Result serve_index(struct req *q)
         if (HAVE_HEAP || !is_heap(descs[i][0]))
             cprof_buf_printf(&b, "<li><div class=profile-name>%s: </div> %s</li>\n", descs[i][0],
                              descs[i][1]);
-    cprof_buf_printf(&b, "</ul>\n</p>\n</body>\n</html>");
+    cprof_buf_printf(&b, "</ul>\n</p>\n");
+    reg_list(&b);
+    cprof_buf_printf(&b, "</body>\n</html>");
     ret = send_resp(q->conn, MHD_HTTP_OK,
                     text_resp("text/html; charset=utf-8", b.data ? (void *)b.data : "", b.len));
     cprof_buf_release(&b);
@@ -808,16 +1029,41 @@ static int listen_socket(void)
                          g_http.addr);
         goto out;
     }
+    if (g_http.child && !g_http.scan_from)
+        g_http.scan_from = atoi(port); /* parent's port unknown: above the asked one (0: any) */
     fd = socket(res->ai_family, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
-    if (fd < 0 || setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)) < 0 ||
-        bind(fd, res->ai_addr, res->ai_addrlen) < 0 || listen(fd, 128) < 0) {
+    if (fd >= 0 && setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)) < 0) {
+        close(fd);
+        fd = -1;
+    }
+    if (fd >= 0 && g_http.child && g_http.scan_from > 0) {
+        /* A forked child: the first free port above its parent's. */
+        int r = -1;
+        for (int p = g_http.scan_from + 1; p <= g_http.scan_from + FOLLOW_PORTS && p < 65536;
+             p++) {
+            if (res->ai_family == AF_INET)
+                ((struct sockaddr_in *)res->ai_addr)->sin_port = htons((uint16_t)p);
+            else
+                ((struct sockaddr_in6 *)res->ai_addr)->sin6_port = htons((uint16_t)p);
+            r = bind(fd, res->ai_addr, res->ai_addrlen);
+            if (r == 0 || errno != EADDRINUSE)
+                break;
+        }
+        if (r < 0 || listen(fd, 128) < 0) {
+            cprof__warn_once(WARN_HTTP, "pid %ld: no free port above %d to serve on: %s",
+                             (long)getpid(), g_http.scan_from, strerror(errno));
+            close(fd);
+            fd = -1;
+            goto out;
+        }
+    } else if (fd < 0 || bind(fd, res->ai_addr, res->ai_addrlen) < 0 || listen(fd, 128) < 0) {
         cprof__warn_once(WARN_HTTP, "cannot serve on '%s': %s", g_http.addr, strerror(errno));
         if (fd >= 0)
             close(fd);
         fd = -1;
         goto out;
     }
-    if (!strcmp(port, "0")) { /* the caller cannot know the port: say it */
+    {
         struct sockaddr_storage ss;
         socklen_t sl = sizeof(ss);
         char ip[INET6_ADDRSTRLEN] = "?";
@@ -832,7 +1078,18 @@ static int listen_socket(void)
             p = ntohs(((struct sockaddr_in6 *)&ss)->sin6_port);
             snprintf(shown, sizeof(shown), "[%s]:%d", ip, p);
         }
-        cprof__warn("serving http://%s/debug/pprof/", shown);
+        g_http.port = p;
+        snprintf(g_http.url, sizeof(g_http.url), "http://%s/debug/pprof/", shown);
+    }
+    {
+        char cmd[200];
+        self_cmdline(cmd, sizeof(cmd));
+        if (g_http.child)
+            cprof__warn("pid %ld (%s) serving /debug/pprof on %s", (long)getpid(), cmd,
+                        g_http.url);
+        else if (!strcmp(port, "0")) /* the caller cannot know the port: say it */
+            cprof__warn("serving %s", g_http.url);
+        reg_add(cmd);
     }
 out:
     freeaddrinfo(res);
@@ -846,6 +1103,8 @@ static void serve_loop(void)
     const union MHD_DaemonInfo *info = MHD_get_daemon_info(g_http.d, MHD_DAEMON_INFO_EPOLL_FD);
     struct pollfd pfd[2] = {{.fd = info ? info->epoll_fd : -1, .events = POLLIN},
                             {.fd = g_http.wake_fd, .events = POLLIN}};
+
+    atomic_store(&g_http.epoll_fd, pfd[0].fd);
 
     while (!atomic_load(&g_http.stop)) {
         MHD_UNSIGNED_LONG_LONG to = 0;
@@ -879,6 +1138,20 @@ static void *server_main(void *arg)
 #if HAVE_HEAP
     cprof__heap_enter(); /* everything this thread allocates is the runtime's own */
 #endif
+    if (g_http.delay_ms > 0) {
+        /* A forked child that execs or exits before this never serves (nor binds). */
+        /* glibc's setuid/setgid signal every thread (nginx's workers): EINTR is no stop. */
+        struct pollfd pw = {.fd = g_http.wake_fd, .events = POLLIN};
+        int64_t until = mono_ms() + g_http.delay_ms, left;
+        int r = 0;
+        while ((left = until - mono_ms()) > 0 &&
+               ((r = poll(&pw, 1, (int)left)) == 0 || (r < 0 && errno == EINTR)))
+            r = 0;
+        if (r != 0 || atomic_load(&g_http.stop))
+            goto out;
+    }
+    if (g_http.child && !g_http.scan_from)
+        g_http.scan_from = reg_port_of(g_http.parent);
     if (mhd_load() != 0)
         goto out;
     fd = listen_socket();
@@ -896,11 +1169,14 @@ static void *server_main(void *arg)
         close(fd);
         goto out;
     }
+    atomic_store(&g_http.listen_fd, fd);
     serve_loop();
     run_due(true); /* finish what waits, so no connection is left suspended */
     MHD_run(g_http.d);
+    atomic_store(&g_http.epoll_fd, -1);
     MHD_stop_daemon(g_http.d);
     g_http.d = NULL;
+    atomic_store(&g_http.listen_fd, -1);
     close(fd);
 out:
     atomic_store(&g_http.done, 1);
@@ -917,14 +1193,16 @@ int cprof__http_start(const char *addr)
     if (strlen(addr) >= sizeof(g_http.addr))
         return CPROF_EUSAGE;
     snprintf(g_http.addr, sizeof(g_http.addr), "%s", addr);
+    if (!g_http.child)
+        reg_dir_init();
     g_http.wake_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
     if (g_http.wake_fd < 0)
         return -errno;
     /* No program signal handler runs on our thread: block them all before it exists. */
     sigfillset(&all);
-    pthread_sigmask(SIG_SETMASK, &all, &old);
+    cprof__real_sigmask(SIG_SETMASK, &all, &old); /* past sigown.c's filter: really all */
     err = -cprof__spawn_internal(&g_http.thread, server_main);
-    pthread_sigmask(SIG_SETMASK, &old, NULL);
+    cprof__real_sigmask(SIG_SETMASK, &old, NULL);
     if (err) {
         close(g_http.wake_fd);
         g_http.wake_fd = -1;
@@ -949,10 +1227,53 @@ void cprof__http_stop(void)
     /* Bounded: a request being answered right now (a symbolization) may take a while. */
     clock_gettime(CLOCK_REALTIME, &ts);
     ts.tv_sec += 2;
+    reg_remove();
     if (pthread_timedjoin_np(g_http.thread, NULL, &ts) == 0) {
         cprof__threads_release();
         g_http.started = false;
         close(g_http.wake_fd);
         g_http.wake_fd = -1;
+    }
+}
+
+void cprof__http_fork_child(void)
+{
+    int fd;
+
+    if (!g_http.started)
+        return;
+    /* The daemon and its connections are the parent's: leaked, never run here. */
+    if ((fd = atomic_exchange(&g_http.listen_fd, -1)) >= 0)
+        close(fd);
+    if ((fd = atomic_exchange(&g_http.epoll_fd, -1)) >= 0)
+        close(fd);
+    if (g_http.wake_fd >= 0)
+        close(g_http.wake_fd);
+    g_http.wake_fd = -1;
+    g_http.d = NULL;
+    g_http.pending = NULL;
+    g_http.cpu_ours = false;
+    g_http.started = false;
+    atomic_store(&g_http.stop, 0);
+    atomic_store(&g_http.done, 0);
+    g_http.reg[0] = 0; /* the parent's entry, if any, is the parent's */
+    /*
+     * Follow: serve on the next free port after the parent's, once alive a
+     * while.  A parent that forked before it bound is found in the registry.
+     */
+    {
+        int err;
+        g_http.child = true;
+        g_http.parent = g_http.pid;
+        g_http.scan_from = g_http.port;
+        g_http.delay_ms = FOLLOW_DELAY_MS;
+        g_http.port = 0;
+        g_http.url[0] = 0;
+        char addr[sizeof(g_http.addr)];
+        memcpy(addr, g_http.addr, sizeof(addr));
+        err = cprof__http_start(addr);
+        if (err)
+            cprof__warn("pid %ld: cannot serve /debug/pprof: %s", (long)getpid(),
+                        cprof_strerror(err));
     }
 }

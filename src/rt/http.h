@@ -23,4 +23,12 @@ int cprof__http_start(const char *addr);
  */
 void cprof__http_stop(void);
 
+/*
+ * Fork child handler: the child does not have the server thread; it
+ * closes its copies of the server's sockets (a child holding the
+ * listening socket would keep the port, and its queue, after the parent
+ * exits) and forgets the server, so it can start its own.
+ */
+void cprof__http_fork_child(void);
+
 #endif /* CPROF_RT_HTTP_H */

@@ -21,6 +21,7 @@
 #include "rt/rt.h"
 #include "rt/heap.h"
 #include "rt/threads.h"
+#include "rt/sig/unwind.h"
 
 #include <dlfcn.h>
 #include <errno.h>
@@ -36,6 +37,7 @@ static pthread_create_fn real_pthread_create;
 struct start {
     void *(*fn)(void *);
     void *arg;
+    uint64_t sigbits; /* internal signals the creator believes blocked (sigown.c) */
 };
 
 int cprof__real_pthread_create(pthread_t *t, const pthread_attr_t *a, void *(*fn)(void *),
@@ -82,6 +84,8 @@ static void *trampoline(void *p)
     cprof__heap_enter();
     free(p);
     cprof__heap_leave();
+    /* The sampling signal is deliverable here, whatever mask the creator's code set. */
+    cprof__sig_thread_start(s.sigbits);
     cprof__thread_begin();
     return s.fn(s.arg);
 }
@@ -111,6 +115,7 @@ CPROF_EXPORT int pthread_create(pthread_t *t, const pthread_attr_t *a, void *(*f
         return cprof__real_pthread_create(t, a, fn, arg);
     s->fn = fn;
     s->arg = arg;
+    s->sigbits = cprof__sig_thread_bits();
     err = cprof__real_pthread_create(t, a, trampoline, s);
     if (err) {
         cprof__heap_enter();
@@ -177,8 +182,31 @@ __attribute__((noinline)) static bool caller_matters(const char *file, const voi
 
 static void *dlopen_after(dlopen_fn f, const char *file, int flags)
 {
-    void *h = f(file, flags);
+    void *h;
 
+    cprof__unwind_unload_begin(); /* a failing dlopen unmaps what it mapped */
+    h = f(file, flags);
+    cprof__unwind_unload_end();
+
+    cprof__dl_changed();
+    return h;
+}
+
+/*
+ * The runtime's own dlopen (libmicrohttpd, the demangler), on a thread
+ * inside the runtime (the heap guard is held): under the loader-walk lock
+ * the fork handlers take, so a fork never copies a loader lock one of our
+ * threads holds.  Our caller is libcprof.so either way, so no tail call.
+ */
+static void *dlopen_own(dlopen_fn f, const char *file, int flags)
+{
+    void *h;
+
+    cprof__unwind_unload_begin();
+    cprof__dl_own_begin();
+    h = f(file, flags);
+    cprof__dl_own_end();
+    cprof__unwind_unload_end();
     cprof__dl_changed();
     return h;
 }
@@ -189,6 +217,8 @@ CPROF_EXPORT TAIL_FUNC void *dlopen(const char *file, int flags)
 
     if (!f)
         return NULL;
+    if (cprof__heap_tls.guard > 0)
+        return dlopen_own(f, file, flags);
     if (caller_matters(file, __builtin_return_address(0))) {
         cprof__dl_changed(); /* the writer notices the object within a tick */
         TAIL_RETURN f(file, flags);
@@ -204,7 +234,9 @@ CPROF_EXPORT int dlclose(void *handle)
     if (!f)
         return -1;
     cprof__dl_unloading();
+    cprof__unwind_unload_begin(); /* no table build reads an object it may unmap */
     r = f(handle);
+    cprof__unwind_unload_end();
     cprof__dl_changed();
     return r;
 }

@@ -22,14 +22,8 @@
 
 #include "model/profile.h"
 #include "rt/heap.h"
-
-#if __has_include("sym/symbolize.h")
-#define HAVE_SYM 1
 #include "sym/maps.h"
 #include "sym/symbolize.h"
-#else
-#define HAVE_SYM 0
-#endif
 
 static uint32_t find_mapping(const struct cprof_profile *p, uint64_t addr)
 {
@@ -53,7 +47,6 @@ static int add_mapping(struct cprof_profile *p, uint64_t start, uint64_t limit, 
     return err;
 }
 
-#if HAVE_SYM
 /* Mappings seen before a dlclose during the session; under g_rt.lock. */
 static struct cprof_maps g_gone;
 
@@ -136,62 +129,25 @@ static int read_mappings(struct cprof_profile *p)
 static int symbolize(struct cprof_profile *p, struct cprof_symbolizer *cached)
 {
     /* No debuginfod from inside the host program: local files only. */
-    struct cprof_symbolizer *s = cached ? cached : cprof_symbolizer_new(CPROF_SYM_NO_DEBUGINFOD);
+    struct cprof_symbolizer *s =
+        cached ? cached : cprof_symbolizer_new(CPROF_SYM_NO_DEBUGINFOD | CPROF_SYM_FDE_NAMES);
+    /*
+     * JIT code from /tmp/perf-PID.map; in the CPU and heap profiles the
+     * runtime's own frames go and a comment says what stays unnamed
+     * (thread dumps, the cached symbolizer's users, show every thread).
+     */
+    unsigned flags = CPROF_SYM_PERF_MAP_SELF;
     int err;
 
     if (!s)
         return -ENOMEM;
-    err = cprof_symbolize_profile(p, s, 0, NULL);
+    if (!cached)
+        flags |= CPROF_SYM_DROP_SELF | CPROF_SYM_NOTE_UNNAMED;
+    err = cprof_symbolize_profile(p, s, flags, NULL);
     if (s != cached)
         cprof_symbolizer_free(s);
     return err;
 }
-#else
-static int add_line(struct cprof_profile *p, const char *line)
-{
-    uint64_t start, end, off;
-    char perms[8], path[4096];
-    int n;
-
-    path[0] = 0;
-    n = sscanf(line, "%" SCNx64 "-%" SCNx64 " %7s %" SCNx64 " %*s %*s %4095[^\n]", &start, &end,
-               perms, &off, path);
-    if (n < 4 || perms[2] != 'x')
-        return 0;
-    if (path[0] != '/' && strcmp(path, "[vdso]") != 0)
-        return 0;
-    return add_mapping(p, start, end, off, path, NULL);
-}
-
-static int read_mappings(struct cprof_profile *p)
-{
-    FILE *f = fopen("/proc/self/maps", "re");
-    char line[4352];
-    int err = 0;
-
-    if (!f)
-        return -errno;
-    while (!err && fgets(line, sizeof(line), f))
-        err = add_line(p, line);
-    fclose(f);
-    return err;
-}
-
-static int symbolize(struct cprof_profile *p, struct cprof_symbolizer *cached)
-{
-    (void)p;
-    (void)cached;
-    return 0;
-}
-
-void cprof__maps_note_unload(void)
-{
-}
-
-void cprof__maps_forget_locked(void)
-{
-}
-#endif
 
 int cprof__add_self_mappings(struct cprof_profile *p)
 {

@@ -13,6 +13,7 @@
 #define CPROF_RT_RT_H
 
 #include <pthread.h>
+#include <signal.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <sys/types.h>
@@ -89,6 +90,16 @@ void cprof__rt_ensure_init(void);
  */
 int cprof__cpu_start_locked(int out_fd, const char *path, int hz);
 int cprof__cpu_stop_locked(void);
+
+/*
+ * CPU time of threads that block the sampling signal (src/rt/cpu_blocked.c).
+ * Lock held.  Reset at start; a tick per writer tick (final: at stop,
+ * counts everything still pending); finish adds the unsampled time to the
+ * profile (a sample, a comment) and says it once on stderr.
+ */
+void cprof__cpu_blocked_reset_locked(void);
+void cprof__cpu_blocked_tick_locked(bool final);
+int cprof__cpu_blocked_finish_locked(struct cprof_profile *p);
 
 /* A thread created through our pthread_create starts and ends here. */
 void cprof__thread_begin(void);
@@ -168,5 +179,120 @@ int cprof__add_self_mappings_sym(struct cprof_profile *p, struct cprof_symbolize
  * Context: not a signal handler; allocates (hold the heap guard).
  */
 int cprof__profile_write(struct cprof_profile *p, int fd, const char *path);
+
+/*
+ * Signals the runtime owns (src/rt/sigown.c; the handler side is
+ * rt/sig/sigown_sig.h).  Once the runtime installs a handler on a signal
+ * with cprof__sig_install, the program's sigaction()/signal()/... on it are
+ * recorded as the program's action (what the program reads back) and the
+ * runtime's handler stays installed; the runtime's handler passes
+ * deliveries that are not its own to the program's handler with
+ * cprof_sig_chain_sigsafe().
+ */
+
+/* The signal is one the runtime generates (sampling, dump): also kept out
+ * of the program's masks and waits, and discarded before exec. */
+#define CPROF_SIG_INTERNAL 1
+
+/*
+ * Installs ours on sig (sig's current action becomes the program's, the
+ * first time), and owns sig from then on.  flags: CPROF_SIG_INTERNAL or 0.
+ * 0 or -errno.  Context: normal, not a signal handler; may be called again
+ * (a new session) without changing the program's recorded action.
+ */
+int cprof__sig_install(int sig, const struct sigaction *ours, int flags);
+
+/*
+ * The action the program believes sig has: its recorded action when the
+ * runtime owns sig, else the kernel's.  0 or -errno.  Context: normal.
+ */
+int cprof__sig_program_action(int sig, struct sigaction *out);
+
+/*
+ * Gives sig back: the program's recorded action is installed in the kernel
+ * and sig is no longer owned (for instance before re-raising a signal
+ * whose default action should end the program).  0 or -errno.
+ */
+int cprof__sig_release(int sig);
+
+/* libc's sigaction and pthread_sigmask, past the runtime's wrappers. */
+int cprof__real_sigaction(int sig, const struct sigaction *act, struct sigaction *old);
+int cprof__real_sigmask(int how, const sigset_t *set, sigset_t *old);
+
+/*
+ * Internal signals the calling thread's program code believes blocked (for
+ * a thread it creates), and the new thread's side: it believes the same
+ * and really unblocks them.  Context: normal (pthread_create, trampoline).
+ */
+uint64_t cprof__sig_thread_bits(void);
+void cprof__sig_thread_start(uint64_t bits);
+
+/*
+ * Finds owned signals whose handler was replaced behind libc's back (a raw
+ * rt_sigaction): takes the new action as the program's and puts ours
+ * back.  Context: the writer thread (every tick).
+ */
+void cprof__sig_verify(void);
+
+/* What exec preparation changed, to undo when exec fails. */
+struct cprof__sig_exec {
+    uint64_t changed; /* owned signals set to SIG_IGN for the new image */
+};
+
+/*
+ * Before exec (or posix_spawn): owned signals the program ignores are
+ * really ignored, so the new image inherits the program's view; with
+ * flush, the pending instances of the internal signals are discarded
+ * (SIG_IGN, then ours again).  Undo restores the runtime's handlers.  Context: normal, the
+ * exec'ing thread (also a vfork child: touches only per-process kernel
+ * state and reads shared memory).
+ */
+void cprof__sig_exec_prepare(struct cprof__sig_exec *st, bool flush);
+void cprof__sig_exec_undo(const struct cprof__sig_exec *st);
+
+/* Resolve the real functions (exec.c, sigown.c).  Context: constructor. */
+void cprof__exec_resolve(void);
+void cprof__sig_resolve(void);
+
+/*
+ * The destructor's work: stops the HTTP server and the CPU profiler,
+ * writes the CPU profile, then the heap's exit profiles and leak report
+ * (signo != 0: the process is about to die of that signal, which the leak
+ * report says).  Context: called once per process, by cprof__exit_run.
+ */
+void cprof__rt_exit_work(int signo);
+
+/*
+ * Runs cprof__rt_exit_work once per process, from the destructor
+ * (signo 0) or the exit thread (the signal that killed the program); a
+ * second caller waits until the first has written everything.
+ * Context: not a signal handler (src/rt/exitsig.c).
+ */
+void cprof__exit_run(int signo);
+
+/*
+ * Installs the exit handler for those of SIGINT, SIGTERM and SIGHUP left at
+ * SIG_DFL and starts the exit thread, so a killed program still writes
+ * its profiles.  Idempotent per process.  Context: constructor, or a
+ * forked child that keeps profiling; not a signal handler.
+ */
+void cprof__exitsig_start(void);
+
+/*
+ * What the program should see as the current action of a signal: when
+ * *act is the runtime's exit handler, rewrites it to SIG_DFL (what the
+ * program had) and returns true.  For the sigaction/signal interposer.
+ * Context: any thread, not a signal handler.
+ */
+struct sigaction;
+bool cprof__exitsig_program_view(struct sigaction *act);
+
+/*
+ * The program's sigaction() on a signal the runtime does not own
+ * (sigown.c passes it on): libc's, but the exit handler reads back as
+ * SIG_DFL and a request for SIG_DFL keeps it installed.  Context: any
+ * thread; async-signal-safe as libc's.
+ */
+int cprof__exitsig_sigaction(int sig, const struct sigaction *act, struct sigaction *old);
 
 #endif /* CPROF_RT_RT_H */

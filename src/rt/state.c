@@ -15,11 +15,16 @@
  * Processes: the first process that profiles with CPROF_CPU=FILE writes
  * FILE and records itself in CPROF_CPU_PID.  A program it execs after a
  * fork (any descendant, whose pid differs) writes FILE.<pid> instead, so
- * nothing is clobbered.  A forked child that does not exec stops profiling
- * and writes nothing (timers are not inherited and its copy of the
- * parent's samples belongs to the parent).  Code run in a vfork or
- * posix_spawn child never touches this state: the pid check below.
- * Samples of an image that execs are lost (exec runs no destructors).
+ * nothing is clobbered.  A forked child that does not exec is followed:
+ * its CPU session starts over, empty (the parent's samples belong to the
+ * parent), and is written to FILE.<pid> at its exit (cpu.c,
+ * cprof__fork_child); with CPROF_HTTP it serves its own endpoint (http.c).
+ * Code run in a vfork or posix_spawn child never touches this state: the
+ * pid check below.  Samples of an image that execs are lost (exec runs no
+ * destructors).
+ * A process killed by SIGINT, SIGTERM or SIGHUP writes at the signal
+ * (src/rt/exitsig.c): the destructor's work is cprof__rt_exit_work, run
+ * once by whichever of the destructor and the exit thread comes first.
  */
 #include "rt/rt.h"
 
@@ -35,6 +40,7 @@
 #include "cprof.h"
 #include "rt/http.h"
 #include "rt/sig/unwind.h"
+#include "rt/threads.h"
 
 /*
  * The one runtime singleton.
@@ -146,19 +152,54 @@ static void read_config(struct cprof_rt_cfg *cfg)
     }
 }
 
+/*
+ * Fork.  Every lock of the runtime is either taken by prepare (so the
+ * child finds it free and what it guards whole) or taken over by the
+ * child when only a thread the child does not have could hold it (the
+ * writer's, the endpoint's).  Prepare takes them in the runtime's lock
+ * order: g_rt.lock, the heap's start_lock and lock, the loader-walk lock
+ * (no thread of ours is then inside the loader's lock, which glibc would
+ * leave held in the child), threadcreate's lock.
+ */
+static void fork_prepare(void)
+{
+    cprof__fork_prepare();
+    cprof__heap_fork_prepare();
+    cprof__unwind_fork_prepare();
+    cprof__threads_fork_prepare();
+}
+
+static void fork_parent(void)
+{
+    cprof__threads_fork_parent();
+    cprof__unwind_fork_parent();
+    cprof__heap_fork_parent();
+    cprof__fork_parent();
+}
+
+static void fork_child(void)
+{
+    cprof__threads_fork_child();
+    cprof__unwind_fork_child();
+    cprof__heap_fork_child();
+    cprof__http_fork_child();
+    cprof__fork_child();
+}
+
 static void init_once_fn(void)
 {
     g_rt.pid = getpid();
     read_config(&g_rt.cfg);
     g_rt.thr_key_ok = pthread_key_create(&g_rt.thr_key, cprof__thread_end) == 0;
-    /* Heap first: its prepare handler then runs second, inside g_rt.lock. */
-    pthread_atfork(cprof__heap_fork_prepare, cprof__heap_fork_parent, cprof__heap_fork_child);
-    pthread_atfork(cprof__fork_prepare, cprof__fork_parent, cprof__fork_child);
+    pthread_atfork(fork_prepare, fork_parent, fork_child);
     /* Unwind tables are built here, outside any signal handler. */
     int err = cprof__unwind_setup();
     if (err)
         cprof__warn("unwinder setup failed: %s; stacks will be short", cprof_strerror(err));
     cprof_unwind_thread_init();
+    /* A vfork child must find them resolved: dlsym may allocate. */
+    cprof__exec_resolve();
+    cprof__sig_resolve();
     g_rt.inited = true;
 }
 
@@ -215,21 +256,29 @@ __attribute__((constructor)) static void rt_ctor(void)
     cprof__heap_enter(); /* setenv and the server thread's start are the runtime's */
     start_http();
     cprof__heap_leave();
-    if (!g_rt.cfg.cpu_file[0])
-        return;
-    env_output_path(path, sizeof(path));
+    if (g_rt.cfg.cpu_file[0]) {
+        cprof__heap_enter(); /* its setenv is the runtime's */
+        env_output_path(path, sizeof(path));
+        cprof__heap_leave();
+        pthread_mutex_lock(&g_rt.lock);
+        err = cprof__cpu_start_locked(-1, path, g_rt.cfg.hz);
+        pthread_mutex_unlock(&g_rt.lock);
+        if (err)
+            cprof__warn("cannot start CPU profile '%s': %s", path, cprof_strerror(err));
+    }
+    /* A program killed by SIGINT/SIGTERM/SIGHUP still writes what it was asked to. */
     pthread_mutex_lock(&g_rt.lock);
-    err = cprof__cpu_start_locked(-1, path, g_rt.cfg.hz);
+    bool cpu = g_rt.cpu.running;
     pthread_mutex_unlock(&g_rt.lock);
-    if (err)
-        cprof__warn("cannot start CPU profile '%s': %s", path, cprof_strerror(err));
+    if (cpu || g_rt.heap.file[0] || g_rt.heap.leaks) {
+        cprof__heap_enter();
+        cprof__exitsig_start();
+        cprof__heap_leave();
+    }
 }
 
-/* Runs after the program's atexit handlers (the loader's fini runs last). */
-__attribute__((destructor)) static void rt_dtor(void)
+void cprof__rt_exit_work(int signo)
 {
-    if (!g_rt.inited || getpid() != g_rt.pid)
-        return; /* a vfork child calling exit() must not touch the parent's state */
     cprof__heap_enter(); /* the CPU profile's writing is the runtime's own work */
     cprof__http_stop();
     pthread_mutex_lock(&g_rt.lock);
@@ -237,7 +286,17 @@ __attribute__((destructor)) static void rt_dtor(void)
         cprof__cpu_stop_locked();
     pthread_mutex_unlock(&g_rt.lock);
     cprof__heap_leave();
+    if (signo)
+        cprof__heap_exit_signal(signo);
     cprof__heap_fini();
+}
+
+/* Runs after the program's atexit handlers (the loader's fini runs last). */
+__attribute__((destructor)) static void rt_dtor(void)
+{
+    if (!g_rt.inited || getpid() != g_rt.pid)
+        return; /* a vfork child calling exit() must not touch the parent's state */
+    cprof__exit_run(0);
 }
 
 CPROF_EXPORT int cprof_http_start(const char *addr)

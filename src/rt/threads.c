@@ -132,7 +132,7 @@ static bool handler_is_ours(int s)
 {
     struct sigaction old;
 
-    return sigaction(s, NULL, &old) == 0 && (old.sa_flags & SA_SIGINFO) &&
+    return cprof__real_sigaction(s, NULL, &old) == 0 && (old.sa_flags & SA_SIGINFO) &&
            old.sa_sigaction == cprof_dump_handler_sigsafe;
 }
 
@@ -143,7 +143,7 @@ static bool signal_free(int s)
     /* Not one the CPU sampler is set to use (its handler may not be installed yet). */
     if (s == cprof__rt->cfg.signo || s == cprof__rt->sig.signo)
         return false;
-    return sigaction(s, NULL, &old) == 0 && !(old.sa_flags & SA_SIGINFO) &&
+    return cprof__real_sigaction(s, NULL, &old) == 0 && !(old.sa_flags & SA_SIGINFO) &&
            old.sa_handler == SIG_DFL;
 }
 
@@ -164,8 +164,10 @@ static int ensure_signal(void)
     sa.sa_sigaction = cprof_dump_handler_sigsafe;
     sa.sa_flags = SA_SIGINFO | SA_RESTART | SA_ONSTACK;
     sigfillset(&sa.sa_mask);
-    if (sigaction(s, &sa, NULL) < 0)
-        return -errno;
+    /* Owned from now on: the program's changes are recorded, ours stays (sigown.c). */
+    int err = cprof__sig_install(s, &sa, CPROF_SIG_INTERNAL);
+    if (err)
+        return err;
     dump_signo = s;
     return 0;
 }
@@ -547,7 +549,7 @@ int cprof__threads_symbolize(struct cprof_profile *p)
 
     pthread_mutex_lock(&sym_lock);
     if (!g_sym)
-        g_sym = cprof_symbolizer_new(CPROF_SYM_NO_DEBUGINFOD);
+        g_sym = cprof_symbolizer_new(CPROF_SYM_NO_DEBUGINFOD | CPROF_SYM_FDE_NAMES);
     err = g_sym ? cprof__add_self_mappings_sym(p, g_sym) : -ENOMEM;
     pthread_mutex_unlock(&sym_lock);
     return err;
@@ -559,6 +561,45 @@ void cprof__threads_release(void)
     cprof_symbolizer_free(g_sym);
     g_sym = NULL;
     pthread_mutex_unlock(&sym_lock);
+}
+
+/* ---- fork ---- */
+
+/*
+ * tc_lock is held for a few instructions by any thread that creates one:
+ * prepare takes it, so the child finds it free and the table whole.
+ * dump_lock and sym_lock are held for whole requests by the endpoint's
+ * thread, which the child does not have: the child takes them over, and
+ * drops a symbolizer that was in use (leaked; its state may be half
+ * updated).
+ */
+void cprof__threads_fork_prepare(void)
+{
+    pthread_mutex_lock(&tc_lock);
+}
+
+void cprof__threads_fork_parent(void)
+{
+    pthread_mutex_unlock(&tc_lock);
+}
+
+void cprof__threads_fork_child(void)
+{
+    /* The threads created so far are the parent's: the child's count starts over. */
+    tc_n = 0;
+    tc_total = 0;
+    tc_overflow = 0;
+    pthread_mutex_unlock(&tc_lock);
+    if (pthread_mutex_trylock(&sym_lock) != 0) {
+        pthread_mutex_init(&sym_lock, NULL);
+        g_sym = NULL;
+    } else {
+        pthread_mutex_unlock(&sym_lock);
+    }
+    if (pthread_mutex_trylock(&dump_lock) != 0)
+        pthread_mutex_init(&dump_lock, NULL);
+    else
+        pthread_mutex_unlock(&dump_lock);
 }
 
 /* ---- profiles ---- */

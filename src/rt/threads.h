@@ -102,4 +102,9 @@ int cprof__count_profile_text(const struct cprof_profile *p, const char *name,
  */
 int cprof__threads_text(struct cprof_buf *out);
 
+/* Fork handlers (registered by state.c). */
+void cprof__threads_fork_prepare(void);
+void cprof__threads_fork_parent(void);
+void cprof__threads_fork_child(void);
+
 #endif /* CPROF_RT_THREADS_H */

@@ -609,6 +609,7 @@ struct builder {
     uintptr_t obj_lo; /* current object's lo */
     uintptr_t fde_hi; /* end of the FDE being emitted */
     bool nomem;
+    bool abandoned; /* an object may have been unloaded: try again later */
 };
 
 static bool fits16(int64_t v)
@@ -715,6 +716,21 @@ static void add_fde(struct builder *b, const struct fde_info *f)
 
 /* ---- objects ---------------------------------------------------------- */
 
+/*
+ * Copied objects are parsed with no loader lock held, so one could be
+ * unmapped under the parser.  Our dlclose and dlopen wrappers (a failed
+ * dlopen unmaps what it mapped) bracket the real call with
+ * cprof__unwind_unload_begin/end: begin counts the call in `unloading`
+ * and `unloads`, then waits for the object being parsed now (obj_lock is
+ * held across each object's parse, never longer); the builder checks both
+ * counters under obj_lock before each object and gives the build up when
+ * an unload ran or runs since it listed the objects (the next writer tick
+ * tries again).  So an unload waits for one object's parse at most.
+ */
+static pthread_mutex_t obj_lock = PTHREAD_MUTEX_INITIALIZER;
+static _Atomic int unloading;          /* calls between begin and end */
+static _Atomic unsigned long unloads;  /* calls ever begun */
+
 static int cmp_fde(const void *a, const void *b)
 {
     uintptr_t x = ((const struct fde *)a)->pc_lo, y = ((const struct fde *)b)->pc_lo;
@@ -795,34 +811,123 @@ static bool add_pages(struct builder *b, struct cprof__unw_object *ob)
     return true;
 }
 
-static int add_object(struct dl_phdr_info *info, size_t size, void *ctx)
+/*
+ * The loader's list is only read under its lock, and a fork while any
+ * thread holds that lock leaves the child unable to dlopen (or to start
+ * a thread that loads libgcc_s, ...).  So inside dl_iterate_phdr we only
+ * copy each object's segments into an array mapped before the call (no
+ * malloc, no parsing), and parse the copies after the loader's lock is
+ * released.  Our every call of dl_iterate_phdr goes through
+ * cprof__dl_iterate, whose lock the fork handlers take: no thread of ours
+ * is ever inside the loader's lock when the program forks.
+ */
+static pthread_mutex_t phdr_lock = PTHREAD_MUTEX_INITIALIZER;
+
+int cprof__dl_iterate(int (*cb)(struct dl_phdr_info *, size_t, void *), void *ctx)
 {
-    struct builder *b = ctx;
-    struct obj o;
+    int r;
+
+    pthread_mutex_lock(&phdr_lock);
+    r = dl_iterate_phdr(cb, ctx);
+    pthread_mutex_unlock(&phdr_lock);
+    return r;
+}
+
+void cprof__dl_own_begin(void)
+{
+    pthread_mutex_lock(&phdr_lock);
+}
+
+void cprof__dl_own_end(void)
+{
+    pthread_mutex_unlock(&phdr_lock);
+}
+
+/* Copies of the loaded objects' segments, filled inside dl_iterate_phdr. */
+struct obj_list {
+    struct obj *objs; /* cap entries, mapped before the walk */
+    size_t n, cap;
+    bool overflow; /* more objects than cap: walk again with a bigger array */
+};
+
+static int count_object(struct dl_phdr_info *info, size_t size, void *ctx)
+{
+    (void)info;
+    (void)size;
+    ++*(size_t *)ctx;
+    return 0;
+}
+
+/* Inside the loader's lock: copies, bounded, nothing else. */
+static int copy_object(struct dl_phdr_info *info, size_t size, void *ctx)
+{
+    struct obj_list *l = ctx;
+    struct obj *o;
+
+    (void)size;
+    if (l->n == l->cap) {
+        l->overflow = true;
+        return 1;
+    }
+    o = &l->objs[l->n];
+    o->nsegs = 0;
+    o->hdr = 0;
+    for (int i = 0; i < info->dlpi_phnum; i++) {
+        const ElfW(Phdr) *ph = &info->dlpi_phdr[i];
+        if (ph->p_type == PT_LOAD && o->nsegs < MAX_SEGS && (ph->p_flags & PF_R)) {
+            o->segs[o->nsegs].lo = info->dlpi_addr + ph->p_vaddr;
+            o->segs[o->nsegs].hi = o->segs[o->nsegs].lo + ph->p_memsz;
+            o->segs[o->nsegs++].exec = (ph->p_flags & PF_X) != 0;
+        } else if (ph->p_type == PT_GNU_EH_FRAME) {
+            o->hdr = info->dlpi_addr + ph->p_vaddr;
+        }
+    }
+    if (o->hdr) /* nothing to parse otherwise */
+        l->n++;
+    return 0;
+}
+
+/* dl_iterate_phdr, or another list of objects given as dl_phdr_info (see cprof_unwind_table_build). */
+typedef int (*iterate_fn)(int (*cb)(struct dl_phdr_info *, size_t, void *), void *data, void *ctx);
+
+/* Fills l with the loaded objects that have unwind info; 0 or -ENOMEM.  Unmap l->objs after. */
+static int list_objects(iterate_fn iterate, void *ictx, struct obj_list *l)
+{
+    size_t count = 0;
+
+    memset(l, 0, sizeof(*l));
+    iterate(count_object, &count, ictx);
+    for (int tries = 0; tries < 4; tries++) {
+        l->cap = count + 16 + count / 4; /* room for objects loaded meanwhile */
+        l->objs = mmap(NULL, l->cap * sizeof(*l->objs), PROT_READ | PROT_WRITE,
+                       MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+        if (l->objs == MAP_FAILED) {
+            l->objs = NULL;
+            return -ENOMEM;
+        }
+        l->n = 0;
+        l->overflow = false;
+        iterate(copy_object, l, ictx);
+        if (!l->overflow)
+            return 0;
+        munmap(l->objs, l->cap * sizeof(*l->objs));
+        l->objs = NULL;
+        count = 2 * l->cap;
+    }
+    return -ENOMEM;
+}
+
+/* Parses one object's copied segments into the builder; false when out of memory. */
+static bool add_object(struct builder *b, const struct obj *o)
+{
     struct cprof__unw_object *ob;
     struct fde *fdes;
 
-    (void)size;
-    memset(&o, 0, sizeof(o));
-    for (int i = 0; i < info->dlpi_phnum; i++) {
-        const ElfW(Phdr) *ph = &info->dlpi_phdr[i];
-        if (ph->p_type == PT_LOAD && o.nsegs < MAX_SEGS && (ph->p_flags & PF_R)) {
-            o.segs[o.nsegs].lo = info->dlpi_addr + ph->p_vaddr;
-            o.segs[o.nsegs].hi = o.segs[o.nsegs].lo + ph->p_memsz;
-            o.segs[o.nsegs++].exec = (ph->p_flags & PF_X) != 0;
-        } else if (ph->p_type == PT_GNU_EH_FRAME) {
-            o.hdr = info->dlpi_addr + ph->p_vaddr;
-        }
-    }
     b->fdes.len = 0;
-    if (!o.hdr)
-        return 0;
-    if (!collect_fdes(b, &o)) {
-        b->nomem = true;
-        return 1;
-    }
+    if (!collect_fdes(b, o))
+        return false;
     if (b->fdes.len == 0)
-        return 0;
+        return true;
     fdes = b->fdes.p;
     qsort(fdes, b->fdes.len, sizeof(*fdes), cmp_fde);
     b->obj_first = b->rows.len;
@@ -830,27 +935,21 @@ static int add_object(struct dl_phdr_info *info, size_t size, void *ctx)
     for (size_t i = 0; i < b->fdes.len && !b->nomem; i++) {
         struct fde_info f;
         /* Row pcs are 32-bit offsets from the object's lo. */
-        if (parse_fde(&o, fdes[i].addr, &f) && f.pc_hi - b->obj_lo <= UINT32_MAX)
+        if (parse_fde(o, fdes[i].addr, &f) && f.pc_hi - b->obj_lo <= UINT32_MAX)
             add_fde(b, &f);
     }
     if (b->nomem)
-        return 1;
+        return false;
     if (b->rows.len == b->obj_first)
-        return 0;
+        return true;
     ob = vec_push(&b->objs);
-    if (!ob) {
-        b->nomem = true;
-        return 1;
-    }
+    if (!ob)
+        return false;
     ob->lo = b->obj_lo;
     ob->first = b->obj_first;
     ob->n = b->rows.len - b->obj_first;
     ob->hi = b->obj_lo + ((struct cprof__unw_row *)b->rows.p)[b->rows.len - 1].pc;
-    if (!add_pages(b, ob)) {
-        b->nomem = true;
-        return 1;
-    }
-    return 0;
+    return add_pages(b, ob);
 }
 
 /* Drops objects overlapping an earlier one, so lookups see disjoint ranges. */
@@ -868,12 +967,11 @@ static void sort_objects(struct builder *b)
     b->objs.len = n;
 }
 
-/* dl_iterate_phdr, or another list of objects given as dl_phdr_info (see cprof_unwind_table_build). */
-typedef int (*iterate_fn)(int (*cb)(struct dl_phdr_info *, size_t, void *), void *data, void *ctx);
-
 static int build_table(iterate_fn iterate, void *ictx, struct cprof__unw_table **out)
 {
+    struct obj_list l;
     struct builder b;
+    int err = -ENOMEM;
     struct cprof__unw_table *t;
 
     memset(&b, 0, sizeof(b));
@@ -881,8 +979,31 @@ static int build_table(iterate_fn iterate, void *ictx, struct cprof__unw_table *
     b.objs.esz = sizeof(struct cprof__unw_object);
     b.fdes.esz = sizeof(struct fde);
     b.pages.esz = sizeof(uint32_t);
-    iterate(add_object, &b, ictx);
+    /*
+     * The copies are parsed with no loader lock held.  An object the
+     * program dlcloses meanwhile would vanish under the parser: see
+     * obj_lock.  An object unmapped by a route we do not wrap (a
+     * tail-called dlopen that fails, libc's own dlclose of iconv
+     * modules) is not covered.
+     */
+    unsigned long gen = atomic_load(&unloads);
+    if (list_objects(iterate, ictx, &l) != 0)
+        b.nomem = true;
+    for (size_t i = 0; i < l.n && !b.nomem && !b.abandoned; i++) {
+        pthread_mutex_lock(&obj_lock);
+        if (atomic_load(&unloading) || atomic_load(&unloads) != gen)
+            b.abandoned = true;
+        else if (!add_object(&b, &l.objs[i]))
+            b.nomem = true;
+        pthread_mutex_unlock(&obj_lock);
+    }
+    if (l.objs)
+        munmap(l.objs, l.cap * sizeof(*l.objs));
     vec_release(&b.fdes);
+    if (b.abandoned) {
+        err = -EAGAIN;
+        goto fail;
+    }
     if (b.nomem)
         goto fail;
     sort_objects(&b);
@@ -917,7 +1038,7 @@ fail:
     vec_release(&b.pages);
     vec_release(&b.rows);
     vec_release(&b.objs);
-    return -ENOMEM;
+    return err;
 }
 
 static void free_table(struct cprof__unw_table *t)
@@ -959,7 +1080,7 @@ static void reclaim_locked(void)
 static int iterate_loaded(int (*cb)(struct dl_phdr_info *, size_t, void *), void *data, void *ctx)
 {
     (void)ctx;
-    return dl_iterate_phdr(cb, data);
+    return cprof__dl_iterate(cb, data);
 }
 
 static int rebuild(void)
@@ -987,9 +1108,9 @@ int cprof_unwind_init(void)
     return rebuild();
 }
 
-void cprof_unwind_refresh(void)
+int cprof_unwind_refresh(void)
 {
-    (void)rebuild();
+    return rebuild();
 }
 
 void cprof_unwind_thread_init(void)
@@ -1084,4 +1205,43 @@ void cprof_unwind_table_free(struct cprof__unw_table *t)
 {
     if (t)
         free_table(t);
+}
+
+void cprof__unwind_unload_begin(void)
+{
+    atomic_fetch_add(&unloads, 1);
+    atomic_fetch_add(&unloading, 1);
+    /* The object being parsed now, if any, is finished before we go on. */
+    pthread_mutex_lock(&obj_lock);
+    pthread_mutex_unlock(&obj_lock);
+}
+
+void cprof__unwind_unload_end(void)
+{
+    atomic_fetch_sub(&unloading, 1);
+}
+
+/*
+ * Fork: prepare takes phdr_lock, so no thread of ours is inside the
+ * loader's lock when the process forks (a copy or a generation check takes
+ * microseconds).  The child has only the forking thread: a rebuild that
+ * was running on another thread is gone, and its half-built table leaks.
+ */
+void cprof__unwind_fork_prepare(void)
+{
+    pthread_mutex_lock(&phdr_lock);
+}
+
+void cprof__unwind_fork_parent(void)
+{
+    pthread_mutex_unlock(&phdr_lock);
+}
+
+void cprof__unwind_fork_child(void)
+{
+    pthread_mutex_init(&phdr_lock, NULL);
+    pthread_mutex_init(&obj_lock, NULL);
+    atomic_store(&unloading, 0); /* calls of other threads, gone */
+    pthread_mutex_init(&build_lock, NULL);
+    retired = NULL; /* may have been half-edited by the vanished thread: leaked */
 }

@@ -27,6 +27,8 @@
 
 #include <dlfcn.h>
 #include <errno.h>
+#include <inttypes.h>
+#include <limits.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -42,10 +44,11 @@
 #include "base/arena.h"
 #include "base/err.h"
 #include "model/profile.h"
+#include "sym/funcstarts.h"
 #include "sym/maps.h"
 
-/* Where distributions install separate debug files, by build id. */
-#define DEBUG_BUILD_ID_DIR "/usr/lib/debug/.build-id"
+/* Where distributions install separate debug files (DIR/.build-id/xx/yyyy.debug). */
+#define DEBUG_DIR "/usr/lib/debug"
 
 /* One PT_LOAD segment: file range [offset, offset + filesz) at vaddr. */
 struct load_seg {
@@ -105,6 +108,9 @@ struct sym_file {
     Dwfl_Module *dmod;   /* where DWARF is read: mod or ddwfl's module; NULL until set up */
     Dwarf_Addr dmod_bias; /* dmod address = ELF vaddr + dmod_bias */
     Dwfl *ddwfl;          /* the separate debug file opened on its own, or NULL */
+    uint64_t *fstarts;    /* malloc'd, sorted: function starts (ELF vaddrs) from .eh_frame_hdr */
+    size_t nfstarts;
+    bool fstarts_built;
     void **zbufs;         /* malloc'd: inflated section data, freed after the Dwfls */
     size_t nzbufs;
 };
@@ -115,7 +121,8 @@ typedef char *(*demangle_fn)(const char *mangled, char *buf, size_t *len, int *s
 struct cprof_symbolizer {
     unsigned flags;           /* enum cprof_sym_flags */
     Dwfl_Callbacks callbacks; /* referenced by every Dwfl: must not move */
-    char *debuginfo_path;     /* NULL: libdwfl's default search path */
+    char *debuginfo_path;     /* libdwfl's search path: CPROF_DEBUG_DIRS, then its default */
+    char **debug_dirs;        /* malloc'd, NULL-terminated: CPROF_DEBUG_DIRS then DEBUG_DIR */
     struct sym_file *files;   /* cache, nfiles entries; never evicted */
     size_t nfiles, files_cap;
     size_t last;                /* index of the file used last (lookups come in runs) */
@@ -157,6 +164,111 @@ static demangle_fn find_demangler(unsigned flags)
     return (demangle_fn)sym;
 }
 
+char *cprof__sym_demangle(const char *name)
+{
+    static demangle_fn fn;
+    static bool looked;
+    char *d;
+    int status = -1;
+
+    if (!looked) {
+        fn = find_demangler(CPROF_SYM_LOAD_DEMANGLER);
+        looked = true;
+    }
+    if (!fn)
+        return NULL;
+    d = fn(name, NULL, NULL, &status);
+    if (d && status != 0) {
+        free(d);
+        d = NULL;
+    }
+    return d;
+}
+
+/*
+ * The runtime's debug file search: build id, then .gnu_debuglink beside
+ * the file and in the debug directories, never a debuginfod server (which
+ * libdwfl's standard search asks whenever DEBUGINFOD_URLS is set).
+ */
+static int find_debuginfo_local(Dwfl_Module *mod, void **userdata, const char *modname,
+                                 Dwarf_Addr base, const char *file_name,
+                                 const char *debuglink_file, GElf_Word debuglink_crc,
+                                 char **debuginfo_file_name)
+{
+    int fd = dwfl_build_id_find_debuginfo(mod, userdata, modname, base, file_name,
+                                          debuglink_file, debuglink_crc, debuginfo_file_name);
+    const char *urls = getenv("DEBUGINFOD_URLS");
+
+    if (fd >= 0 || (urls && *urls))
+        return fd;
+    return dwfl_standard_find_debuginfo(mod, userdata, modname, base, file_name, debuglink_file,
+                                        debuglink_crc, debuginfo_file_name);
+}
+
+/*
+ * The debug directories: CPROF_DEBUG_DIRS (for tests and unusual
+ * installs), then /usr/lib/debug; libdwfl's path gets the same list after
+ * its "" and ".debug" entries (beside the file, for .gnu_debuglink).
+ */
+static int set_debug_dirs(struct cprof_symbolizer *s)
+{
+    const char *env = getenv("CPROF_DEBUG_DIRS");
+    size_t n = 2, len = strlen(":.debug:" DEBUG_DIR) + 1;
+    char *copy, *cur, *d;
+
+    if (env && *env) {
+        len += strlen(env) + 1;
+        for (const char *c = env; *c; c++)
+            n += *c == ':';
+        n++;
+    }
+    s->debug_dirs = calloc(n, sizeof(*s->debug_dirs));
+    s->debuginfo_path = malloc(len);
+    if (!s->debug_dirs || !s->debuginfo_path)
+        return -ENOMEM;
+    strcpy(s->debuginfo_path, ":.debug");
+    n = 0;
+    if (env && *env) {
+        if (!(copy = strdup(env)))
+            return -ENOMEM;
+        cur = copy;
+        while ((d = strsep(&cur, ":")) != NULL) {
+            if (d[0] != '/')
+                continue; /* relative entries mean something else to libdwfl */
+            if (!(s->debug_dirs[n] = strdup(d))) {
+                free(copy);
+                return -ENOMEM;
+            }
+            n++;
+            strcat(s->debuginfo_path, ":");
+            strcat(s->debuginfo_path, d);
+        }
+        free(copy);
+    }
+    if (!(s->debug_dirs[n] = strdup(DEBUG_DIR)))
+        return -ENOMEM;
+    strcat(s->debuginfo_path, ":" DEBUG_DIR);
+    return 0;
+}
+
+/*
+ * The first readable DIR/.build-id/xx/yyyy.debug for build id id (hex)
+ * into out (PATH_MAX bytes); false when none.
+ */
+static bool debug_file_by_id(const struct cprof_symbolizer *s, const char *id, char *out)
+{
+    if (strlen(id) < 4)
+        return false;
+    for (size_t i = 0; s->debug_dirs[i]; i++) {
+        int n = snprintf(out, PATH_MAX, "%s/.build-id/%.2s/%s.debug", s->debug_dirs[i], id,
+                         id + 2);
+
+        if (n > 0 && n < PATH_MAX && access(out, R_OK) == 0)
+            return true;
+    }
+    return false;
+}
+
 struct cprof_symbolizer *cprof_symbolizer_new(unsigned flags)
 {
     struct cprof_symbolizer *s = calloc(1, sizeof(*s));
@@ -170,10 +282,14 @@ struct cprof_symbolizer *cprof_symbolizer_new(unsigned flags)
      * the debug directories, then asks debuginfod when DEBUGINFOD_URLS is
      * set; the build-id lookup alone never leaves the machine.
      */
-    s->callbacks.find_debuginfo = (flags & CPROF_SYM_NO_DEBUGINFOD) ? dwfl_build_id_find_debuginfo
+    s->callbacks.find_debuginfo = (flags & CPROF_SYM_NO_DEBUGINFOD) ? find_debuginfo_local
                                                                     : dwfl_standard_find_debuginfo;
     s->callbacks.section_address = dwfl_offline_section_address;
     s->callbacks.debuginfo_path = &s->debuginfo_path;
+    if (set_debug_dirs(s) != 0) {
+        cprof_symbolizer_free(s);
+        return NULL;
+    }
     cprof_arena_init(&s->scratch);
     s->demangle = find_demangler(flags);
     elf_version(EV_CURRENT);
@@ -191,6 +307,7 @@ static void file_release(struct sym_file *f)
     free(f->zbufs);
     free(f->segs);
     free(f->syms);
+    free(f->fstarts);
     for (size_t i = 0; i < f->ncus; i++)
         free(f->cus[i].r);
     free(f->cus);
@@ -206,6 +323,10 @@ void cprof_symbolizer_free(struct cprof_symbolizer *s)
         file_release(&s->files[i]);
     free(s->files);
     cprof_arena_release(&s->scratch);
+    for (size_t i = 0; s->debug_dirs && s->debug_dirs[i]; i++)
+        free(s->debug_dirs[i]);
+    free(s->debug_dirs);
+    free(s->debuginfo_path);
     free(s);
 }
 
@@ -297,13 +418,11 @@ out_end:
  */
 static int open_file(struct cprof_symbolizer *s, struct sym_file *f)
 {
-    char dbg[sizeof(DEBUG_BUILD_ID_DIR) + 2 * CPROF_BUILD_ID_MAX + 16];
+    char dbg[PATH_MAX];
     int err = open_elf(s, f, f->path, f->build_id);
 
-    if (err != CPROF_ENOTFOUND || strlen(f->build_id) < 4)
+    if (err != CPROF_ENOTFOUND || !debug_file_by_id(s, f->build_id, dbg))
         return err;
-    snprintf(dbg, sizeof(dbg), "%s/%.2s/%s.debug", DEBUG_BUILD_ID_DIR, f->build_id,
-             f->build_id + 2);
     return open_elf(s, f, dbg, f->build_id);
 }
 
@@ -449,7 +568,7 @@ static bool first_load_vaddr(Elf *elf, uint64_t *vaddr)
  */
 static void open_debug_file(struct cprof_symbolizer *s, struct sym_file *f, Elf *elf)
 {
-    char path[sizeof(DEBUG_BUILD_ID_DIR) + 2 * CPROF_BUILD_ID_MAX + 16];
+    char path[PATH_MAX];
     char id[2 * CPROF_BUILD_ID_MAX + 1], have[2 * CPROF_BUILD_ID_MAX + 1];
     const unsigned char *bits;
     GElf_Addr note_vaddr, bias;
@@ -461,8 +580,7 @@ static void open_debug_file(struct cprof_symbolizer *s, struct sym_file *f, Elf 
     if (n < 2 || n > CPROF_BUILD_ID_MAX || !first_load_vaddr(elf, &v1))
         return;
     hex_encode(bits, (size_t)n, id);
-    snprintf(path, sizeof(path), "%s/%.2s/%s.debug", DEBUG_BUILD_ID_DIR, id, id + 2);
-    if (access(path, R_OK) != 0)
+    if (!debug_file_by_id(s, id, path))
         return;
     f->ddwfl = dwfl_begin(&s->callbacks);
     if (!f->ddwfl)
@@ -515,7 +633,7 @@ static Dwfl_Module *dwarf_module(struct cprof_symbolizer *s, struct sym_file *f)
 
 /*
  * Lowercase hex copy of a build id from a profile (untrusted: it also names
- * a file under DEBUG_BUILD_ID_DIR).  Anything but an even number of hex
+ * a file under a debug directory).  Anything but an even number of hex
  * digits, at most CPROF_BUILD_ID_MAX bytes, is taken as unknown ("").
  */
 static void normalize_build_id(const char *in, char *out)
@@ -1248,6 +1366,71 @@ static size_t symtab_frame(struct cprof_symbolizer *s, struct sym_file *f, Dwarf
     return 1;
 }
 
+/* Reads the function starts of f's .eh_frame_hdr (PT_GNU_EH_FRAME) once. */
+static void build_fstarts(struct sym_file *f)
+{
+    GElf_Addr bias;
+    Elf *elf = dwfl_module_getelf(f->mod, &bias);
+    size_t n;
+
+    f->fstarts_built = true;
+    if (!elf || elf_getphdrnum(elf, &n) != 0)
+        return;
+    for (size_t i = 0; i < n; i++) {
+        GElf_Phdr ph;
+        Elf_Data *d;
+
+        if (!gelf_getphdr(elf, (int)i, &ph) || ph.p_type != PT_GNU_EH_FRAME || !ph.p_filesz)
+            continue;
+        d = elf_getdata_rawchunk(elf, (int64_t)ph.p_offset, ph.p_filesz, ELF_T_BYTE);
+        if (d && d->d_buf)
+            cprof_ehhdr_starts(d->d_buf, d->d_size, ph.p_vaddr, &f->fstarts, &f->nfstarts);
+        return;
+    }
+}
+
+/*
+ * A frame for code no symbol covers: named by the start of the unwind-table
+ * entry (FDE) before it, as an ELF address of the file
+ * ("liblzma.so.5+0x15b80").  Compilers give every function (and each cold
+ * part) an FDE, so each stripped function gets a name of its own.  0 when
+ * the file has no .eh_frame_hdr or a is before its first entry.
+ */
+static size_t fde_frame(struct cprof_symbolizer *s, struct sym_file *f,
+                        const struct cprof_sym_mapping *m, Dwarf_Addr a,
+                        struct cprof_sym_frame *fr)
+{
+    uint64_t v = a - f->bias, start;
+    const char *base = strrchr(m->path, '/');
+    size_t lo = 0, hi;
+    char *name;
+    int len;
+
+    if (!f->fstarts_built)
+        build_fstarts(f);
+    hi = f->nfstarts;
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+
+        if (f->fstarts[mid] <= v)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    if (lo == 0)
+        return 0;
+    start = f->fstarts[lo - 1];
+    base = base ? base + 1 : m->path;
+    len = snprintf(NULL, 0, "%s+0x%" PRIx64, base, start);
+    name = len > 0 ? cprof_arena_alloc(&s->scratch, (size_t)len + 1) : NULL;
+    if (!name)
+        return 0;
+    snprintf(name, (size_t)len + 1, "%s+0x%" PRIx64, base, start);
+    *fr = (struct cprof_sym_frame){.name = name, .system_name = name, .file = "",
+                                   .unnamed = true};
+    return 1;
+}
+
 int cprof_symbolizer_lookup(struct cprof_symbolizer *s, const struct cprof_sym_mapping *m,
                             uint64_t addr, struct cprof_sym_frame *frames, size_t max,
                             size_t *nframes)
@@ -1272,5 +1455,9 @@ int cprof_symbolizer_lookup(struct cprof_symbolizer *s, const struct cprof_sym_m
     *nframes = dwarf_frames(s, f, a, frames, max);
     if (*nframes == 0)
         *nframes = symtab_frame(s, f, a, frames);
+    for (size_t i = 0; i < *nframes; i++)
+        frames[i].unnamed = false;
+    if (*nframes == 0 && (s->flags & CPROF_SYM_FDE_NAMES))
+        *nframes = fde_frame(s, f, m, a, frames);
     return 0;
 }

@@ -7,8 +7,13 @@
  * path and build id), so the same code serves the runtime (its own
  * addresses) and the tool (addresses of a profile taken elsewhere, given
  * the binaries).  DWARF is used when present, in the file or in a separate
- * debug file found by build id (/usr/lib/debug/.build-id); otherwise the
- * ELF symbol table, .symtab or, for stripped files, .dynsym.
+ * debug file found by build id (/usr/lib/debug/.build-id) or
+ * .gnu_debuglink; otherwise the ELF symbol table, .symtab or, for stripped
+ * files, .dynsym.  With CPROF_SYM_FDE_NAMES, code no symbol covers (static
+ * functions of a stripped library) is named by the start of its
+ * unwind-table entry, "libfoo.so.1+0x15b80", one name per function.  CPROF_DEBUG_DIRS
+ * (colon-separated directories laid out as /usr/lib/debug) is searched
+ * before /usr/lib/debug.
  *
  * A symbolizer is single-owner: not thread-safe, never usable from a signal
  * handler.  It uses malloc and may open and mmap files.
@@ -16,6 +21,7 @@
 #ifndef CPROF_SYM_SYMBOLIZE_H
 #define CPROF_SYM_SYMBOLIZE_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -38,6 +44,34 @@ enum cprof_sym_flags {
      * symbolized and locations that already have lines.
      */
     CPROF_SYM_FORCE = 1 << 2,
+    /*
+     * cprof_symbolize_profile() in the profiled process itself: locations
+     * outside every mapping (JIT code in anonymous memory) are looked up in
+     * /tmp/perf-PID.map of this process, and those found get a mapping
+     * named after that file.
+     */
+    CPROF_SYM_PERF_MAP_SELF = 1 << 3,
+    /*
+     * cprof_symbolize_profile(): add a comment saying how much of the
+     * profile (default sample type, leaf frames) is in code without
+     * symbols, by file, and what would name it.
+     */
+    CPROF_SYM_NOTE_UNNAMED = 1 << 4,
+    /*
+     * cprof_symbolize_profile() in the runtime: the runtime's own code
+     * leaves the profile.  Frames of its exported wrappers (malloc,
+     * pthread_create, ...) and of its thread trampoline are removed from
+     * the stacks; a sample with any other frame of the runtime (its own
+     * work: constructor, profile writing, recording a thread's creation)
+     * is dropped.
+     */
+    CPROF_SYM_DROP_SELF = 1 << 5,
+    /*
+     * cprof_symbolizer_new(): name code no symbol covers by the start of
+     * its unwind-table entry ("libfoo.so.1+0x15b80").  The runtime sets it;
+     * the tool does not, so that it symbolizes exactly what pprof does.
+     */
+    CPROF_SYM_FDE_NAMES = 1 << 6,
 };
 
 /* A mapping of a file into a process, as /proc/<pid>/maps lists it. */
@@ -56,6 +90,8 @@ struct cprof_sym_frame {
     const char *file;        /* source file; "" when unknown */
     int64_t line;            /* source line; 0 when unknown */
     int64_t start_line;      /* first line of the function; 0 when unknown */
+    bool unnamed;            /* no symbol: name is "FILE+0xSTART", the start of the
+                                function's unwind-table entry (FDE), an ELF address */
 };
 
 /* Innermost-to-outermost frames reported at most per address. */
@@ -94,6 +130,9 @@ struct cprof_sym_stats {
     uint32_t locations;     /* locations symbolized (looked up) */
     uint32_t resolved;      /* ... that got at least one frame */
     uint32_t missing_files; /* mappings whose file could not be used */
+    uint32_t jit;           /* locations named from a perf map */
+    double unnamed_share;   /* leaf share of the default sample type in code
+                               without symbols, 0..1 */
 };
 
 /*
@@ -106,7 +145,10 @@ struct cprof_sym_stats {
  * are left alone.  A mapping gets has_functions (has_filenames,
  * has_line_numbers, has_inline_frames) only when every location looked up
  * in it resolved a function (a file, a line, DWARF inline information), as
- * Go's runtime does.  CPROF_SYM_FORCE redoes everything.
+ * Go's runtime does; names made up from unwind tables (unnamed frames)
+ * do not count.  CPROF_SYM_FORCE redoes everything.  A mapping named
+ * perf-PID.map (a JIT's perf map, see CPROF_SYM_PERF_MAP_SELF) is looked up
+ * in that file when it exists.
  *
  * Returns 0 also when files are missing (counted in stats, which may be
  * NULL); -ENOMEM or CPROF_ETOOBIG from the profile builder, in which case p
@@ -115,5 +157,13 @@ struct cprof_sym_stats {
  */
 int cprof_symbolize_profile(struct cprof_profile *p, struct cprof_symbolizer *s, unsigned flags,
                             struct cprof_sym_stats *stats /* OUT, may be NULL */);
+
+/*
+ * __cxa_demangle of a mangled C++ name (libstdc++ loaded when the process
+ * has none, as CPROF_SYM_LOAD_DEMANGLER does): a malloc'd string, or NULL
+ * when name is not a mangled name, no demangler exists, or on ENOMEM.
+ * Context: the tool; not thread-safe on its first call.
+ */
+char *cprof__sym_demangle(const char *name);
 
 #endif /* CPROF_SYM_SYMBOLIZE_H */

@@ -8,9 +8,11 @@
 struct cprof_profile;
 
 /*
- * cprof run [-cpu FILE] [-hz N] [--] PROGRAM ARGS...
+ * cprof run [-cpu FILE] [-hz N] [-heap FILE] [-memrate N] [-leaks] [-merge]
+ * [-http ADDR] [--] PROGRAM ARGS...
  * argv[0] is "run".  Returns the program's exit status (128 + signal when
- * it was killed), 127 when it could not be started, 2 for usage errors.
+ * it was killed), 127 when it could not be started, 2 for usage errors and
+ * for an output directory that cannot take the profile.
  * Writes only to stderr; stdout belongs to the program.
  */
 int cprof_cmd_run(int argc, char **argv);

@@ -277,7 +277,8 @@ static int build_request(struct cprof_load_cfg *cfg, const struct load_opts *o,
     cprof_buf_init(&b, (size_t)1 << 30);
     int err = 0;
     char line[4400];
-    if (cfg->proxy_host)
+    /* Through a proxy, http requests name the whole URL; https ones go through a tunnel. */
+    if (cfg->proxy_host && !cfg->tls)
         snprintf(line, sizeof(line), "%s %s://%s%s HTTP/1.1\r\nHost: %s\r\n", cfg->method,
                  cfg->url.scheme, cfg->url.hostport, cfg->url.target, host);
     else
@@ -394,14 +395,6 @@ static int configure(struct load_state *st, const char *url)
         cfg->scheme_error = "http: no Host in request URL";
     }
     cfg->tls = strcmp(cfg->url.scheme, "https") == 0;
-    if (cfg->tls && cfg->proxy_host) {
-        fprintf(stderr, "cprof load: -x with an https URL (a CONNECT tunnel) is not supported\n");
-        return 1;
-    }
-    if (o->h2) {
-        fprintf(stderr, "cprof load: -h2 (HTTP/2) is not supported yet\n");
-        return 1;
-    }
     if (build_request(cfg, o, body, body_len, msg, sizeof(msg)) < 0)
         return usage_exit(msg);
     cfg->n = o->z_ns > 0 ? UINT64_MAX : (uint64_t)o->n;

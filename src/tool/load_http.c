@@ -60,6 +60,11 @@ static int on_headers_complete(http_parser *hp)
 {
     struct cprof_load_parser *p = owner(hp);
 
+    /* The parser takes 1 to 3 digits; HTTP (and Go) want exactly 3. */
+    if (hp->status_code < 100) {
+        p->bad_status = true;
+        return -1;
+    }
     p->status = hp->status_code;
     p->content_length = hp->content_length == ULLONG_MAX || (hp->flags & F_CHUNKED)
                             ? -1
@@ -106,6 +111,7 @@ void cprof_load_parser_init(struct cprof_load_parser *p, bool head)
     p->complete = false;
     p->keep_alive = false;
     p->gzip = false;
+    p->bad_status = false;
     p->want_location = want_location;
     p->location[0] = '\0';
     p->location_len = 0;
@@ -127,8 +133,19 @@ int cprof_load_parser_feed(struct cprof_load_parser *p, const char *buf, size_t 
     *used = n;
     if (e == HPE_OK || (e == HPE_PAUSED && p->complete))
         return 0;
+    if (p->bad_status) {
+        cprof_diag_set(diag, -1, "malformed HTTP status code \"%u\"", hp->status_code);
+        return -1;
+    }
     cprof_diag_set(diag, -1, "malformed HTTP response: %s", http_errno_description(e));
     return -1;
+}
+
+const char *cprof_load_status_text(int status)
+{
+    const char *t = status > 0 && status < 1000 ? http_status_str((enum http_status)status) : "";
+
+    return t && strcmp(t, "<unknown>") != 0 ? t : "";
 }
 
 /* ---- URL ------------------------------------------------------------------ */

@@ -45,6 +45,7 @@ struct cprof_load_parser {
     bool complete;            /* the whole response is in */
     bool keep_alive;          /* the connection may carry another request */
     bool gzip;                /* Content-Encoding: gzip */
+    bool bad_status;          /* the status code was not 3 digits */
     bool want_location;       /* keep the Location header (redirects followed) */
     char location[1024];      /* Location header value when want_location */
     uint8_t hdr_state;        /* which header's value is arriving */
@@ -63,5 +64,8 @@ void cprof_load_parser_init(struct cprof_load_parser *p, bool head);
  */
 int cprof_load_parser_feed(struct cprof_load_parser *p, const char *buf, size_t len,
                            size_t *used /* OUT */, struct cprof_diag *diag);
+
+/* The reason phrase of a status code ("Forbidden"), or "" when unknown. */
+const char *cprof_load_status_text(int status);
 
 #endif /* CPROF_TOOL_LOAD_HTTP_H */

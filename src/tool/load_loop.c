@@ -32,77 +32,9 @@
 #include <unistd.h>
 
 #include "base/err.h"
+#include "tool/load_int.h"
 
-enum conn_state { C_IDLE, C_CONNECTING, C_HANDSHAKE, C_WRITING, C_READING };
-
-struct worker;
-
-struct conn {
-    struct worker *w;
-    int fd;                  /* -1 when closed */
-    SSL *ssl;                /* https only */
-    uint8_t state;           /* enum conn_state */
-    bool reused;             /* carried a response before this request */
-    bool retried;            /* this request was resent on a new connection */
-    bool got_bytes;          /* bytes of this response arrived */
-    bool queued;             /* on the worker's run queue */
-    uint32_t ev;             /* events registered with epoll (0: not registered) */
-    int redirects;           /* redirects followed for this request */
-    size_t wpos;             /* request bytes written */
-    const char *req;         /* the request being sent */
-    size_t req_len;
-    char *redirect_req;      /* malloc'd request when following a redirect */
-    uint64_t t_start;        /* request start (dial start on a new connection), ns */
-    uint64_t t_planned;      /* --rate: when it should have started, ns */
-    uint64_t t_dial, t_ready, t_written, t_first; /* phase boundaries, ns */
-    uint64_t next_at;        /* -q / --rate: earliest start of the next request, ns */
-    struct cprof_load_parser ps;
-};
-
-/* What all workers share, read-only once they run. */
-struct shared {
-    const struct cprof_load_cfg *cfg;
-    struct sockaddr_storage addr; /* where to connect */
-    socklen_t addrlen;
-    char dial_text[300];          /* "dial tcp 127.0.0.1:8080" or the lookup error */
-    bool lookup_failed;
-    SSL_CTX *ssl_ctx;
-    uint64_t t0;                  /* run start, ns */
-    uint64_t deadline;            /* -z: end, ns (UINT64_MAX: none) */
-    atomic_int stop;              /* set by the main thread */
-    int stop_fd;                  /* eventfd in every worker's epoll set */
-    atomic_int running;           /* workers still running */
-    pthread_t main;
-};
-
-struct worker {
-    struct shared *sh;
-    const struct cprof_load_cfg *cfg;
-    int ep;
-    struct conn *conns;
-    int nconn;
-    int active;            /* connections with work in flight or planned */
-    uint64_t todo;         /* requests not started yet */
-    uint64_t interval_ns;  /* per connection, -q or --rate; 0 = none */
-    struct conn **runq;    /* connections to start a request on */
-    int nrunq;
-    size_t row_cap;        /* CSV rows kept at most */
-    uint64_t last_sweep;   /* last timeout sweep, ns */
-    _Atomic uint64_t done; /* responses + errors, for the progress line */
-    struct cprof_load_stats st;
-    pthread_t tid;
-    char rbuf[65536];
-};
-
-static uint64_t now_ns(void)
-{
-    struct timespec ts;
-
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
-}
-
-static void set_events(struct conn *c, uint32_t ev)
+void cprof__load_set_events(struct conn *c, uint32_t ev)
 {
     struct epoll_event e = {.events = ev, .data.ptr = c};
 
@@ -112,7 +44,7 @@ static void set_events(struct conn *c, uint32_t ev)
     c->ev = ev;
 }
 
-static void conn_close(struct conn *c)
+void cprof__load_conn_close(struct conn *c)
 {
     if (c->ssl) {
         SSL_free(c->ssl);
@@ -125,7 +57,7 @@ static void conn_close(struct conn *c)
     c->reused = false;
 }
 
-static void enqueue(struct conn *c)
+void cprof__load_enqueue(struct conn *c)
 {
     if (!c->queued) {
         c->queued = true;
@@ -140,7 +72,7 @@ static uint32_t us_of(uint64_t ns)
 }
 
 /* The next request on c, after a response or an error, or none. */
-static void next_request(struct conn *c, uint64_t now)
+void cprof__load_next_request(struct conn *c, uint64_t now)
 {
     struct worker *w = c->w;
 
@@ -151,7 +83,7 @@ static void next_request(struct conn *c, uint64_t now)
         w->active--;
         c->next_at = UINT64_MAX; /* done */
         if (c->fd >= 0 && !w->cfg->keepalive)
-            conn_close(c);
+            cprof__load_conn_close(c);
         return;
     }
     if (w->interval_ns) {
@@ -162,10 +94,10 @@ static void next_request(struct conn *c, uint64_t now)
         if (c->next_at > now)
             return; /* the loop starts it when due */
     }
-    enqueue(c);
+    cprof__load_enqueue(c);
 }
 
-static void record_ok(struct conn *c, uint64_t now)
+void cprof__load_record_ok(struct conn *c, uint64_t now)
 {
     struct worker *w = c->w;
     struct cprof_load_stats *s = &w->st;
@@ -222,16 +154,22 @@ static void record_ok(struct conn *c, uint64_t now)
 }
 
 /* Fails the current request with Go's wording: Op "URL": what. */
-static void fail(struct conn *c, const char *what, uint64_t now)
+void cprof__load_fail(struct conn *c, const char *what, uint64_t now)
 {
     struct worker *w = c->w;
     char text[600];
 
+    if (c->h2t) {
+        cprof__load_h2_fail_conn(c, what, now);
+        return;
+    }
+    if (c->h2s)
+        cprof__load_h2_detach(c);
     snprintf(text, sizeof(text), "%s \"%s\": %s", w->cfg->op, w->cfg->url_text, what);
     cprof_load_stats_error(&w->st, text);
     atomic_store_explicit(&w->done, w->st.ok + w->st.errors, memory_order_relaxed);
-    conn_close(c);
-    next_request(c, now);
+    cprof__load_conn_close(c);
+    cprof__load_next_request(c, now);
 }
 
 static void fail_errno(struct conn *c, const char *op, int err, uint64_t now)
@@ -242,7 +180,7 @@ static void fail_errno(struct conn *c, const char *op, int err, uint64_t now)
     if (msg[0] >= 'A' && msg[0] <= 'Z')
         msg[0] = (char)(msg[0] - 'A' + 'a');
     snprintf(what, sizeof(what), "%s: %s", op, msg);
-    fail(c, what, now);
+    cprof__load_fail(c, what, now);
 }
 
 static void start_request(struct conn *c, uint64_t now);
@@ -255,11 +193,11 @@ static bool retry(struct conn *c, uint64_t now)
 {
     if (!c->reused || c->got_bytes || c->retried)
         return false;
-    conn_close(c);
+    cprof__load_conn_close(c);
     c->retried = true;
     c->w->todo++; /* start_request claims it again */
     (void)now;
-    enqueue(c);
+    cprof__load_enqueue(c);
     return true;
 }
 
@@ -271,7 +209,7 @@ static void tls_fail(struct conn *c, const char *stage, uint64_t now)
     ERR_clear_error();
     snprintf(what, sizeof(what), "tls: %s failed: %s", stage,
              e ? ERR_reason_error_string(e) : "connection closed");
-    fail(c, what, now);
+    cprof__load_fail(c, what, now);
 }
 
 static void on_ready(struct conn *c, uint64_t now);
@@ -281,15 +219,15 @@ static void handshake(struct conn *c, uint64_t now)
     int rc = SSL_connect(c->ssl);
 
     if (rc == 1) {
-        on_ready(c, now_ns());
+        on_ready(c, cprof__load_now_ns());
         return;
     }
     switch (SSL_get_error(c->ssl, rc)) {
     case SSL_ERROR_WANT_READ:
-        set_events(c, EPOLLIN);
+        cprof__load_set_events(c, EPOLLIN);
         break;
     case SSL_ERROR_WANT_WRITE:
-        set_events(c, EPOLLIN | EPOLLOUT);
+        cprof__load_set_events(c, EPOLLIN | EPOLLOUT);
         break;
     default:
         tls_fail(c, "handshake", now);
@@ -307,7 +245,7 @@ static void write_request(struct conn *c, uint64_t now)
             if (rc <= 0) {
                 int e = SSL_get_error(c->ssl, rc);
                 if (e == SSL_ERROR_WANT_WRITE || e == SSL_ERROR_WANT_READ) {
-                    set_events(c, EPOLLIN | EPOLLOUT);
+                    cprof__load_set_events(c, EPOLLIN | EPOLLOUT);
                     return;
                 }
                 if (!retry(c, now))
@@ -319,7 +257,7 @@ static void write_request(struct conn *c, uint64_t now)
             n = send(c->fd, c->req + c->wpos, c->req_len - c->wpos, MSG_NOSIGNAL);
             if (n < 0) {
                 if (errno == EAGAIN || errno == EINTR) {
-                    set_events(c, EPOLLIN | EPOLLOUT);
+                    cprof__load_set_events(c, EPOLLIN | EPOLLOUT);
                     return;
                 }
                 if (!retry(c, now))
@@ -329,18 +267,22 @@ static void write_request(struct conn *c, uint64_t now)
         }
         c->wpos += (size_t)n;
     }
-    c->t_written = now_ns();
+    c->t_written = cprof__load_now_ns();
     c->state = C_READING;
-    set_events(c, EPOLLIN);
+    cprof__load_set_events(c, EPOLLIN);
 }
 
 static void on_ready(struct conn *c, uint64_t now)
 {
+    if (c->h2t) {
+        cprof__load_h2_ready(c, now);
+        return;
+    }
     c->t_ready = now;
     write_request(c, now);
 }
 
-static void dial(struct conn *c, uint64_t now)
+void cprof__load_dial(struct conn *c, uint64_t now)
 {
     struct shared *sh = c->w->sh;
     int one = 1;
@@ -348,7 +290,7 @@ static void dial(struct conn *c, uint64_t now)
     c->t_dial = now;
     c->reused = false;
     if (sh->lookup_failed) {
-        fail(c, sh->dial_text, now);
+        cprof__load_fail(c, sh->dial_text, now);
         return;
     }
     c->fd = socket(sh->addr.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
@@ -365,8 +307,11 @@ static void dial(struct conn *c, uint64_t now)
         return;
     }
     c->state = C_CONNECTING;
-    set_events(c, EPOLLIN | EPOLLOUT);
+    cprof__load_set_events(c, EPOLLIN | EPOLLOUT);
 }
+
+static void tunnel_start(struct conn *c, uint64_t now);
+static void tls_start(struct conn *c, uint64_t now);
 
 static void connected(struct conn *c, uint64_t now)
 {
@@ -384,6 +329,68 @@ static void connected(struct conn *c, uint64_t now)
         on_ready(c, now);
         return;
     }
+    if (c->w->cfg->proxy_host) {
+        tunnel_start(c, now);
+        return;
+    }
+    tls_start(c, now);
+}
+
+/* https through -x: ask the proxy for a tunnel to the target first, as Go's transport does. */
+static void tunnel_start(struct conn *c, uint64_t now)
+{
+    const struct cprof_load_url *u = &c->w->cfg->url;
+    char req[2 * 2048 + 128];
+    int n;
+    ssize_t sent;
+
+    n = snprintf(req, sizeof(req),
+                 u->ipv6 ? "CONNECT [%s]:%s HTTP/1.1\r\nHost: [%s]:%s\r\n\r\n"
+                         : "CONNECT %s:%s HTTP/1.1\r\nHost: %s:%s\r\n\r\n",
+                 u->host, u->port, u->host, u->port);
+    /* A fresh connection's send buffer takes these few bytes whole. */
+    sent = send(c->fd, req, (size_t)n, MSG_NOSIGNAL);
+    if (sent != n) {
+        fail_errno(c, "proxyconnect tcp: write", sent < 0 ? errno : EAGAIN, now);
+        return;
+    }
+    cprof_load_parser_init(&c->ps, true); /* the answer to CONNECT has no body */
+    c->state = C_TUNNEL;
+    cprof__load_set_events(c, EPOLLIN);
+}
+
+static void tunnel_answer(struct conn *c, uint64_t now)
+{
+    struct cprof_diag diag;
+    size_t used;
+    ssize_t n = recv(c->fd, c->w->rbuf, sizeof(c->w->rbuf), 0);
+
+    if (n < 0 && (errno == EAGAIN || errno == EINTR))
+        return;
+    if (n < 0) {
+        fail_errno(c, "proxyconnect tcp: read", errno, now);
+        return;
+    }
+    if (cprof_load_parser_feed(&c->ps, c->w->rbuf, (size_t)n, &used, &diag) < 0) {
+        cprof__load_fail(c, diag.msg, now);
+        return;
+    }
+    if (!c->ps.complete) {
+        if (n == 0)
+            cprof__load_fail(c, "proxyconnect tcp: unexpected EOF", now);
+        return;
+    }
+    if (c->ps.status != 200) {
+        const char *t = cprof_load_status_text(c->ps.status);
+        cprof__load_fail(c, *t ? t : "unknown status code", now);
+        return;
+    }
+    cprof_load_parser_init(&c->ps, c->w->cfg->head);
+    tls_start(c, now);
+}
+
+static void tls_start(struct conn *c, uint64_t now)
+{
     c->ssl = SSL_new(c->w->sh->ssl_ctx);
     if (!c->ssl) {
         tls_fail(c, "setup", now);
@@ -398,7 +405,7 @@ static void connected(struct conn *c, uint64_t now)
 }
 
 /* Same-origin redirects are followed on the same connection, as Go's client does. */
-static bool follow_redirect(struct conn *c, bool keep_alive)
+bool cprof__load_follow_redirect(struct conn *c, bool keep_alive)
 {
     const struct cprof_load_cfg *cfg = c->w->cfg;
     const char *loc = c->ps.location, *m = cfg->method, *path;
@@ -446,12 +453,14 @@ static bool follow_redirect(struct conn *c, bool keep_alive)
     c->wpos = 0;
     c->got_bytes = false;
     cprof_load_parser_init(&c->ps, strcmp(m, "HEAD") == 0);
-    if (!keep_alive) {
-        conn_close(c);
-        dial(c, now_ns());
+    if (c->w->h2 && !c->w->h1_fallback) {
+        cprof__load_h2_start(c, cprof__load_now_ns());
+    } else if (!keep_alive) {
+        cprof__load_conn_close(c);
+        cprof__load_dial(c, cprof__load_now_ns());
     } else {
         c->reused = true;
-        write_request(c, now_ns());
+        write_request(c, cprof__load_now_ns());
     }
     return true;
 }
@@ -460,14 +469,14 @@ static void complete(struct conn *c, uint64_t now)
 {
     bool keep = c->ps.keep_alive && c->w->cfg->keepalive;
 
-    if (follow_redirect(c, keep))
+    if (cprof__load_follow_redirect(c, keep))
         return;
-    record_ok(c, now);
+    cprof__load_record_ok(c, now);
     if (keep)
         c->reused = true;
     else
-        conn_close(c);
-    next_request(c, now);
+        cprof__load_conn_close(c);
+    cprof__load_next_request(c, now);
 }
 
 static void read_response(struct conn *c)
@@ -493,12 +502,12 @@ static void read_response(struct conn *c)
         } else {
             n = recv(c->fd, w->rbuf, sizeof(w->rbuf), 0);
         }
-        uint64_t now = now_ns();
+        uint64_t now = cprof__load_now_ns();
         if (n < 0 && (errno == EAGAIN || errno == EINTR))
             return;
         if (c->state != C_READING && c->state != C_WRITING) {
             /* EOF, an error or stray bytes on an idle connection: drop it. */
-            conn_close(c);
+            cprof__load_conn_close(c);
             return;
         }
         if (n < 0) {
@@ -511,7 +520,7 @@ static void read_response(struct conn *c)
             c->t_first = now;
         }
         if (cprof_load_parser_feed(&c->ps, w->rbuf, (size_t)n, &used, &diag) < 0) {
-            fail(c, diag.msg, now);
+            cprof__load_fail(c, diag.msg, now);
             return;
         }
         if (c->ps.complete) {
@@ -522,7 +531,7 @@ static void read_response(struct conn *c)
         }
         if (n == 0) {
             if (!retry(c, now))
-                fail(c, "EOF", now);
+                cprof__load_fail(c, "EOF", now);
             return;
         }
         /* A short plain read means the socket is drained: epoll says when more comes. */
@@ -556,11 +565,15 @@ static void start_request(struct conn *c, uint64_t now)
     c->redirects = 0;
     cprof_load_parser_init(&c->ps, w->cfg->head);
     if (w->cfg->scheme_error) {
-        fail(c, w->cfg->scheme_error, now);
+        cprof__load_fail(c, w->cfg->scheme_error, now);
+        return;
+    }
+    if (w->h2 && !w->h1_fallback) {
+        cprof__load_h2_start(c, now);
         return;
     }
     if (c->fd < 0) {
-        dial(c, now);
+        cprof__load_dial(c, now);
         return;
     }
     c->t_ready = now;
@@ -569,11 +582,22 @@ static void start_request(struct conn *c, uint64_t now)
 
 static void on_event(struct conn *c, uint32_t ev)
 {
-    uint64_t now = now_ns();
+    uint64_t now = cprof__load_now_ns();
 
+    if (c->h2t) {
+        if (c->fd < 0)
+            return; /* closed earlier in this batch of events */
+        if (c->state == C_READING) {
+            cprof__load_h2_on_event(c, ev);
+            return;
+        }
+    }
     switch (c->state) {
     case C_CONNECTING:
         connected(c, now);
+        break;
+    case C_TUNNEL:
+        tunnel_answer(c, now);
         break;
     case C_HANDSHAKE:
         handshake(c, now);
@@ -601,7 +625,7 @@ static void sweep_timeouts(struct worker *w, uint64_t now)
     for (int i = 0; i < w->nconn; i++) {
         struct conn *c = &w->conns[i];
         if (c->state != C_IDLE && now - c->t_start > t)
-            fail(c, "context deadline exceeded (Client.Timeout exceeded while awaiting headers)",
+            cprof__load_fail(c, "context deadline exceeded (Client.Timeout exceeded while awaiting headers)",
                  now);
     }
 }
@@ -617,7 +641,7 @@ static int64_t plan(struct worker *w, uint64_t now)
             if (c->state != C_IDLE || c->queued || c->next_at == UINT64_MAX)
                 continue;
             if (c->next_at <= now)
-                enqueue(c);
+                cprof__load_enqueue(c);
             else if (c->next_at < next)
                 next = c->next_at;
         }
@@ -657,7 +681,7 @@ static void run_queue(struct worker *w)
     while (w->nrunq > 0 && !atomic_load_explicit(&w->sh->stop, memory_order_relaxed)) {
         struct conn *c = w->runq[--w->nrunq];
         c->queued = false;
-        start_request(c, now_ns());
+        start_request(c, cprof__load_now_ns());
         c->retried = false;
     }
 }
@@ -668,10 +692,13 @@ static void abort_inflight(struct worker *w)
         struct conn *c = &w->conns[i];
         if (c->state != C_IDLE)
             w->st.aborted++;
-        conn_close(c);
+        cprof__load_conn_close(c);
         free(c->redirect_req);
         c->redirect_req = NULL;
+        c->h2s = NULL;
     }
+    if (w->h2)
+        cprof__load_h2_close_all(w);
 }
 
 static void *worker_main(void *arg)
@@ -683,10 +710,10 @@ static void *worker_main(void *arg)
     epoll_ctl(w->ep, EPOLL_CTL_ADD, w->sh->stop_fd, &se);
     for (int i = 0; i < w->nconn; i++)
         if (!w->interval_ns)
-            enqueue(&w->conns[i]);
+            cprof__load_enqueue(&w->conns[i]);
     w->active = w->nconn;
     while (w->active > 0 && !atomic_load_explicit(&w->sh->stop, memory_order_relaxed)) {
-        uint64_t now = now_ns();
+        uint64_t now = cprof__load_now_ns();
         int64_t timeout;
         int n;
 
@@ -694,6 +721,8 @@ static void *worker_main(void *arg)
             break;
         timeout = plan(w, now);
         run_queue(w);
+        if (w->h2)
+            cprof__load_h2_turn_end(w);
         if (w->active == 0)
             break;
         if (w->nrunq > 0)
@@ -704,8 +733,8 @@ static void *worker_main(void *arg)
                 goto out;
             on_event(evs[i].data.ptr, evs[i].events);
         }
-        if (w->cfg->timeout_ns && now_ns() - w->last_sweep > 100000000u)
-            sweep_timeouts(w, now_ns());
+        if (w->cfg->timeout_ns && cprof__load_now_ns() - w->last_sweep > 100000000u)
+            sweep_timeouts(w, cprof__load_now_ns());
     }
 out:
     abort_inflight(w);
@@ -749,8 +778,13 @@ static SSL_CTX *tls_context(const struct cprof_load_cfg *cfg)
     /* hey does not verify certificates (InsecureSkipVerify). */
     SSL_CTX_set_verify(ctx, SSL_VERIFY_NONE, NULL);
     SSL_CTX_set_min_proto_version(ctx, TLS1_2_VERSION);
+    /* Whole socket reads, not a record header and then its body: half the reads. */
+    SSL_CTX_set_read_ahead(ctx, 1);
+    /* -h2 asks for h2 and takes HTTP/1.1 when the server declines, as Go's transport. */
     if (!cfg->h2)
         SSL_CTX_set_alpn_protos(ctx, (const unsigned char *)"\x08http/1.1", 9);
+    else
+        SSL_CTX_set_alpn_protos(ctx, (const unsigned char *)"\x02h2\x08http/1.1", 12);
     return ctx;
 }
 
@@ -768,6 +802,7 @@ static int setup_workers(struct shared *sh, struct worker *ws, int nw)
         w->todo = cfg->n == UINT64_MAX ? UINT64_MAX
                                        : cfg->n / (uint64_t)nw + ((uint64_t)i < cfg->n % (uint64_t)nw);
         w->row_cap = 1000000 / (size_t)nw + 1;
+        w->h2 = sh->h2cb != NULL;
         cprof_load_stats_init(&w->st);
         w->conns = calloc((size_t)w->nconn, sizeof(*w->conns));
         w->runq = calloc((size_t)w->nconn, sizeof(*w->runq));
@@ -792,7 +827,7 @@ static int setup_workers(struct shared *sh, struct worker *ws, int nw)
 
 static void progress(struct worker *ws, int nw, uint64_t start)
 {
-    uint64_t done = 0, el = now_ns() - start;
+    uint64_t done = 0, el = cprof__load_now_ns() - start;
 
     for (int i = 0; i < nw; i++)
         done += atomic_load_explicit(&ws[i].done, memory_order_relaxed);
@@ -810,7 +845,7 @@ static void wait_workers(struct shared *sh, struct worker *ws, int nw)
     sigaddset(&set, SIGINT);
     sigaddset(&set, SIGUSR1);
     while (atomic_load(&sh->running) > 0) {
-        uint64_t now = now_ns(), wait_ns = 1000000000u;
+        uint64_t now = cprof__load_now_ns(), wait_ns = 1000000000u;
         struct timespec ts;
         int sig;
 
@@ -823,7 +858,7 @@ static void wait_workers(struct shared *sh, struct worker *ws, int nw)
         sig = sigtimedwait(&set, NULL, &ts);
         if (sig == SIGINT)
             break;
-        if (tty && now_ns() - sh->t0 > 2000000000u && atomic_load(&sh->running) > 0) {
+        if (tty && cprof__load_now_ns() - sh->t0 > 2000000000u && atomic_load(&sh->running) > 0) {
             progress(ws, nw, sh->t0);
             shown = true;
         }
@@ -850,6 +885,11 @@ int cprof_load_run(const struct cprof_load_cfg *cfg, struct cprof_load_stats *ou
         fprintf(stderr, "cprof load: cannot set up TLS\n");
         return -ENOMEM;
     }
+    /* Go's transport speaks HTTP/2 over TLS only: -h2 on http:// stays HTTP/1.1. */
+    if (cfg->h2 && cfg->tls && !cfg->scheme_error && (err = cprof__load_h2_setup(&sh)) != 0) {
+        SSL_CTX_free(sh.ssl_ctx);
+        return err;
+    }
     ws = calloc((size_t)nw, sizeof(*ws));
     sh.stop_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
     sh.main = pthread_self();
@@ -861,7 +901,7 @@ int cprof_load_run(const struct cprof_load_cfg *cfg, struct cprof_load_stats *ou
     sigaddset(&set, SIGINT);
     sigaddset(&set, SIGUSR1);
     pthread_sigmask(SIG_BLOCK, &set, &old);
-    sh.t0 = now_ns();
+    sh.t0 = cprof__load_now_ns();
     sh.deadline = cfg->duration_ns ? sh.t0 + cfg->duration_ns : UINT64_MAX;
     err = setup_workers(&sh, ws, nw);
     if (err)
@@ -877,7 +917,7 @@ int cprof_load_run(const struct cprof_load_cfg *cfg, struct cprof_load_stats *ou
     wait_workers(&sh, ws, nw);
     for (int i = 0; i < started; i++)
         pthread_join(ws[i].tid, NULL);
-    *total_ns = now_ns() - sh.t0;
+    *total_ns = cprof__load_now_ns() - sh.t0;
     for (int i = 0; i < started; i++)
         cprof_load_stats_merge(out, &ws[i].st);
 out_mask:
@@ -905,6 +945,7 @@ out:
     if (sh.stop_fd >= 0)
         close(sh.stop_fd);
     SSL_CTX_free(sh.ssl_ctx);
+    cprof__load_h2_teardown(&sh);
     if (err)
         fprintf(stderr, "cprof load: cannot start the worker threads: %s\n", strerror(-err));
     return err;

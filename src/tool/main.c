@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "tool/attach.h"
+#include "tool/benchstat.h"
 #include "tool/cmd.h"
 #include "tool/cmd_run.h"
 #include "tool/load.h"
@@ -18,6 +19,7 @@ static const struct {
     {"run", cprof_cmd_run},
     {"load", cprof_cmd_load},
     {"attach", cprof_cmd_attach},
+    {"benchstat", cprof_cmd_benchstat},
 };
 
 int main(int argc, char **argv)

@@ -13,6 +13,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "base/err.h"
 
@@ -309,7 +310,7 @@ static int print_options(struct shell *sh)
     qsort(lines, n, sizeof(*lines), cmp_str);
     for (size_t i = 0; i < n; i++) {
         if (rc == 0)
-            printf("%s\n", lines[i]);
+            fprintf(stderr, "%s\n", lines[i]);
         free(lines[i]);
     }
     free(lines);
@@ -323,19 +324,19 @@ static void help(const struct shell *sh, const char *arg)
     const struct cprof_flag *f;
 
     if (!*arg) {
-        printf("  Commands:\n");
+        fprintf(stderr, "  Commands:\n");
         for (size_t i = 0; i < h->nformats; i++)
-            printf("    %-12s %s\n", h->formats[i].name, h->formats[i].help);
-        printf("    %-12s %s\n", "o/options", "List options and their current values");
-        printf("    %-12s %s\n", "quit/exit/^D", "Exit pprof");
-        printf("\n  Options:\n");
+            fprintf(stderr, "    %-12s %s\n", h->formats[i].name, h->formats[i].help);
+        fprintf(stderr, "    %-12s %s\n", "o/options", "List options and their current values");
+        fprintf(stderr, "    %-12s %s\n", "quit/exit/^D", "Exit pprof");
+        fprintf(stderr, "\n  Options:\n");
         for (size_t i = 0; i < h->noptions; i++)
             if (config_flag(sh, h->options[i].name))
-                printf("    %-12s %s\n", h->options[i].name, h->options[i].help);
-        printf("    %-12s %s\n", "granularity",
+                fprintf(stderr, "    %-12s %s\n", h->options[i].name, h->options[i].help);
+        fprintf(stderr, "    %-12s %s\n", "granularity",
                "Aggregate at: addresses, filefunctions, files, functions or lines");
-        printf("    %-12s %s\n", "sort", "Sort entries: cum or flat");
-        printf("\n  :   Clear focus/ignore/hide/tagfocus/tagignore\n\n"
+        fprintf(stderr, "    %-12s %s\n", "sort", "Sort entries: cum or flat");
+        fprintf(stderr, "\n  :   Clear focus/ignore/hide/tagfocus/tagignore\n\n"
                "  type \"help <cmd|option>\" for more information\n");
         return;
     }
@@ -343,9 +344,9 @@ static void help(const struct shell *sh, const char *arg)
     if (!f)
         f = config_flag(sh, arg);
     if (f) {
-        printf("%s\n", f->help);
+        fprintf(stderr, "%s\n", f->help);
         if (find_flag(h->formats, h->nformats, arg))
-            printf("  Usage:\n    %s%s [n] [focus_regex]* [-ignore_regex]* [-cum] [>file]\n",
+            fprintf(stderr, "  Usage:\n    %s%s [n] [focus_regex]* [-ignore_regex]* [-cum] [>file]\n",
                    arg, in_list(arg, param_cmds, NELEM(param_cmds)) ? "<func_regex|address>" : "");
         return;
     }
@@ -577,25 +578,49 @@ static char *history_path(void)
     return path;
 }
 
+/*
+ * A line of commands piped in ("echo top | cprof p.pb.gz"): pprof prints
+ * its prompt to stdout whatever stdin is, and readline would not.  NULL at
+ * end of input.
+ */
+static char *piped_line(void)
+{
+    char *in = NULL;
+    size_t cap = 0;
+    ssize_t n;
+
+    fputs("(pprof) ", stdout);
+    fflush(stdout);
+    n = getline(&in, &cap, stdin);
+    if (n < 0) {
+        free(in);
+        return NULL;
+    }
+    if (n > 0 && in[n - 1] == '\n')
+        in[n - 1] = '\0';
+    return in;
+}
+
 int cprof_shell_run(const struct cprof_shell_host *h)
 {
     struct shell sh = {.h = h};
-    char *hist = history_path();
+    bool interactive = isatty(STDIN_FILENO);
+    char *hist = interactive ? history_path() : NULL;
     int rc = 0;
 
     stifle_history(1000);
     if (hist)
         read_history(hist);
     h->greet(h->ctx);
-    printf("Entering interactive mode (type \"help\" for commands, \"o\" for options)\n");
+    fprintf(stderr, "Entering interactive mode (type \"help\" for commands, \"o\" for options)\n");
     for (;;) {
         char *in;
 
         fflush(stdout);
-        in = readline("(pprof) ");
+        in = interactive ? readline("(pprof) ") : piped_line();
         if (!in)
             break;
-        if (*in)
+        if (*in && interactive)
             add_history(in);
         rc = line(&sh, in);
         free(in);

@@ -33,5 +33,5 @@ if command -v go >/dev/null 2>&1; then
     done
 fi
 echo "$n profiles compared"
-[ "$n" -gt 0 ] || echo "skipped: no goldens and no go"
+[ "$n" -gt 0 ] || { echo "SKIP: no goldens and no go"; exit 77; }
 echo ok

@@ -16,7 +16,8 @@ done
 expect 2 "$CPROF"
 grep -q '^usage: cprof ' "$WORK/err"
 expect 2 "$CPROF" -raw
-# No output format.
-expect 2 "$CPROF" "$FIX/go-cpu.pb.gz"
-err_is "cprof: no output format given (use -top, -list=REGEX, -dot, -raw, ...; see -help)"
+# No output format: the shell, which ends at the end of its input (pprof's way).
+expect 0 "$CPROF" "$FIX/go-cpu.pb.gz" </dev/null
+printf '(pprof) ' | cmp -s - "$WORK/out" || { cat "$WORK/out"; echo "no prompt"; exit 1; }
+grep -q '^Entering interactive mode' "$WORK/err" || { cat "$WORK/err"; echo "no greeting"; exit 1; }
 echo ok

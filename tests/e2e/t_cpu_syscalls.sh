@@ -7,7 +7,7 @@
 # stops on every signal and distorts what the samples weigh.)
 . "$CPROF_SRCDIR/tests/e2e/lib_cpu.sh"
 command -v strace >/dev/null 2>&1 || fail "strace is missing (scripts/deps.sh test installs it)"
-[ -z "$SANITIZER" ] || { echo "skip: sanitizer build"; exit 0; }
+[ -z "$SANITIZER" ] || { echo "SKIP: sanitizer build"; exit 77; }
 need_go
 cd "$WORK"
 # The settings go after strace: strace itself must not be profiled.
@@ -16,7 +16,7 @@ strace -f -y -e trace=read,ioctl -o trace.txt \
     fail "traced run exited $?"
 c=$(comments s.pb.gz)
 echo "$c"
-echo "$c" | grep -q 'sampler=perf-task-clock' || { echo "skip: perf events refused here"; exit 0; }
+echo "$c" | grep -q 'sampler=perf-task-clock' || { echo "SKIP: perf events refused here"; exit 77; }
 signo=$(echo "$c" | sed -n 's/.*sampler=perf-task-clock hz=[0-9]* signal=\([0-9]*\).*/\1/p')
 rt=$((signo - 32)) # strace numbers real-time signals from the kernel's SIGRTMIN, 32
 signals=$(grep -c -- "--- SIGRT_$rt " trace.txt || true)

@@ -13,7 +13,7 @@ src="$CPROF_SRCDIR"
 chromium=${CHROMIUM-$(command -v chromium || command -v chromium-browser || true)}
 if [ -z "$chromium" ]; then
     echo "SKIP: chromium is not installed (sh scripts/deps.sh test installs it)"
-    exit 0
+    exit 77
 fi
 py="python3 $src/tests/e2e"
 

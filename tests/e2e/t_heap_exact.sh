@@ -38,6 +38,10 @@ for s in site_small site_big site_calloc site_realloc site_aligned site_valloc; 
 done
 # The leak report.
 grep -q 'leaks at exit' prog.err || { cat prog.err; fail "no leak report"; }
+# Every line of it says which process it is about (a run's processes share stderr).
+grep -q "^cprof: \[[0-9]* heap_sites\] leaks at exit" prog.err || { cat prog.err; fail "no [pid program]"; }
+grep -q "^cprof: \[[0-9]* heap_sites\]       site_leak heap_sites.c" prog.err ||
+    { cat prog.err; fail "frame lines lack [pid program]"; }
 grep -q '1000000 bytes in 10 objects of 100000 bytes' prog.err || { cat prog.err; fail "leak size"; }
 grep -A1 '1000000 bytes in 10 objects' prog.err | grep -q 'site_leak heap_sites.c' ||
     { cat prog.err; fail "leak site not named"; }

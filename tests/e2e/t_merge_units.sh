@@ -7,6 +7,7 @@
 # `go tool pprof` printed (goldens made by tests/fixtures/scale/regen.sh)
 # and exits with its status.  Units of different kinds still refuse to merge.
 set -eu
+. "$CPROF_SRCDIR/tests/lib/golden.sh"
 dir="$CPROF_SRCDIR/tests/fixtures/scale"
 export TZ=UTC
 cd "$CPROF_SRCDIR/tests/fixtures/go"
@@ -15,7 +16,7 @@ n=0
 bad=0
 while IFS='|' read -r profs flags; do
     n=$((n + 1))
-    id=$(printf '%03d' "$n")
+    id=$(golden_id "$profs|$flags")
     rc=0
     # shellcheck disable=SC2086
     "$CPROF" $flags $profs >"$WORK/out" 2>"$WORK/err" || rc=$?

@@ -8,6 +8,7 @@
 # back.  The read-back uses `go tool pprof -raw` when Go is installed,
 # `cprof -raw` otherwise (checked against pprof by t_raw_golden.sh).
 set -eu
+. "$CPROF_SRCDIR/tests/lib/golden.sh"
 cases="$CPROF_SRCDIR/tests/fixtures/filter/cases.txt"
 exp="$CPROF_SRCDIR/tests/fixtures/filter/expected"
 fix="$CPROF_SRCDIR/tests/fixtures/go"
@@ -23,7 +24,7 @@ bad=0
 grep -v '^#' "$cases" >"$WORK/cases"
 while IFS='|' read -r prof flags; do
     n=$((n + 1))
-    id=$(printf '%03d' "$n")
+    id=$(golden_id "$prof|$flags")
     [ -f "$exp/$id.raw" ] || { echo "FAIL: $id: no golden (run tests/fixtures/filter/regen.sh)"; exit 1; }
     rc=0
     # shellcheck disable=SC2086

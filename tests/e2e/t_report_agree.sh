@@ -1,10 +1,11 @@
 #!/bin/sh
 # Report agreement: for every case in tests/fixtures/report/cases.txt,
 # `cprof FLAGS PROFILE` must print exactly what `go tool pprof FLAGS
-# PROFILE` printed (the committed expected/NNN.out, made by regen.sh), and
+# PROFILE` printed (the committed expected/ID.out, made by regen.sh), and
 # fail exactly when pprof failed.  Cases run in tests/fixtures/go.
 # REPORT_AGREE_LIVE=1 compares against a live `go tool pprof` instead.
 set -eu
+. "$CPROF_SRCDIR/tests/lib/golden.sh"
 fix="$CPROF_SRCDIR/tests/fixtures/report"
 cprof=$(cd "$(dirname "$CPROF")" && pwd)/$(basename "$CPROF")
 n=0 pass=0 fail=0
@@ -12,7 +13,7 @@ grep -v '^#' "$fix/cases.txt" > "$WORK/cases"
 cd "$CPROF_SRCDIR/tests/fixtures/go"
 while IFS='|' read -r prof flags; do
     n=$((n + 1))
-    id=$(printf '%03d' "$n")
+    id=$(golden_id "$prof|$flags")
     if [ "${REPORT_AGREE_LIVE:-}" = 1 ]; then
         rc=0
         # shellcheck disable=SC2086

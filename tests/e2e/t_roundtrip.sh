@@ -8,8 +8,8 @@ set -eu
 
 fixtures="$CPROF_SRCDIR/tests/fixtures/go"
 if ! command -v go >/dev/null 2>&1; then
-    echo "skip: go is not installed (scripts/deps.sh test installs golang-go)"
-    exit 0
+    echo "SKIP: go is not installed (scripts/deps.sh test installs golang-go)"
+    exit 77
 fi
 
 # pprof prints Time: in local time; the line is dropped anyway, but keep

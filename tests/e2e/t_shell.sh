@@ -9,7 +9,7 @@ fail() {
     echo "FAIL: $*"
     exit 1
 }
-command -v tmux >/dev/null 2>&1 || { echo "SKIP: no tmux"; exit 0; }
+command -v tmux >/dev/null 2>&1 || { echo "SKIP: no tmux"; exit 77; }
 cd "$WORK"
 FIX="$CPROF_SRCDIR/tests/fixtures/go"
 SOCK="$WORK/tmux.sock"

@@ -11,6 +11,7 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
+#include "rt/sig/sigown_sig.h"
 #include "rt/sig/unwind.h"
 
 static struct cprof_thr *slot_by_fd(struct cprof_cpu_sig *s, int fd)
@@ -190,15 +191,46 @@ static void throttle_sigsafe(struct cprof_cpu_sig *s, struct cprof_thr *t, int f
         ;
 }
 
+/*
+ * True when the delivery is the sampling mechanism's own event (the
+ * kernel's code for it), whether or not a slot still matches; anything
+ * else (kill, raise, sigqueue, the program's own timers or files) is the
+ * program's.  With setitimer both share ITIMER_PROF: a program that has a
+ * SIGPROF handler of its own set the timer itself, so it gets them too.
+ */
+static bool mechanism_event_sigsafe(const struct cprof_cpu_sig *s, int sig, const siginfo_t *si,
+                                    bool *also_program)
+{
+    *also_program = false;
+    switch (s->mode) {
+    case CPROF_CPU_PERF:
+        return si->si_code >= POLL_IN && si->si_code <= POLL_HUP;
+    case CPROF_CPU_POSIX:
+        return si->si_code == SI_TIMER;
+    case CPROF_CPU_ITIMER:
+        if (si->si_code != SI_KERNEL)
+            return false;
+        *also_program = cprof_sig_prog_has_handler_sigsafe(sig);
+        return true;
+    default:
+        return false;
+    }
+}
+
 void cprof_cpu_handler_sigsafe(int sig, siginfo_t *si, void *uc)
 {
     int saved_errno = errno;
     struct cprof_cpu_sig *s = cprof__cpu_sig;
     struct cprof_thr *t = NULL;
     uint64_t ns = 0, at = 0;
-    bool measure = false;
+    bool measure = false, program;
 
-    (void)sig;
+    /* Not ours: the program's handler, if it set one (sigown_sig.h). */
+    if (!mechanism_event_sigsafe(s, sig, si, &program)) {
+        cprof_sig_chain_sigsafe(sig, si, uc);
+        errno = saved_errno;
+        return;
+    }
     /* seq_cst pairs with stop: it clears active, then waits for inflight == 0. */
     atomic_fetch_add(&s->inflight, 1);
     if (!atomic_load(&s->active))
@@ -261,4 +293,6 @@ void cprof_cpu_handler_sigsafe(int sig, siginfo_t *si, void *uc)
 out:
     atomic_fetch_sub(&s->inflight, 1);
     errno = saved_errno;
+    if (program)
+        cprof_sig_chain_sigsafe(sig, si, uc); /* last: it may not return */
 }

@@ -8,6 +8,7 @@
 #include <stdbool.h>
 #include <unistd.h>
 
+#include "rt/sig/sigown_sig.h"
 #include "rt/sig/unwind.h"
 
 void cprof_dump_handler_sigsafe(int sig, siginfo_t *si, void *uc)
@@ -17,10 +18,8 @@ void cprof_dump_handler_sigsafe(int sig, siginfo_t *si, void *uc)
     pid_t tid = gettid();
     uint32_t n = atomic_load_explicit(&d->nslots, memory_order_acquire);
 
-    (void)sig;
-    (void)si;
     if (!d->slots)
-        goto out;
+        goto program;
     for (uint32_t i = 0; i < n && i < CPROF_DUMP_MAX_THREADS; i++) {
         struct cprof_dump_slot *s = &d->slots[i];
         int want = CPROF_DUMP_PENDING;
@@ -36,7 +35,12 @@ void cprof_dump_handler_sigsafe(int sig, siginfo_t *si, void *uc)
         atomic_fetch_add_explicit(&d->answered, 1, memory_order_relaxed);
         goto out;
     }
-    atomic_fetch_add_explicit(&d->late, 1, memory_order_relaxed);
+program:
+    /* No dump asked this thread: a late answer, or the program's own signal. */
+    errno = saved_errno;
+    if (!cprof_sig_chain_sigsafe(sig, si, uc))
+        atomic_fetch_add_explicit(&d->late, 1, memory_order_relaxed);
+    return;
 out:
     errno = saved_errno;
 }

@@ -56,7 +56,8 @@ bool cprof_unwind_covers_sigsafe(uintptr_t pc);
 /*
  * Builds unwind tables for every object loaded now.  Call once, outside
  * signal context, before any sampler is armed.  0 or -errno/CPROF_E*.
- * Context: any thread, not a signal handler; takes the loader lock.
+ * Context: any thread, not a signal handler; takes the loader lock only
+ * to copy the program headers (cprof__dl_iterate).
  */
 int cprof_unwind_init(void);
 
@@ -67,9 +68,11 @@ int cprof_unwind_init(void);
  * a moment with no walk in progress (up to ~50 ms of polling; otherwise it
  * is kept until a later refresh).  Building costs ~2 ms for a small
  * program (libc: ~30k rows, 600 KiB).
+ * Returns 0, -EAGAIN when an object was unloaded during the build (the
+ * old table stays: try again later), or -ENOMEM.
  * Context: not a signal handler; serialised by an internal mutex.
  */
-void cprof_unwind_refresh(void);
+int cprof_unwind_refresh(void);
 
 /*
  * Records the calling thread's stack bounds, used to validate every read.
@@ -125,5 +128,34 @@ struct cprof_unwind_remote {
 int cprof_unwind_remote_sigsafe(const struct cprof__unw_table *t,
                                 const struct cprof_unwind_remote *r, uintptr_t *pcs, int max,
                                 bool *truncated);
+
+/*
+ * dl_iterate_phdr for the runtime: every call of ours goes through it, so
+ * the fork handlers below can keep the loader's lock free across a fork.
+ * cb runs inside the loader's lock: it must only copy (no malloc, no
+ * locks, no parsing).  Context: not a signal handler.
+ */
+struct dl_phdr_info;
+int cprof__dl_iterate(int (*cb)(struct dl_phdr_info *, size_t, void *), void *ctx);
+
+/*
+ * Around a dlopen the runtime itself makes (interpose.c): the same lock,
+ * so a fork never copies a loader lock held by a thread of ours.
+ */
+void cprof__dl_own_begin(void);
+void cprof__dl_own_end(void);
+
+/*
+ * Around a call that may unmap an object (the real dlclose, dlopen): no
+ * table build parses loaded objects meanwhile.  Nests.  Context: not a
+ * signal handler; never with a lock of the runtime held.
+ */
+void cprof__unwind_unload_begin(void);
+void cprof__unwind_unload_end(void);
+
+/* Fork handlers of the table builder (registered by state.c). */
+void cprof__unwind_fork_prepare(void);
+void cprof__unwind_fork_parent(void);
+void cprof__unwind_fork_child(void);
 
 #endif /* CPROF_RT_SIG_UNWIND_H */

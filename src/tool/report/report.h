@@ -7,7 +7,9 @@
  * so its output can be compared byte for byte.  It never modifies the input
  * profile: filters work on a private copy of the stacks.  The caller is
  * expected to have merged its sources first (pprof always runs Merge, which
- * also drops all-zero samples and sums identical ones).
+ * also drops all-zero samples and sums identical ones) and pruned the
+ * stacks by the profile's drop_frames (tool/prune.h, pprof's
+ * RemoveUninteresting, which pprof runs once when it reads a profile).
  *
  * Regular expressions are POSIX extended (regcomp), searched unanchored as
  * Go's MatchString does.  RE2-only syntax (\d, \w, (?i), non-greedy

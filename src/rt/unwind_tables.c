@@ -887,13 +887,16 @@ static int copy_object(struct dl_phdr_info *info, size_t size, void *ctx)
     return 0;
 }
 
+/* dl_iterate_phdr, or another list of objects given as dl_phdr_info (see cprof_unwind_table_build). */
+typedef int (*iterate_fn)(int (*cb)(struct dl_phdr_info *, size_t, void *), void *data, void *ctx);
+
 /* Fills l with the loaded objects that have unwind info; 0 or -ENOMEM.  Unmap l->objs after. */
-static int list_objects(struct obj_list *l)
+static int list_objects(iterate_fn iterate, void *ictx, struct obj_list *l)
 {
     size_t count = 0;
 
     memset(l, 0, sizeof(*l));
-    cprof__dl_iterate(count_object, &count);
+    iterate(count_object, &count, ictx);
     for (int tries = 0; tries < 4; tries++) {
         l->cap = count + 16 + count / 4; /* room for objects loaded meanwhile */
         l->objs = mmap(NULL, l->cap * sizeof(*l->objs), PROT_READ | PROT_WRITE,
@@ -904,7 +907,7 @@ static int list_objects(struct obj_list *l)
         }
         l->n = 0;
         l->overflow = false;
-        cprof__dl_iterate(copy_object, l);
+        iterate(copy_object, l, ictx);
         if (!l->overflow)
             return 0;
         munmap(l->objs, l->cap * sizeof(*l->objs));
@@ -964,7 +967,7 @@ static void sort_objects(struct builder *b)
     b->objs.len = n;
 }
 
-static int build_table(struct cprof__unw_table **out)
+static int build_table(iterate_fn iterate, void *ictx, struct cprof__unw_table **out)
 {
     struct obj_list l;
     struct builder b;
@@ -984,7 +987,7 @@ static int build_table(struct cprof__unw_table **out)
      * modules) is not covered.
      */
     unsigned long gen = atomic_load(&unloads);
-    if (list_objects(&l) != 0)
+    if (list_objects(iterate, ictx, &l) != 0)
         b.nomem = true;
     for (size_t i = 0; i < l.n && !b.nomem && !b.abandoned; i++) {
         pthread_mutex_lock(&obj_lock);
@@ -1074,13 +1077,19 @@ static void reclaim_locked(void)
     }
 }
 
+static int iterate_loaded(int (*cb)(struct dl_phdr_info *, size_t, void *), void *data, void *ctx)
+{
+    (void)ctx;
+    return cprof__dl_iterate(cb, data);
+}
+
 static int rebuild(void)
 {
     struct cprof__unw_table *t, *old;
     int err;
 
     pthread_mutex_lock(&build_lock);
-    err = build_table(&t);
+    err = build_table(iterate_loaded, NULL, &t);
     if (!err) {
         old = atomic_exchange(&cprof__unw_current, t);
         if (old) {
@@ -1121,6 +1130,81 @@ void cprof_unwind_thread_init(void)
         cprof__unw_stack.hi = (uintptr_t)addr + size;
     }
     pthread_attr_destroy(&attr);
+}
+
+/* ---- tables for another process's objects (cprof attach) -------------- */
+
+struct images {
+    const struct cprof_unwind_image *v;
+    size_t n;
+};
+
+/* Presents each image to the builder as the loader would, at its local address. */
+static int iterate_images(int (*cb)(struct dl_phdr_info *, size_t, void *), void *data, void *ctx)
+{
+    const struct images *im = ctx;
+
+    for (size_t i = 0; i < im->n; i++) {
+        struct dl_phdr_info info;
+        memset(&info, 0, sizeof(info));
+        info.dlpi_addr = im->v[i].local_bias;
+        info.dlpi_name = "";
+        info.dlpi_phdr = im->v[i].phdr;
+        info.dlpi_phnum = (ElfW(Half))im->v[i].phnum;
+        if (cb(&info, sizeof(info), data))
+            return 1;
+    }
+    return 0;
+}
+
+/* The image whose local segments hold addr, or NULL. */
+static const struct cprof_unwind_image *image_of(const struct images *im, uintptr_t addr)
+{
+    for (size_t i = 0; i < im->n; i++) {
+        const ElfW(Phdr) *ph = im->v[i].phdr;
+        for (int k = 0; k < im->v[i].phnum; k++)
+            if (ph[k].p_type == PT_LOAD && addr - im->v[i].local_bias - ph[k].p_vaddr < ph[k].p_memsz)
+                return &im->v[i];
+    }
+    return NULL;
+}
+
+int cprof_unwind_table_build(const struct cprof_unwind_image *v, size_t n,
+                             struct cprof__unw_table **out)
+{
+    struct images im = {v, n};
+    struct cprof__unw_object *o;
+    struct cprof__unw_table *t;
+    size_t k = 0;
+    int err = build_table(iterate_images, &im, &t);
+
+    if (err)
+        return err;
+    /* Rows are relative to their object's lo: moving an object is moving lo and hi. */
+    o = (struct cprof__unw_object *)t->objs;
+    for (size_t i = 0; i < t->nobjs; i++) {
+        const struct cprof_unwind_image *img = image_of(&im, o[i].lo);
+        if (!img)
+            continue;
+        o[k] = o[i];
+        o[k].lo = o[i].lo - img->local_bias + img->bias;
+        o[k].hi = o[i].hi - img->local_bias + img->bias;
+        k++;
+    }
+    if (k)
+        qsort(o, k, sizeof(*o), cmp_obj);
+    t->nobjs = 0;
+    for (size_t i = 0; i < k; i++) /* overlapping images: the first wins */
+        if (t->nobjs == 0 || o[i].lo >= o[t->nobjs - 1].hi)
+            o[t->nobjs++] = o[i];
+    *out = t;
+    return 0;
+}
+
+void cprof_unwind_table_free(struct cprof__unw_table *t)
+{
+    if (t)
+        free_table(t);
 }
 
 void cprof__unwind_unload_begin(void)

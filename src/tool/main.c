@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "tool/attach.h"
 #include "tool/benchstat.h"
 #include "tool/cmd.h"
 #include "tool/cmd_run.h"
@@ -17,6 +18,7 @@ static const struct {
 } commands[] = {
     {"run", cprof_cmd_run},
     {"load", cprof_cmd_load},
+    {"attach", cprof_cmd_attach},
     {"benchstat", cprof_cmd_benchstat},
 };
 

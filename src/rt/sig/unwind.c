@@ -37,6 +37,8 @@ struct mem {
     uintptr_t delta;              /* strict mode: a slot at addr is read at addr + delta */
     uintptr_t stack_lo, stack_hi; /* the stack a walk starts on: [lo, hi); 0, 0 if unknown */
     bool copy;                    /* the stack is a copy (another thread's): fp unknown */
+    bool regs_known;              /* copy walks: fp and bx were sampled, never guess them */
+    pid_t code_pid;               /* process whose code call_before reads; 0 = ours */
     bool probe;                   /* probe mode: validate pages with a syscall */
     pid_t pid;                    /* probe mode: our pid, 0 until needed */
     uintptr_t pages[PROBE_CACHE]; /* probe mode: pages known readable */
@@ -231,13 +233,17 @@ restore_reg(struct mem *m, uint8_t rule, int16_t off, uintptr_t cfa, uintptr_t s
     }
 }
 
-/* Reads n bytes of code at addr through the kernel: unmapped code (dlclose) gives false. */
-static bool read_code(uintptr_t addr, void *out, size_t n)
+/*
+ * Reads n bytes of code at addr of process pid (0: ours) through the
+ * kernel: unmapped code (dlclose) gives false.
+ */
+static bool read_code(pid_t pid, uintptr_t addr, void *out, size_t n)
 {
     struct iovec local = {out, n}, remote = {(void *)addr, n};
 
-    return syscall(SYS_process_vm_readv, (pid_t)syscall(SYS_getpid), &local, 1UL, &remote, 1UL,
-                   0UL) == (long)n;
+    if (!pid)
+        pid = (pid_t)syscall(SYS_getpid);
+    return syscall(SYS_process_vm_readv, pid, &local, 1UL, &remote, 1UL, 0UL) == (long)n;
 }
 
 static int32_t rel32(const uint8_t *b)
@@ -247,13 +253,13 @@ static int32_t rel32(const uint8_t *b)
 }
 
 /* Follows a PLT entry (jmp *GOT(%rip), with endbr64 / bnd prefixes) to its target. */
-static uintptr_t through_plt(uintptr_t target)
+static uintptr_t through_plt(pid_t pid, uintptr_t target)
 {
     uint8_t b[11];
     uintptr_t at = target, got, dest;
     size_t o = 0;
 
-    if (!read_code(target, b, sizeof(b)))
+    if (!read_code(pid, target, b, sizeof(b)))
         return target;
     if (b[0] == 0xf3 && b[1] == 0x0f && b[2] == 0x1e && b[3] == 0xfa) /* endbr64 */
         o = 4;
@@ -263,7 +269,7 @@ static uintptr_t through_plt(uintptr_t target)
         return target;
     at = target + o + 6;
     got = at + (uintptr_t)(intptr_t)rel32(&b[o + 2]);
-    return read_code(got, &dest, sizeof(dest)) ? dest : target;
+    return read_code(pid, got, &dest, sizeof(dest)) ? dest : target;
 }
 
 /*
@@ -271,19 +277,19 @@ static uintptr_t through_plt(uintptr_t target)
  * known: indirect), 2 yes, and *target is the called function (direct
  * calls, through a PLT entry, and calls through a GOT slot).
  */
-static int call_before(uintptr_t ra, uintptr_t *target)
+static int call_before(pid_t pid, uintptr_t ra, uintptr_t *target)
 {
     uint8_t b[8];
 
-    if (!read_code(ra - sizeof(b), b, sizeof(b)))
+    if (!read_code(pid, ra - sizeof(b), b, sizeof(b)))
         return 0;
     if (b[3] == 0xe8) { /* call rel32 */
-        *target = through_plt(ra + (uintptr_t)(intptr_t)rel32(&b[4]));
+        *target = through_plt(pid, ra + (uintptr_t)(intptr_t)rel32(&b[4]));
         return 2;
     }
     if (b[2] == 0xff && b[3] == 0x15) { /* call *rel32(%rip): -fno-plt */
         uintptr_t slot = ra + (uintptr_t)(intptr_t)rel32(&b[4]);
-        return read_code(slot, target, sizeof(*target)) ? 2 : 1;
+        return read_code(pid, slot, target, sizeof(*target)) ? 2 : 1;
     }
     if (b[6] == 0xff && (b[7] & 0xf8) == 0xd0) /* call *%reg */
         return 1;
@@ -324,7 +330,7 @@ static uintptr_t find_frame_record(const struct cprof__unw_table *t, struct mem 
         int kind;
         if (!mem_read(m, x + CPROF_UNW_FP_RA_OFF, &ra))
             break;
-        if (ra <= 8 || !lookup(t, ra - 1) || (kind = call_before(ra, &target)) == 0)
+        if (ra <= 8 || !lookup(t, ra - 1) || (kind = call_before(m->code_pid, ra, &target)) == 0)
             continue;
         if (kind == 2 && o && (target <= pc ? pc - target : target - pc) < NEAR_CALL &&
             object_of(t, target) == o)
@@ -347,7 +353,7 @@ static enum step_result step(const struct cprof__unw_table *t, struct mem *m,
     struct cprof__unw_regs guessed;
     uintptr_t cfa;
 
-    if (m->copy && r->fp == 0 &&
+    if (m->copy && !m->regs_known && r->fp == 0 &&
         (!row || row->cfa_rule == CPROF_UNW_CFA_UNKNOWN || row->cfa_rule == CPROF_UNW_CFA_FP ||
          row->cfa_rule == CPROF_UNW_CFA_DEREF_FP)) {
         guessed = *r;
@@ -473,4 +479,26 @@ bool cprof_unwind_covers_sigsafe(uintptr_t pc)
     found = t && lookup(t, pc) != NULL;
     atomic_fetch_sub(&cprof__unw_readers, 1);
     return found;
+}
+
+int cprof_unwind_remote_sigsafe(const struct cprof__unw_table *t,
+                                const struct cprof_unwind_remote *rr, uintptr_t *pcs, int max,
+                                bool *truncated)
+{
+    struct cprof__unw_regs r = {.pc = rr->pc, .sp = rr->sp};
+    struct mem base = {.stack_lo = rr->lo,
+                       .stack_hi = rr->hi,
+                       .delta = (uintptr_t)rr->copy - rr->lo,
+                       .copy = true,
+                       .regs_known = rr->regs_known,
+                       .code_pid = (pid_t)rr->pid};
+
+    *truncated = false;
+    if (!rr->copy || rr->lo >= rr->hi)
+        return 0;
+    if (rr->regs_known) {
+        r.fp = rr->fp;
+        r.bx = rr->bx;
+    }
+    return walk(t, r, true, &base, pcs, max, truncated);
 }

@@ -82,6 +82,54 @@ int cprof_unwind_refresh(void);
 void cprof_unwind_thread_init(void);
 
 /*
+ * Another process's stacks (cprof attach): tables for its objects, and a
+ * walk of a copy of one of its thread's stacks.  The tool links these
+ * (and only these) from the runtime's unwinder, so both sides share one
+ * CFI parser and one walker.
+ */
+struct cprof__unw_table;
+
+/* An object of another process, readable here. */
+struct cprof_unwind_image {
+    const void *phdr;     /* its ElfW(Phdr)[phnum] program headers */
+    int phnum;
+    uintptr_t local_bias; /* its PT_LOAD segments are readable here at local_bias + p_vaddr */
+    uintptr_t bias;       /* and are loaded in the other process at bias + p_vaddr */
+};
+
+/*
+ * Builds unwind tables for the n images, at their addresses in the other
+ * process.  The images' memory is read only during the call.  Caller owns
+ * *out; free with cprof_unwind_table_free().  0 or -ENOMEM.
+ * Context: any thread, not a signal handler.
+ */
+int cprof_unwind_table_build(const struct cprof_unwind_image *v, size_t n,
+                             struct cprof__unw_table **out /* OUT */);
+
+/* Frees a table from cprof_unwind_table_build().  NULL is a no-op. */
+void cprof_unwind_table_free(struct cprof__unw_table *t);
+
+/* A sampled thread of another process: its registers and a copy of its stack. */
+struct cprof_unwind_remote {
+    uintptr_t pc, sp;  /* the interrupted pc and stack pointer */
+    uintptr_t fp, bx;  /* frame pointer and rbx; meaningful only when regs_known */
+    bool regs_known;   /* fp and bx were sampled: else guessed, as copy walks do */
+    const void *copy;  /* the bytes its stack had at [lo, hi), lo <= sp */
+    uintptr_t lo, hi;
+    int pid;           /* the process: its code is read (process_vm_readv) when guessing */
+};
+
+/*
+ * Walks a copied stack of another process with table t (from
+ * cprof_unwind_table_build).  Reads only the copy and, when guessing frame
+ * records, the process's code.  pcs as for cprof_unwind_sigsafe.
+ * Context: any; async-signal-safe.
+ */
+int cprof_unwind_remote_sigsafe(const struct cprof__unw_table *t,
+                                const struct cprof_unwind_remote *r, uintptr_t *pcs, int max,
+                                bool *truncated);
+
+/*
  * dl_iterate_phdr for the runtime: every call of ours goes through it, so
  * the fork handlers below can keep the loader's lock free across a fork.
  * cb runs inside the loader's lock: it must only copy (no malloc, no

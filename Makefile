@@ -204,7 +204,7 @@ bench-demo: all
 
 # ---- tests -----------------------------------------------------------------
 
-test: all $(UNIT) $(REPLAYS) $(BUILD)/.deps-test check
+test: all $(UNIT) $(REPLAYS) $(BUILD)/.deps-test check check-format
 	@BUILD=$(BUILD) sh tests/run.sh
 
 unit: $(UNIT)
@@ -321,8 +321,10 @@ uninstall:
 format:
 	clang-format -i $$(git ls-files '*.c' '*.h')
 
-check-format:
-	clang-format --dry-run -Werror $$(git ls-files '*.c' '*.h')
+# The tree is clang-format clean (.clang-format); make test keeps it so.
+check-format: | $(BUILD)/.deps-test
+	@clang-format --dry-run -Werror $$(git ls-files '*.c' '*.h') || \
+	    { echo "check-format: run make format" >&2; exit 1; }
 
 clean:
 	rm -rf build build-asan build-fuzz build-tsan

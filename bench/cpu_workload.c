@@ -49,8 +49,8 @@ int main(int argc, char **argv)
     for (int i = 1; i < n; i++)
         pthread_join(t[i], NULL);
     getrusage(RUSAGE_SELF, &ru);
-    printf("rusage_ns %lld\n", (long long)ru.ru_utime.tv_sec * 1000000000LL +
-                                   ru.ru_utime.tv_usec * 1000LL +
-                                   ru.ru_stime.tv_sec * 1000000000LL + ru.ru_stime.tv_usec * 1000LL);
+    printf("rusage_ns %lld\n",
+           (long long)ru.ru_utime.tv_sec * 1000000000LL + ru.ru_utime.tv_usec * 1000LL +
+               ru.ru_stime.tv_sec * 1000000000LL + ru.ru_stime.tv_usec * 1000LL);
     return 0;
 }

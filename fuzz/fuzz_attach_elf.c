@@ -38,9 +38,14 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         bool truncated;
         for (size_t i = 0; i < 64; i++)
             stack[i] = bias + 0x1000 + i * 0x37;
-        struct cprof_unwind_remote r = {.pc = bias + 0x1234, .sp = 0x10000, .fp = 0x10040,
-                                        .regs_known = true, .copy = stack, .lo = 0x10000,
-                                        .hi = 0x10000 + sizeof(stack), .pid = (int)getpid()};
+        struct cprof_unwind_remote r = {.pc = bias + 0x1234,
+                                        .sp = 0x10000,
+                                        .fp = 0x10040,
+                                        .regs_known = true,
+                                        .copy = stack,
+                                        .lo = 0x10000,
+                                        .hi = 0x10000 + sizeof(stack),
+                                        .pid = (int)getpid()};
         cprof_unwind_remote_sigsafe(t, &r, pcs, 32, &truncated);
         cprof_unwind_table_free(t);
     }

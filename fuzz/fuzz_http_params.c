@@ -23,7 +23,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 #define CHECK(c)                                                                                   \
     do {                                                                                           \
         if (!(c)) {                                                                                \
-            fprintf(stderr, "fuzz_http_params: check failed: %s\n", #c);                          \
+            fprintf(stderr, "fuzz_http_params: check failed: %s\n", #c);                           \
             abort();                                                                               \
         }                                                                                          \
     } while (0)

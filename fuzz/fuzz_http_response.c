@@ -22,7 +22,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 #define CHECK(c)                                                                                   \
     do {                                                                                           \
         if (!(c)) {                                                                                \
-            fprintf(stderr, "fuzz_http_response: check failed: %s\n", #c);                        \
+            fprintf(stderr, "fuzz_http_response: check failed: %s\n", #c);                         \
             abort();                                                                               \
         }                                                                                          \
     } while (0)
@@ -41,8 +41,7 @@ struct outcome {
  * split bytes with eof false, then (when those need more) the whole with
  * eof, in the same buffer as the client does.  Checks the invariants.
  */
-static void parse_parts(const uint8_t *data, size_t size, size_t split, bool eof,
-                        struct outcome *o)
+static void parse_parts(const uint8_t *data, size_t size, size_t split, bool eof, struct outcome *o)
 {
     uint8_t *buf = malloc(size ? size : 1);
     struct cprof_http_resp r;

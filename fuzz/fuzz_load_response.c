@@ -20,7 +20,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 #define CHECK(c)                                                                                   \
     do {                                                                                           \
         if (!(c)) {                                                                                \
-            fprintf(stderr, "fuzz_load_response: check failed: %s\n", #c);                        \
+            fprintf(stderr, "fuzz_load_response: check failed: %s\n", #c);                         \
             abort();                                                                               \
         }                                                                                          \
     } while (0)

@@ -25,8 +25,9 @@ pkgs_ref="libprotobuf-c-dev protobuf-c-compiler"
 # separate-debug-file path (lines and inline frames in libc) is tested.
 # strace counts the CPU sampler's system calls per sample (t_cpu_syscalls).
 # cprof load's tests: hey (the layout reference), openssl (s_server for https),
-# nginx-light (the HTTP/2 server of t_load_h2).
-pkgs_test="$pkgs_build $pkgs_ref golang-go libxml2-utils python3 chromium fonts-dejavu-core curl graphviz tmux libc6-dbg strace hey openssl nginx-light"
+# nginx-light (the HTTP/2 server of t_load_h2).  clang-format: make test
+# checks the tree's formatting (check-format).
+pkgs_test="$pkgs_build $pkgs_ref golang-go libxml2-utils python3 chromium fonts-dejavu-core curl graphviz tmux libc6-dbg strace hey openssl nginx-light clang-format"
 pkgs_fuzz="$pkgs_build $pkgs_ref clang libclang-rt-14-dev"
 # time: GNU /usr/bin/time, for peak RSS.
 # libgoogle-perftools-dev: gperftools' libprofiler.so, the anchor of bench/cpu.sh.

@@ -10,8 +10,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-static const char input[] = "abcelvisaElvisabcelviseelvisaelvisaabeeeelvise l v i saa bb e l v i saa elvi\n"
-                            "selvielviselvielvielviselvi1elvielviselvis";
+static const char input[] =
+    "abcelvisaElvisabcelviseelvisaelvisaabeeeelvise l v i saa bb e l v i saa elvi\n"
+    "selvielviselvielvielviselvi1elvielviselvis";
 
 #ifndef ELVIS_FAST
 /* one allocation for the window and one per output byte */

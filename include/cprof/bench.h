@@ -38,12 +38,12 @@ void cprof_bench_register(const char *name, void (*fn)(cprof_b *b), const char *
 /* Runs the registered benchmarks under Go's flags; returns the exit status. */
 int cprof_bench_main(int argc, char **argv);
 
-#define CPROF_BENCH(name)                                                                  \
-    static void cprof__bench_fn_##name(cprof_b *b);                                        \
-    __attribute__((constructor)) static void cprof__bench_reg_##name(void)                 \
-    {                                                                                      \
-        cprof_bench_register(#name, cprof__bench_fn_##name, __FILE__, __LINE__);           \
-    }                                                                                      \
+#define CPROF_BENCH(name)                                                                          \
+    static void cprof__bench_fn_##name(cprof_b *b);                                                \
+    __attribute__((constructor)) static void cprof__bench_reg_##name(void)                         \
+    {                                                                                              \
+        cprof_bench_register(#name, cprof__bench_fn_##name, __FILE__, __LINE__);                   \
+    }                                                                                              \
     static void cprof__bench_fn_##name(cprof_b *b)
 
 /*
@@ -59,8 +59,8 @@ int cprof_b_run(cprof_b *b, const char *sub, void (*fn)(cprof_b *b, void *arg), 
 void cprof_b_reset_timer(cprof_b *b); /* zero time, allocations and reported metrics */
 void cprof_b_start_timer(cprof_b *b);
 void cprof_b_stop_timer(cprof_b *b);
-void cprof_b_report_allocs(cprof_b *b);                          /* as if -benchmem */
-void cprof_b_set_bytes(cprof_b *b, int64_t n);                   /* bytes per op: MB/s */
+void cprof_b_report_allocs(cprof_b *b);                             /* as if -benchmem */
+void cprof_b_set_bytes(cprof_b *b, int64_t n);                      /* bytes per op: MB/s */
 void cprof_b_report_metric(cprof_b *b, double v, const char *unit); /* unit without spaces */
 /* Procs this run stands for (the -cpu value): the threads of cprof_b_run_parallel. */
 int cprof_b_procs(const cprof_b *b);
@@ -80,10 +80,10 @@ void cprof__b_log(cprof_b *b, int level, const char *file, int line, const char 
     __attribute__((format(printf, 5, 6)));
 
 /* Keeps the compiler from deleting a computation whose result is unused. */
-#define cprof_do_not_optimize(x)                                                           \
-    do {                                                                                   \
-        __typeof__(x) cprof__dno_v = (x);                                                  \
-        __asm__ volatile("" : : "r,m"(cprof__dno_v) : "memory");                           \
+#define cprof_do_not_optimize(x)                                                                   \
+    do {                                                                                           \
+        __typeof__(x) cprof__dno_v = (x);                                                          \
+        __asm__ volatile("" : : "r,m"(cprof__dno_v) : "memory");                                   \
     } while (0)
 
 /* Forces pending stores to memory to be treated as observed. */

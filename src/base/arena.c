@@ -7,7 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define ARENA_ALIGN 16
+#define ARENA_ALIGN     16
 #define ARENA_MIN_BLOCK (64 * 1024)
 #define ARENA_MAX_BLOCK (8 * 1024 * 1024)
 

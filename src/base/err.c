@@ -10,24 +10,15 @@
 __attribute__((visibility("default"))) const char *cprof_strerror(int err)
 {
     switch (err) {
-    case 0:
-        return "success";
-    case CPROF_ECORRUPT:
-        return "malformed input";
-    case CPROF_ETOOBIG:
-        return "input exceeds a limit";
-    case CPROF_EVERSION:
-        return "unsupported format";
-    case CPROF_EMISMATCH:
-        return "incompatible profiles";
-    case CPROF_EBUSY:
-        return "already in use";
-    case CPROF_EUSAGE:
-        return "invalid argument";
-    case CPROF_ENOTFOUND:
-        return "not found";
-    default:
-        break;
+    case 0: return "success";
+    case CPROF_ECORRUPT: return "malformed input";
+    case CPROF_ETOOBIG: return "input exceeds a limit";
+    case CPROF_EVERSION: return "unsupported format";
+    case CPROF_EMISMATCH: return "incompatible profiles";
+    case CPROF_EBUSY: return "already in use";
+    case CPROF_EUSAGE: return "invalid argument";
+    case CPROF_ENOTFOUND: return "not found";
+    default: break;
     }
     if (err < 0 && err > -4096)
         return strerror(-err);

@@ -15,8 +15,8 @@
  * failure.  msg is always NUL-terminated.
  */
 struct cprof_diag {
-    int err;         /* the code returned */
-    char msg[200];   /* one line, lowercase, no final period */
+    int err;       /* the code returned */
+    char msg[200]; /* one line, lowercase, no final period */
 };
 
 /* Formats a message into diag (if not NULL) and returns err. */

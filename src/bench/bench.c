@@ -63,19 +63,19 @@ static int nregs;
 
 /* Options, Go's names. */
 static struct {
-    char *bench;           /* -bench, NULL = run none */
-    int64_t benchtime_ns;  /* -benchtime duration */
-    int64_t benchtime_n;   /* -benchtime Nx, 0 = duration */
-    int count;             /* -count */
-    int cpus[64], ncpus;   /* -cpu */
-    bool benchmem;         /* -benchmem */
+    char *bench;          /* -bench, NULL = run none */
+    int64_t benchtime_ns; /* -benchtime duration */
+    int64_t benchtime_n;  /* -benchtime Nx, 0 = duration */
+    int count;            /* -count */
+    int cpus[64], ncpus;  /* -cpu */
+    bool benchmem;        /* -benchmem */
     const char *cpuprofile, *memprofile;
     long memprofilerate;
     bool v;
     int64_t timeout_ns;
     const char *blockprofile, *mutexprofile; /* accepted, not supported yet */
-    int only;          /* child: run only this top-level benchmark (index), -1 = all */
-    int maxlen;        /* child: the parent's name width */
+    int only;   /* child: run only this top-level benchmark (index), -1 = all */
+    int maxlen; /* child: the parent's name width */
     bool child;
 } opts = {.benchtime_ns = 1000000000, .count = 1, .only = -1};
 
@@ -92,7 +92,7 @@ static struct {
     int extlen;       /* len("-P") for the largest P */
     bool labels_done; /* goos/goarch/pkg/cpu printed */
     bool failed;
-    bool counting;    /* cprof_heap_counts works */
+    bool counting; /* cprof_heap_counts works */
     const char *pkg;
     char **argv;
     int argc;
@@ -101,8 +101,8 @@ static struct {
 struct cprof__bench {
     char *name;
     int level;
-    void (*fn)(cprof_b *b);                 /* top level */
-    void (*subfn)(cprof_b *b, void *arg);   /* sub-benchmark */
+    void (*fn)(cprof_b *b);               /* top level */
+    void (*subfn)(cprof_b *b, void *arg); /* sub-benchmark */
     void *arg;
     int procs;
     bool has_sub, failed, report_allocs, timer_on;
@@ -110,17 +110,20 @@ struct cprof__bench {
     uint64_t start_allocs, start_bytes, net_allocs, net_bytes;
     int64_t bytes;
     int64_t prev_n, prev_ns;
-    struct metric { char unit[64]; double v; } extra[32];
+    struct metric {
+        char unit[64];
+        double v;
+    } extra[32];
     int nextra;
     uint64_t loop_n, loop_i;
     bool loop_done;
     bool loop_done_partial; /* -bench matched this name partially: only run its subs */
     int64_t loop_start_wall;
-    char *out;        /* b.Logf output */
+    char *out; /* b.Logf output */
     size_t out_len;
     jmp_buf *fatal_jmp;
     struct cprof__bench *parent;
-    char **subnames;  /* names used by sub-benchmarks, for #01 suffixes */
+    char **subnames; /* names used by sub-benchmarks, for #01 suffixes */
     int nsub;
     struct result res;
 };
@@ -230,7 +233,8 @@ void cprof_b_report_metric(cprof_b *b, double v, const char *unit)
 {
     struct cprof__bench *s = b->priv;
 
-    if (!unit || !*unit || strpbrk(unit, " \t\n\r\v\f") || strlen(unit) >= sizeof(s->extra[0].unit)) {
+    if (!unit || !*unit || strpbrk(unit, " \t\n\r\v\f") ||
+        strlen(unit) >= sizeof(s->extra[0].unit)) {
         fprintf(stderr, "cprof_b_report_metric: bad unit '%s'\n", unit ? unit : "(null)");
         abort(); /* Go panics here too: a programming error of the benchmark */
     }
@@ -331,7 +335,7 @@ int cprof_b_loop(cprof_b *b)
         s->loop_n >= 1000000000)
         goto done;
     s->loop_n = (uint64_t)cprof__bench_predict_n(opts.benchtime_ns, (int64_t)s->loop_n, t,
-                                                  (int64_t)s->loop_n);
+                                                 (int64_t)s->loop_n);
     s->loop_i++;
     return 1;
 done:
@@ -701,9 +705,10 @@ static int parse_flag(const char *name, const char *val)
             errno = 0;
             long long n = strtoll(val, &end, 10);
             /* strconv.ParseInt: optional sign, then digits only */
-            bool digits = l > 1 && (isdigit((unsigned char)val[0]) ||
-                                    ((val[0] == '+' || val[0] == '-') && l > 2 &&
-                                     isdigit((unsigned char)val[1])));
+            bool digits =
+                l > 1 &&
+                (isdigit((unsigned char)val[0]) ||
+                 ((val[0] == '+' || val[0] == '-') && l > 2 && isdigit((unsigned char)val[1])));
             if (!digits || end != val + l - 1 || errno || n <= 0) {
                 fprintf(stderr, "invalid value \"%s\" for flag -test.benchtime: invalid count\n",
                         val);
@@ -741,8 +746,7 @@ static int parse_flag(const char *name, const char *val)
             opts.blockprofile = val;
         else
             opts.mutexprofile = val;
-    } else if (strcmp(name, "blockprofilerate") == 0 ||
-               strcmp(name, "mutexprofilefraction") == 0) {
+    } else if (strcmp(name, "blockprofilerate") == 0 || strcmp(name, "mutexprofilefraction") == 0) {
         char *end;
         (void)strtol(val, &end, 10);
         if (*end || end == val)
@@ -760,8 +764,8 @@ static int parse_flag(const char *name, const char *val)
 
 static bool is_bool_flag(const char *name)
 {
-    return strcmp(name, "benchmem") == 0 || strcmp(name, "v") == 0 ||
-           strcmp(name, "short") == 0 || strcmp(name, "json") == 0;
+    return strcmp(name, "benchmem") == 0 || strcmp(name, "v") == 0 || strcmp(name, "short") == 0 ||
+           strcmp(name, "json") == 0;
 }
 
 static void usage_help(void)
@@ -856,7 +860,8 @@ static void compile_pattern(const char *re)
             if (err) {
                 char msg[256];
                 regerror(err, &g.pat.re[g.pat.n], msg, sizeof(msg));
-                fprintf(stderr, "testing: invalid regexp for element %d of -test.bench (\"%s\"): %s\n",
+                fprintf(stderr,
+                        "testing: invalid regexp for element %d of -test.bench (\"%s\"): %s\n",
                         g.pat.n, buf, msg);
                 exit(1);
             }
@@ -1004,9 +1009,10 @@ int cprof_bench_main(int argc, char **argv)
     for (int i = 0; i < 2 && !opts.child; i++) {
         const char *f = i ? opts.mutexprofile : opts.blockprofile;
         if (f) /* on stderr: the output stays Go's */
-            fprintf(stderr, "cprof-bench: -%s %s: not supported yet (the runtime has no %s "
-                            "profile); no file written\n", i ? "mutexprofile" : "blockprofile",
-                    f, i ? "mutex" : "block");
+            fprintf(stderr,
+                    "cprof-bench: -%s %s: not supported yet (the runtime has no %s "
+                    "profile); no file written\n",
+                    i ? "mutexprofile" : "blockprofile", f, i ? "mutex" : "block");
     }
     qsort(regs, (size_t)nregs, sizeof(regs[0]), reg_cmp);
     g.pkg = pkg_name();

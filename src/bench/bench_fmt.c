@@ -50,12 +50,12 @@ static int by_unit(const void *a, const void *b)
     return strcmp(*(const char *const *)a, *(const char *const *)b);
 }
 
-#define ADD(...)                                                                            \
-    do {                                                                                    \
-        int k_ = snprintf(out + o, o < n ? n - o : 0, __VA_ARGS__);                         \
-        o += k_ > 0 ? (size_t)k_ : 0;                                                       \
-        if (o >= n)                                                                         \
-            o = n - 1;                                                                      \
+#define ADD(...)                                                                                   \
+    do {                                                                                           \
+        int k_ = snprintf(out + o, o < n ? n - o : 0, __VA_ARGS__);                                \
+        o += k_ > 0 ? (size_t)k_ : 0;                                                              \
+        if (o >= n)                                                                                \
+            o = n - 1;                                                                             \
     } while (0)
 
 void cprof__bench_format_result(const struct result *r, int mem, char *out, size_t n)
@@ -78,9 +78,9 @@ void cprof__bench_format_result(const struct result *r, int mem, char *out, size
     }
     e = find_extra(r, "MB/s");
     double mbs = e ? *e
-                   : (r->bytes <= 0 || r->t_ns <= 0 || r->n <= 0)
-                         ? 0
-                         : ((double)r->bytes * (double)r->n / 1e6) / ((double)r->t_ns / 1e9);
+                 : (r->bytes <= 0 || r->t_ns <= 0 || r->n <= 0)
+                     ? 0
+                     : ((double)r->bytes * (double)r->n / 1e6) / ((double)r->t_ns / 1e9);
     if (mbs != 0)
         ADD("\t%7.2f MB/s", mbs);
     for (int i = 0; i < r->nextra; i++) {
@@ -95,19 +95,25 @@ void cprof__bench_format_result(const struct result *r, int mem, char *out, size
     }
     if (mem) {
         e = find_extra(r, "B/op");
-        long long bop = e ? (long long)*e : r->n <= 0 ? 0 : (long long)(r->mem_bytes / (uint64_t)r->n);
+        long long bop = e           ? (long long)*e
+                        : r->n <= 0 ? 0
+                                    : (long long)(r->mem_bytes / (uint64_t)r->n);
         e = find_extra(r, "allocs/op");
-        long long aop =
-            e ? (long long)*e : r->n <= 0 ? 0 : (long long)(r->mem_allocs / (uint64_t)r->n);
+        long long aop = e           ? (long long)*e
+                        : r->n <= 0 ? 0
+                                    : (long long)(r->mem_allocs / (uint64_t)r->n);
         ADD("\t%8lld B/op\t%8lld allocs/op", bop, aop);
     }
 }
 
 int cprof__bench_parse_duration(const char *s, int64_t *ns)
 {
-    static const struct { const char *u; double mul; } units[] = {
-        {"ns", 1}, {"us", 1e3}, {"\xc2\xb5s", 1e3}, {"\xce\xbcs", 1e3}, {"ms", 1e6},
-        {"s", 1e9}, {"m", 60e9}, {"h", 3600e9},
+    static const struct {
+        const char *u;
+        double mul;
+    } units[] = {
+        {"ns", 1},   {"us", 1e3}, {"\xc2\xb5s", 1e3}, {"\xce\xbcs", 1e3},
+        {"ms", 1e6}, {"s", 1e9},  {"m", 60e9},        {"h", 3600e9},
     };
     double total = 0;
     int neg = 0;

@@ -12,12 +12,15 @@
 
 /* Go's testing.BenchmarkResult. */
 struct result {
-    int64_t n;            /* iterations */
-    int64_t t_ns;         /* timed nanoseconds */
-    int64_t bytes;        /* SetBytes, per op */
-    uint64_t mem_allocs;  /* allocations in timed regions */
-    uint64_t mem_bytes;   /* bytes requested in timed regions */
-    struct { char unit[64]; double v; } extra[CPROF__BENCH_MAX_EXTRA]; /* ReportMetric */
+    int64_t n;           /* iterations */
+    int64_t t_ns;        /* timed nanoseconds */
+    int64_t bytes;       /* SetBytes, per op */
+    uint64_t mem_allocs; /* allocations in timed regions */
+    uint64_t mem_bytes;  /* bytes requested in timed regions */
+    struct {
+        char unit[64];
+        double v;
+    } extra[CPROF__BENCH_MAX_EXTRA]; /* ReportMetric */
     int nextra;
 };
 

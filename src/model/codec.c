@@ -53,8 +53,7 @@ void cprof_limits_default(struct cprof_limits *lim)
  */
 
 /* Compresses in[0..len) as raw deflate (final when last) and appends it. */
-static int deflate_piece(const uint8_t *in, size_t len, int level, bool last,
-                         struct cprof_buf *out)
+static int deflate_piece(const uint8_t *in, size_t len, int level, bool last, struct cprof_buf *out)
 {
     struct isal_zstream z;
     uint8_t *lvlbuf = NULL;
@@ -69,7 +68,7 @@ static int deflate_piece(const uint8_t *in, size_t len, int level, bool last,
     isal_deflate_stateless_init(&z);
     z.level = (uint32_t)level;
     if (level > 0) {
-        z.level_buf_size = level == 1 ? ISAL_DEF_LVL1_DEFAULT
+        z.level_buf_size = level == 1   ? ISAL_DEF_LVL1_DEFAULT
                            : level == 2 ? ISAL_DEF_LVL2_DEFAULT
                                         : ISAL_DEF_LVL3_DEFAULT;
         lvlbuf = malloc(z.level_buf_size);
@@ -105,8 +104,8 @@ static void gz_part(void *ctx, int part)
     size_t lo, hi;
 
     cprof_par_range(j->len, j->nparts, part, &lo, &hi);
-    j->err[part] = deflate_piece(j->in + lo, hi - lo, j->level, part + 1 == j->nparts,
-                                 &j->out[part]);
+    j->err[part] =
+        deflate_piece(j->in + lo, hi - lo, j->level, part + 1 == j->nparts, &j->out[part]);
 }
 
 static void put_le32(uint8_t *w, uint32_t v)
@@ -450,12 +449,12 @@ static size_t label_size(const struct cprof_label *l)
  */
 struct enc {
     const struct cprof_profile *p;
-    uint64_t *loc_ids;     /* loc_ids[pos] = locations[pos].id */
-    uint32_t *locs_size;   /* per sample: body of the packed location_id field */
-    uint32_t *sample_size; /* per sample: body of the Sample message */
-    int nparts;            /* the samples are done in this many parts */
+    uint64_t *loc_ids;                /* loc_ids[pos] = locations[pos].id */
+    uint32_t *locs_size;              /* per sample: body of the packed location_id field */
+    uint32_t *sample_size;            /* per sample: body of the Sample message */
+    int nparts;                       /* the samples are done in this many parts */
     size_t part_bytes[CPROF_PAR_MAX]; /* encoded bytes of each part */
-    uint8_t *samples_at;   /* where the first sample goes */
+    uint8_t *samples_at;              /* where the first sample goes */
 };
 
 static size_t sample_size(struct enc *e, size_t i)
@@ -699,8 +698,7 @@ int cprof_profile_encode(const struct cprof_profile *p, bool gzip, struct cprof_
 int cprof_profile_encode_threads(const struct cprof_profile *p, bool gzip, int nthreads,
                                  struct cprof_buf *out)
 {
-    struct enc e = {p, NULL, NULL, NULL, cprof_par_parts(p->nsamples, nthreads, 20000), {0},
-                    NULL};
+    struct enc e = {p, NULL, NULL, NULL, cprof_par_parts(p->nsamples, nthreads, 20000), {0}, NULL};
     struct cprof_buf raw;
     struct cprof_buf *dst = gzip ? &raw : out;
     uint8_t *end;

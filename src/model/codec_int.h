@@ -20,9 +20,9 @@ struct cprof_id_pos {
 };
 
 struct cprof_idmap {
-    uint32_t *dense;              /* dense[id] = pos + 1 when ids are compact */
+    uint32_t *dense; /* dense[id] = pos + 1 when ids are compact */
     uint64_t dense_len;
-    struct cprof_id_pos *sorted;  /* otherwise (id, pos) sorted by id */
+    struct cprof_id_pos *sorted; /* otherwise (id, pos) sorted by id */
     size_t n;
 };
 

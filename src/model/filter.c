@@ -231,7 +231,7 @@ struct cprof_tagfilter {
     char unit[64];
     regex_t *rx; /* string: the comma-separated alternatives */
     size_t nrx;
-    char *text;  /* copy of the filter's text */
+    char *text; /* copy of the filter's text */
 };
 
 struct cprof_label_units {
@@ -304,8 +304,8 @@ struct cprof_label_units *cprof_label_units_new(const struct cprof_profile *p)
     return nu;
 }
 
-const char *cprof_label_units_get(const struct cprof_profile *p,
-                                  const struct cprof_label_units *nu, uint32_t key)
+const char *cprof_label_units_get(const struct cprof_profile *p, const struct cprof_label_units *nu,
+                                  uint32_t key)
 {
     const char *k = cprof_profile_str(p, key);
 

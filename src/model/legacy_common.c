@@ -51,8 +51,8 @@ bool cprof__scan(struct cprof__scan *s)
 
 static bool go_space(unsigned char c)
 {
-    return c == ' ' || c == '\t' || c == '\n' || c == '\v' || c == '\f' || c == '\r' ||
-           c == 0x85 || c == 0xa0;
+    return c == ' ' || c == '\t' || c == '\n' || c == '\v' || c == '\f' || c == '\r' || c == 0x85 ||
+           c == 0xa0;
 }
 
 void cprof__trim(const char **p, size_t *n)
@@ -322,14 +322,14 @@ int cprof__lp_loc_name(struct cprof__lp *lp, const char *name, size_t n, struct 
 
 /* ---- memory maps ---------------------------------------------------------- */
 
-#define SPACE_DIGITS "\\s+[[:digit:]]+"
-#define HEX_PAIR "\\s+[[:xdigit:]]+:[[:xdigit:]]+"
-#define C_HEX "(?:0x)?([[:xdigit:]]+)"
-#define C_HEX_RANGE "\\s*" C_HEX "[\\s-]?\\s*" C_HEX ":?"
-#define C_SPACE_STRING "(?:\\s+(\\S+))?"
-#define C_SPACE_HEX "(?:\\s+([[:xdigit:]]+))?"
+#define SPACE_DIGITS      "\\s+[[:digit:]]+"
+#define HEX_PAIR          "\\s+[[:xdigit:]]+:[[:xdigit:]]+"
+#define C_HEX             "(?:0x)?([[:xdigit:]]+)"
+#define C_HEX_RANGE       "\\s*" C_HEX "[\\s-]?\\s*" C_HEX ":?"
+#define C_SPACE_STRING    "(?:\\s+(\\S+))?"
+#define C_SPACE_HEX       "(?:\\s+([[:xdigit:]]+))?"
 #define C_SPACE_AT_OFFSET "(?:\\s+\\(@([[:xdigit:]]+)\\))?"
-#define C_PERM "(?:\\s+([-rwxp]+))?"
+#define C_PERM            "(?:\\s+([-rwxp]+))?"
 
 static const char proc_maps_re[] =
     "^" C_HEX_RANGE C_PERM C_SPACE_HEX HEX_PAIR SPACE_DIGITS C_SPACE_STRING;
@@ -338,7 +338,7 @@ static const char brief_maps_re[] =
 static const char log_info_re[] = "^[^\\[\\]]+:[0-9]+]\\s";
 
 /* Longest line after $attr substitution, and most attributes remembered. */
-#define MAPS_LINE_MAX (1u << 18)
+#define MAPS_LINE_MAX  (1u << 18)
 #define MAPS_ATTRS_MAX 256
 
 struct maps_ctx {
@@ -514,7 +514,8 @@ int cprof__lp_parse_maps(struct cprof__lp *lp, struct cprof__scan *s, struct cpr
 
     if (!m)
         return cprof_diag_set(diag, -ENOMEM, "out of memory");
-    if (cprof__lre_compile(&m->proc, proc_maps_re) || cprof__lre_compile(&m->brief, brief_maps_re) ||
+    if (cprof__lre_compile(&m->proc, proc_maps_re) ||
+        cprof__lre_compile(&m->brief, brief_maps_re) ||
         cprof__lre_compile(&m->loginfo, log_info_re))
         rc = cprof_diag_set(diag, CPROF_EUSAGE, "internal: bad memory map pattern");
     else
@@ -561,8 +562,7 @@ static bool is_lib(const char *f, size_t n)
             continue;
         if (i + 3 == n)
             return true;
-        if ((f[i + 3] == '.' || f[i + 3] == '_') && i + 4 < n && f[i + 4] >= '0' &&
-            f[i + 4] <= '9')
+        if ((f[i + 3] == '.' || f[i + 3] == '_') && i + 4 < n && f[i + 4] >= '0' && f[i + 4] <= '9')
             return true;
     }
     return false;
@@ -666,9 +666,9 @@ static size_t find_mapping(struct cprof__lp *lp, uint64_t a)
 struct emit_ctx {
     struct cprof__lp *lp;
     struct cprof_profile *p;
-    uint32_t *order;   /* location index -> position in the profile, or CPROF_NONE */
-    size_t *loc_map;   /* location index -> mapping index, SIZE_MAX = none */
-    size_t nreal;      /* mappings before the fake one */
+    uint32_t *order; /* location index -> position in the profile, or CPROF_NONE */
+    size_t *loc_map; /* location index -> mapping index, SIZE_MAX = none */
+    size_t nreal;    /* mappings before the fake one */
     bool fake;
 };
 

@@ -29,8 +29,8 @@ struct cprof__scan {
     size_t len, pos;
     const char *line; /* current line (no '\n', no final '\r'); "" after the end */
     size_t linelen;
-    bool done;        /* Scan() returned false once */
-    bool too_long;    /* stopped on a line over CPROF__SCAN_MAX */
+    bool done;     /* Scan() returned false once */
+    bool too_long; /* stopped on a line over CPROF__SCAN_MAX */
 };
 
 void cprof__scan_init(struct cprof__scan *s, const char *buf, size_t len);
@@ -50,9 +50,9 @@ int cprof__parse_uint(const char *p, size_t n, int base, uint64_t *out);
 struct cprof__lp_sample {
     int64_t values[4];
     uint32_t nvalues;
-    size_t first;    /* index of the first location in lp.stack */
+    size_t first; /* index of the first location in lp.stack */
     uint32_t nlocs;
-    bool has_bytes;  /* numeric label bytes:[bytes] */
+    bool has_bytes; /* numeric label bytes:[bytes] */
     int64_t bytes;
 };
 
@@ -119,27 +119,27 @@ int cprof__lp_finish(struct cprof__lp *lp, bool dedup_leaf, struct cprof_profile
                      struct cprof_diag *diag);
 
 /* addLegacyFrameInfo's drop/keep regexps (legacy_profile.go). */
-#define CPROF__CPU_DROP_RX                                                                       \
-    "ProfileData::Add|ProfileData::prof_handler|CpuProfiler::prof_handler|"                     \
+#define CPROF__CPU_DROP_RX                                                                         \
+    "ProfileData::Add|ProfileData::prof_handler|CpuProfiler::prof_handler|"                        \
     "__pthread_sighandler|__restore"
-#define CPROF__ALLOC_DROP_RX                                                                     \
-    "calloc|cfree|malloc|free|memalign|do_memalign|(__)?posix_memalign|pvalloc|valloc|realloc|" \
-    "tcmalloc::.*|tc_calloc|tc_cfree|tc_malloc|tc_free|tc_memalign|tc_posix_memalign|"          \
-    "tc_pvalloc|tc_valloc|tc_realloc|tc_new|tc_delete|tc_newarray|tc_deletearray|"              \
-    "tc_new_nothrow|tc_newarray_nothrow|malloc_zone_malloc|malloc_zone_calloc|"                 \
-    "malloc_zone_valloc|malloc_zone_realloc|malloc_zone_memalign|malloc_zone_free|"             \
-    "runtime\\..*|BaseArena::.*|(::)?do_malloc_no_errno|(::)?do_malloc_pages|(::)?do_malloc|"   \
-    "DoSampledAllocation|MallocedMemBlock::MallocedMemBlock|_M_allocate|"                       \
-    "__builtin_(vec_)?delete|__builtin_(vec_)?new|__gnu_cxx::new_allocator::allocate|"          \
-    "__libc_malloc|__malloc_alloc_template::allocate|allocate|cpp_alloc|operator new(\\[\\])?|" \
+#define CPROF__ALLOC_DROP_RX                                                                       \
+    "calloc|cfree|malloc|free|memalign|do_memalign|(__)?posix_memalign|pvalloc|valloc|realloc|"    \
+    "tcmalloc::.*|tc_calloc|tc_cfree|tc_malloc|tc_free|tc_memalign|tc_posix_memalign|"             \
+    "tc_pvalloc|tc_valloc|tc_realloc|tc_new|tc_delete|tc_newarray|tc_deletearray|"                 \
+    "tc_new_nothrow|tc_newarray_nothrow|malloc_zone_malloc|malloc_zone_calloc|"                    \
+    "malloc_zone_valloc|malloc_zone_realloc|malloc_zone_memalign|malloc_zone_free|"                \
+    "runtime\\..*|BaseArena::.*|(::)?do_malloc_no_errno|(::)?do_malloc_pages|(::)?do_malloc|"      \
+    "DoSampledAllocation|MallocedMemBlock::MallocedMemBlock|_M_allocate|"                          \
+    "__builtin_(vec_)?delete|__builtin_(vec_)?new|__gnu_cxx::new_allocator::allocate|"             \
+    "__libc_malloc|__malloc_alloc_template::allocate|allocate|cpp_alloc|operator new(\\[\\])?|"    \
     "simple_alloc::allocate"
 #define CPROF__ALLOC_KEEP_RX "runtime\\.panic|runtime\\.reflectcall|runtime\\.call[0-9]*"
-#define CPROF__LOCK_DROP_RX                                                                      \
-    "RecordLockProfileData|(base::)?RecordLockProfileData.*|(base::)?SubmitMutexProfileData.*|" \
-    "(base::)?SubmitSpinLockProfileData.*|(base::Mutex::)?AwaitCommon.*|"                       \
-    "(base::Mutex::)?Unlock.*|(base::Mutex::)?UnlockSlow.*|(base::Mutex::)?ReaderUnlock.*|"     \
-    "(base::MutexLock::)?~MutexLock.*|(Mutex::)?AwaitCommon.*|(Mutex::)?Unlock.*|"              \
-    "(Mutex::)?UnlockSlow.*|(Mutex::)?ReaderUnlock.*|(MutexLock::)?~MutexLock.*|"               \
+#define CPROF__LOCK_DROP_RX                                                                        \
+    "RecordLockProfileData|(base::)?RecordLockProfileData.*|(base::)?SubmitMutexProfileData.*|"    \
+    "(base::)?SubmitSpinLockProfileData.*|(base::Mutex::)?AwaitCommon.*|"                          \
+    "(base::Mutex::)?Unlock.*|(base::Mutex::)?UnlockSlow.*|(base::Mutex::)?ReaderUnlock.*|"        \
+    "(base::MutexLock::)?~MutexLock.*|(Mutex::)?AwaitCommon.*|(Mutex::)?Unlock.*|"                 \
+    "(Mutex::)?UnlockSlow.*|(Mutex::)?ReaderUnlock.*|(MutexLock::)?~MutexLock.*|"                  \
     "(SpinLock::)?Unlock.*|(SpinLock::)?SlowUnlock.*|(SpinLockHolder::)?~SpinLockHolder.*"
 
 #endif /* CPROF_MODEL_LEGACY_INT_H */

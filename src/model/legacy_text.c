@@ -20,8 +20,7 @@
 
 static const char heap_header_re[] =
     "heap profile: *(\\d+): *(\\d+) *\\[ *(\\d+): *(\\d+) *\\] *@ *(heap[_a-z0-9]*)/?(\\d*)";
-static const char heap_sample_re[] =
-    "(-?\\d+): *(-?\\d+) *\\[ *(\\d+): *(\\d+) *] @([ x0-9a-f]*)";
+static const char heap_sample_re[] = "(-?\\d+): *(-?\\d+) *\\[ *(\\d+): *(\\d+) *] @([ x0-9a-f]*)";
 static const char growth_header_re[] =
     "heap profile: *(\\d+): *(\\d+) *\\[ *(\\d+): *(\\d+) *\\] @ growthz?";
 static const char frag_header_re[] =
@@ -30,7 +29,7 @@ static const char count_start_re[] = "\\A(\\S+) profile: total \\d+\\z";
 static const char count_re[] = "\\A(\\d+) @(( 0x[0-9a-f]+)+)\\z";
 static const char contention_sample_re[] = "(\\d+) *(\\d+) @([ x0-9a-f]*)";
 
-#define CAP(caps, g) ((caps)[2 * (g)])
+#define CAP(caps, g)    ((caps)[2 * (g)])
 #define CAPLEN(caps, g) ((caps)[2 * (g)] == SIZE_MAX ? 0 : (caps)[2 * (g) + 1] - (caps)[2 * (g)])
 
 /* Go's int64(f) on amd64: out of range and NaN give the most negative value. */
@@ -90,8 +89,8 @@ static int add_hex_addrs(struct cprof__lp *lp, const char *s, size_t n, struct c
 /* ---- heap ------------------------------------------------------------------ */
 
 struct heap_hdr {
-    bool v2;       /* sampling "v2": unsample */
-    int64_t rate;  /* period */
+    bool v2;      /* sampling "v2": unsample */
+    int64_t rate; /* period */
     bool has_alloc;
 };
 
@@ -307,8 +306,7 @@ static int malformed(struct cprof_diag *diag)
     return cprof_diag_set(diag, CPROF_ECORRUPT, "malformed profile format");
 }
 
-static int count_line(struct cprof__lp *lp, const struct cprof__lre *re,
-                      const char *l, size_t n,
+static int count_line(struct cprof__lp *lp, const struct cprof__lre *re, const char *l, size_t n,
                       struct cprof_diag *diag)
 {
     size_t caps[2 * CPROF_LRE_MAX_CAP];
@@ -422,9 +420,8 @@ static int cont_attr(struct cprof__lp *lp, struct cont_attrs *a, const char *l, 
     return 0;
 }
 
-static int cont_sample(struct cprof__lp *lp, const struct cprof__lre *re,
-                       int64_t cpu_hz, const char *l, size_t n,
-                       struct cprof_diag *diag)
+static int cont_sample(struct cprof__lp *lp, const struct cprof__lre *re, int64_t cpu_hz,
+                       const char *l, size_t n, struct cprof_diag *diag)
 {
     size_t caps[2 * CPROF_LRE_MAX_CAP];
     int64_t v1, v2, vals[2];

@@ -163,19 +163,13 @@ static void parse_escape(struct comp *c)
             negate(c->re->cls[k]);
         emit(c, OP_CLASS, (uint8_t)k, 0, 0);
         break;
-    case 'A':
-        emit(c, OP_BOT, 0, 0, 0);
-        break;
-    case 'z':
-        emit(c, OP_EOT, 0, 0, 0);
-        break;
+    case 'A': emit(c, OP_BOT, 0, 0, 0); break;
+    case 'z': emit(c, OP_EOT, 0, 0, 0); break;
     case '\0':
         c->err = CPROF_EUSAGE;
         c->p--;
         break;
-    default:
-        emit(c, OP_BYTE, (uint8_t)e, 0, 0);
-        break;
+    default: emit(c, OP_BYTE, (uint8_t)e, 0, 0); break;
     }
 }
 

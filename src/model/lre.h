@@ -18,9 +18,9 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define CPROF_LRE_MAX_INST 160
+#define CPROF_LRE_MAX_INST  160
 #define CPROF_LRE_MAX_CLASS 24
-#define CPROF_LRE_MAX_CAP 10 /* capture groups, group 0 (the whole match) included */
+#define CPROF_LRE_MAX_CAP   10 /* capture groups, group 0 (the whole match) included */
 
 struct cprof__lre_inst {
     uint8_t op;  /* enum in lre.c */

@@ -20,7 +20,7 @@
 #include "model/units.h"
 
 struct merger {
-    struct cprof_profile *p;  /* the output */
+    struct cprof_profile *p;   /* the output */
     struct cprof_htab map_idx; /* pprof mapping keys -> positions in p->mappings */
 
     /* Per source: position in src -> position in p (CPROF_NONE = not yet). */
@@ -79,11 +79,10 @@ static int compatible(const struct cprof_profile *a, const struct cprof_profile 
     char ta[80], tb[80];
 
     if (!vt_equal(a, &a->period_type, b, &b->period_type))
-        return cprof_diag_set(diag, CPROF_EMISMATCH, "incompatible period types %s/%s and %s/%s",
-                              cprof_profile_str(a, a->period_type.type),
-                              cprof_profile_str(a, a->period_type.unit),
-                              cprof_profile_str(b, b->period_type.type),
-                              cprof_profile_str(b, b->period_type.unit));
+        return cprof_diag_set(
+            diag, CPROF_EMISMATCH, "incompatible period types %s/%s and %s/%s",
+            cprof_profile_str(a, a->period_type.type), cprof_profile_str(a, a->period_type.unit),
+            cprof_profile_str(b, b->period_type.type), cprof_profile_str(b, b->period_type.unit));
     bool same = a->nsample_types == b->nsample_types;
     for (uint32_t i = 0; same && i < a->nsample_types; i++)
         same = vt_equal(a, &a->sample_types[i], b, &b->sample_types[i]);
@@ -103,8 +102,8 @@ static int map_str(struct merger *m, uint32_t s, uint32_t *out)
         return 0;
     }
     if (m->strs[s] == CPROF_NONE) {
-        rc = cprof_profile_intern(m->p, m->src->strings[s].ptr, m->src->strings[s].len,
-                                  &m->strs[s]);
+        rc =
+            cprof_profile_intern(m->p, m->src->strings[s].ptr, m->src->strings[s].len, &m->strs[s]);
         if (rc)
             return rc;
     }
@@ -133,8 +132,8 @@ static int add_comment_once(struct merger *m, uint32_t c, uint8_t **seen, size_t
     if ((*seen)[s])
         return 0;
     (*seen)[s] = 1;
-    rc = cprof__grow32((void **)&m->p->comments, &m->p->comments_cap,
-                       (size_t)m->p->ncomments + 1, sizeof(*m->p->comments));
+    rc = cprof__grow32((void **)&m->p->comments, &m->p->comments_cap, (size_t)m->p->ncomments + 1,
+                       sizeof(*m->p->comments));
     if (rc)
         return rc;
     m->p->comments[m->p->ncomments++] = s;
@@ -172,9 +171,8 @@ static int combine_headers(struct merger *m, struct cprof_profile *const *srcs, 
             if (!rc)
                 rc = map_str(m, s->period_type.unit, &p->period_type.unit);
             for (uint32_t t = 0; t < s->nsample_types && !rc; t++)
-                rc = cprof_profile_add_sample_type(
-                    p, cprof_profile_str(s, s->sample_types[t].type),
-                    cprof_profile_str(s, s->sample_types[t].unit));
+                rc = cprof_profile_add_sample_type(p, cprof_profile_str(s, s->sample_types[t].type),
+                                                   cprof_profile_str(s, s->sample_types[t].unit));
         }
     }
     free(seen);
@@ -258,8 +256,7 @@ static bool map_key_eq(const void *ctx, uint32_t pos)
     const struct map_key *k = ctx;
     struct map_key e = map_key_of(k->p, &k->p->mappings[pos]);
 
-    return e.size == k->size && e.offset == k->offset &&
-           e.build_id_or_file == k->build_id_or_file;
+    return e.size == k->size && e.offset == k->offset && e.build_id_or_file == k->build_id_or_file;
 }
 
 /* pprof's mapMapping: *out is CPROF_NONE for a location without mapping. */
@@ -294,8 +291,8 @@ static int map_mapping(struct merger *m, uint32_t sp, uint32_t *out)
         *out = pos;
         return 0;
     }
-    rc = cprof__grow32((void **)&m->p->mappings, &m->p->mappings_cap,
-                       (size_t)m->p->nmappings + 1, sizeof(*m->p->mappings));
+    rc = cprof__grow32((void **)&m->p->mappings, &m->p->mappings_cap, (size_t)m->p->nmappings + 1,
+                       sizeof(*m->p->mappings));
     if (rc)
         return rc;
     pos = m->p->nmappings;
@@ -366,8 +363,8 @@ static int map_location(struct merger *m, uint32_t sl, uint32_t *out)
         if (rc)
             return rc;
     }
-    rc = cprof_profile_add_location(m->p, mp, addr, m->lines, s->nlines, s->is_folded,
-                                    &m->locs[sl]);
+    rc =
+        cprof_profile_add_location(m->p, mp, addr, m->lines, s->nlines, s->is_folded, &m->locs[sl]);
     *out = m->locs[sl];
     return rc;
 }
@@ -714,7 +711,8 @@ int cprof_profile_set_label(struct cprof_profile *p, const char *key, const char
     uint32_t k, v;
     int rc;
 
-    if ((rc = cprof_profile_intern_cstr(p, key, &k)) || (rc = cprof_profile_intern_cstr(p, value, &v)))
+    if ((rc = cprof_profile_intern_cstr(p, key, &k)) ||
+        (rc = cprof_profile_intern_cstr(p, value, &v)))
         return rc;
     for (size_t i = 0; i < p->nsamples; i++) {
         struct cprof_sample *s = &p->samples[i];

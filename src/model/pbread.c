@@ -160,22 +160,19 @@ static int rd_skip(struct pbdec *d, struct rd *r, int wt)
     uint64_t v;
 
     switch (wt) {
-    case WT_VARINT:
-        return rd_varint(d, r, &v);
+    case WT_VARINT: return rd_varint(d, r, &v);
     case WT_I64:
         if (r->end - r->p < 8)
             return bad(d, r, "truncated fixed64");
         r->p += 8;
         return 0;
-    case WT_LEN:
-        return rd_sub(d, r, &sub);
+    case WT_LEN: return rd_sub(d, r, &sub);
     case WT_I32:
         if (r->end - r->p < 4)
             return bad(d, r, "truncated fixed32");
         r->p += 4;
         return 0;
-    default:
-        return bad(d, r, "unsupported wire type");
+    default: return bad(d, r, "unsupported wire type");
     }
 }
 
@@ -246,8 +243,7 @@ static int str_idx(struct pbdec *d, uint64_t idx, uint32_t *out, const char *wha
 static int over_limit(struct pbdec *d, size_t n, size_t max, const char *what)
 {
     if (n > max)
-        return cprof_diag_set(d->diag, CPROF_ETOOBIG, "too many %s: %zu (limit %zu)", what, n,
-                              max);
+        return cprof_diag_set(d->diag, CPROF_ETOOBIG, "too many %s: %zu (limit %zu)", what, n, max);
     return 0;
 }
 
@@ -442,16 +438,19 @@ static int dec_top_field(struct pbdec *d, struct rd *r, uint32_t field, int wt)
     case 5:
         rc = rd_sub(d, r, &sub);
         return rc ? rc : dec_function(d, sub, &p->functions[d->got_func++]);
-    case 6:
-        return rd_sub(d, r, &sub); /* strings were read first */
+    case 6: return rd_sub(d, r, &sub); /* strings were read first */
     case 11:
         /* A repeated period_type replaces the earlier one, as in pprof's reader. */
         rc = rd_sub(d, r, &sub);
         d->period_type = d->period_unit = 0;
         return rc ? rc : dec_value_type_raw(d, sub, &d->period_type, &d->period_unit);
-    case 13:
-        return rd_repeated(d, r, wt, add_comment, NULL);
-    case 7: case 8: case 9: case 10: case 12: case 14:
+    case 13: return rd_repeated(d, r, wt, add_comment, NULL);
+    case 7:
+    case 8:
+    case 9:
+    case 10:
+    case 12:
+    case 14:
         rc = rd_scalar(d, r, wt, &v);
         if (rc)
             return rc;
@@ -469,8 +468,7 @@ static int dec_top_field(struct pbdec *d, struct rd *r, uint32_t field, int wt)
         case 12: p->period = (int64_t)v; return 0;
         default: d->default_sample_type = v; return 0;
         }
-    default:
-        return rd_skip(d, r, wt);
+    default: return rd_skip(d, r, wt);
     }
 }
 
@@ -615,9 +613,9 @@ static int dec_location(struct pbdec *d, struct span s, struct cprof_location *l
 
 struct sample_ctx {
     struct cprof_sample *s;
-    uint32_t nvals;   /* values stored so far */
-    size_t max_locs;  /* room in s->locs, from the counting pass */
-    size_t index;     /* sample number, for messages */
+    uint32_t nvals;  /* values stored so far */
+    size_t max_locs; /* room in s->locs, from the counting pass */
+    size_t index;    /* sample number, for messages */
 };
 
 static int add_loc(struct pbdec *d, void *ctx, uint64_t v)
@@ -700,8 +698,7 @@ static int dec_label(struct pbdec *d, struct rd r, struct cprof_label *l)
     return rc;
 }
 
-static int count_sample(struct pbdec *d, struct rd r, size_t *nlocs, size_t *nvals,
-                        size_t *nlabels)
+static int count_sample(struct pbdec *d, struct rd r, size_t *nlocs, size_t *nvals, size_t *nlabels)
 {
     uint32_t field = 0;
     int wt = 0, rc;
@@ -748,9 +745,9 @@ static int dec_sample(struct pbdec *d, size_t i)
     s->nlocs = 0;
     c.max_locs = nlocs;
     /* One block per sample: labels, values (both 8-aligned), then locations. */
-    s->labels = cprof_arena_alloc(d->arena, nlabels * sizeof(*s->labels) +
-                                                nvals * sizeof(*s->values) +
-                                                nlocs * sizeof(*s->locs));
+    s->labels =
+        cprof_arena_alloc(d->arena, nlabels * sizeof(*s->labels) + nvals * sizeof(*s->values) +
+                                        nlocs * sizeof(*s->locs));
     if (!s->labels)
         return cprof_diag_set(d->diag, -ENOMEM, "out of memory");
     s->values = (int64_t *)(void *)(s->labels + nlabels);
@@ -873,11 +870,10 @@ static int alloc_tables(struct pbdec *d)
         err = cprof__grow32((void **)&p->sample_types, &p->sample_types_cap, d->n_vt,
                             sizeof(*p->sample_types));
     if (!err)
-        err = cprof__grow((void **)&p->samples, &p->samples_cap, d->n_sample,
-                          sizeof(*p->samples));
+        err = cprof__grow((void **)&p->samples, &p->samples_cap, d->n_sample, sizeof(*p->samples));
     if (!err)
-        err = cprof__grow32((void **)&p->mappings, &p->mappings_cap, d->n_map,
-                            sizeof(*p->mappings));
+        err =
+            cprof__grow32((void **)&p->mappings, &p->mappings_cap, d->n_map, sizeof(*p->mappings));
     if (!err)
         err = cprof__grow32((void **)&p->locations, &p->locations_cap, d->n_loc,
                             sizeof(*p->locations));
@@ -904,8 +900,8 @@ static int build_idmaps_defs(struct pbdec *d)
     /* No &table[0] on an empty (NULL) table: that is undefined behaviour. */
     const uint64_t *fids = p->nfunctions ? &p->functions[0].id : NULL;
     const uint64_t *mids = p->nmappings ? &p->mappings[0].id : NULL;
-    int err = cprof__idmap_build(&d->funcs, fids, p->nfunctions, sizeof(*p->functions),
-                                 "function", d->diag);
+    int err = cprof__idmap_build(&d->funcs, fids, p->nfunctions, sizeof(*p->functions), "function",
+                                 d->diag);
 
     if (!err)
         err = cprof__idmap_build(&d->maps, mids, p->nmappings, sizeof(*p->mappings), "mapping",
@@ -954,8 +950,8 @@ static int decode_passes(struct pbdec *d, struct rd whole)
         p->nlocations = (uint32_t)i + (rc == 0);
     }
     if (!rc)
-        rc = cprof__idmap_build(&d->locs, p->nlocations ? &p->locations[0].id : NULL,
-                                p->nlocations, sizeof(*p->locations), "location", d->diag);
+        rc = cprof__idmap_build(&d->locs, p->nlocations ? &p->locations[0].id : NULL, p->nlocations,
+                                sizeof(*p->locations), "location", d->diag);
     if (!rc)
         rc = dec_samples(d);
     return rc;

@@ -223,8 +223,8 @@ static bool func_eq(const void *ctx, uint32_t pos)
     const struct func_key *k = ctx;
     const struct cprof_function *a = &k->p->functions[pos], *b = k->f;
 
-    return a->name == b->name && a->system_name == b->system_name &&
-           a->filename == b->filename && a->start_line == b->start_line;
+    return a->name == b->name && a->system_name == b->system_name && a->filename == b->filename &&
+           a->start_line == b->start_line;
 }
 
 int cprof_profile_add_function(struct cprof_profile *p, const struct cprof_function *f,
@@ -294,8 +294,7 @@ static bool map_eq(const void *ctx, uint32_t pos)
            a->has_inline_frames == b->has_inline_frames;
 }
 
-int cprof_profile_add_mapping(struct cprof_profile *p, const struct cprof_mapping *m,
-                              uint32_t *out)
+int cprof_profile_add_mapping(struct cprof_profile *p, const struct cprof_mapping *m, uint32_t *out)
 {
     struct map_key k = {p, NULL};
     uint32_t pos;
@@ -464,8 +463,7 @@ static bool sample_eq(const void *ctx, uint32_t pos)
         return false;
     for (uint32_t i = 0; i < k->nlabels; i++) {
         const struct cprof_label *a = &s->labels[i], *b = &k->labels[i];
-        if (a->key != b->key || a->str != b->str || a->num != b->num ||
-            a->num_unit != b->num_unit)
+        if (a->key != b->key || a->str != b->str || a->num != b->num || a->num_unit != b->num_unit)
             return false;
     }
     return true;

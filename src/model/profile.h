@@ -42,9 +42,9 @@ struct cprof_label {
 };
 
 struct cprof_sample {
-    uint32_t *locs;              /* positions in locations[], leaf first */
-    int64_t *values;             /* one per sample type */
-    struct cprof_label *labels;  /* nlabels entries, in file order */
+    uint32_t *locs;             /* positions in locations[], leaf first */
+    int64_t *values;            /* one per sample type */
+    struct cprof_label *labels; /* nlabels entries, in file order */
     uint32_t nlocs;
     uint32_t nlabels;
 };
@@ -60,8 +60,8 @@ struct cprof_location {
     uint64_t address;         /* absolute instruction address */
     struct cprof_line *lines; /* innermost (inlined callee) first */
     uint32_t nlines;
-    uint32_t mapping;         /* position in mappings[], or CPROF_NONE */
-    bool is_folded;           /* several symbols share this address */
+    uint32_t mapping; /* position in mappings[], or CPROF_NONE */
+    bool is_folded;   /* several symbols share this address */
 };
 
 struct cprof_function {
@@ -73,15 +73,15 @@ struct cprof_function {
 };
 
 struct cprof_mapping {
-    uint64_t id;          /* nonzero, unique */
-    uint64_t start;       /* load address of the range */
-    uint64_t limit;       /* end of the range, exclusive */
-    uint64_t offset;      /* file offset that corresponds to start */
-    uint32_t filename;    /* string: path, or a pseudo name like "[vdso]" */
-    uint32_t build_id;    /* string: hex GNU build id */
-    bool has_functions;   /* locations here carry function names */
-    bool has_filenames;   /* ... file names */
-    bool has_line_numbers; /* ... line numbers */
+    uint64_t id;            /* nonzero, unique */
+    uint64_t start;         /* load address of the range */
+    uint64_t limit;         /* end of the range, exclusive */
+    uint64_t offset;        /* file offset that corresponds to start */
+    uint32_t filename;      /* string: path, or a pseudo name like "[vdso]" */
+    uint32_t build_id;      /* string: hex GNU build id */
+    bool has_functions;     /* locations here carry function names */
+    bool has_filenames;     /* ... file names */
+    bool has_line_numbers;  /* ... line numbers */
     bool has_inline_frames; /* ... inline expansion */
 };
 
@@ -109,10 +109,10 @@ struct cprof_profile {
     uint32_t *comments; /* strings, in order */
     uint32_t ncomments, comments_cap;
 
-    uint32_t drop_frames;         /* string: regexp, 0 = none */
-    uint32_t keep_frames;         /* string: regexp, 0 = none */
-    int64_t time_nanos;           /* collection time, ns since the Unix epoch */
-    int64_t duration_nanos;       /* length of the profile, ns */
+    uint32_t drop_frames;   /* string: regexp, 0 = none */
+    uint32_t keep_frames;   /* string: regexp, 0 = none */
+    int64_t time_nanos;     /* collection time, ns since the Unix epoch */
+    int64_t duration_nanos; /* length of the profile, ns */
     struct cprof_value_type period_type;
     int64_t period;               /* events between samples, in period_type units */
     uint32_t default_sample_type; /* string: preferred sample type name, 0 = last */
@@ -143,7 +143,8 @@ const char *cprof_profile_str(const struct cprof_profile *p, uint32_t i);
  * Interns a string: returns the position of an equal string already in the
  * table, or appends a copy.  0, -ENOMEM or CPROF_ETOOBIG.
  */
-int cprof_profile_intern(struct cprof_profile *p, const char *s, size_t len, uint32_t *out /* OUT */);
+int cprof_profile_intern(struct cprof_profile *p, const char *s, size_t len,
+                         uint32_t *out /* OUT */);
 int cprof_profile_intern_cstr(struct cprof_profile *p, const char *s, uint32_t *out /* OUT */);
 
 /* Appends a sample type (no interning of the pair: order matters). */

@@ -48,10 +48,10 @@
 #include "model/profile.h"
 #include "rt/sig/unwind.h"
 
-#define MAX_THREADS 4096     /* slots in the thread table */
-#define MAX_FDS 65536        /* perf event fds we can map back to a slot */
+#define MAX_THREADS    4096  /* slots in the thread table */
+#define MAX_FDS        65536 /* perf event fds we can map back to a slot */
 #define WRITER_TICK_MS 100   /* how often the writer folds and rescans */
-#define MAX_HZ 100000
+#define MAX_HZ         100000
 
 #ifndef sigev_notify_thread_id
 #define sigev_notify_thread_id _sigev_un._tid
@@ -329,20 +329,15 @@ static void register_tid(pid_t tid)
     /* Where its CPU clock stood when sampling began (cpu_blocked.c counts from there). */
     t->cpu_at_arm = now_ns(thread_cpu_clock(tid));
     switch (S.mode) {
-    case CPROF_CPU_PERF:
-        err = arm_perf(t, tid);
-        break;
-    case CPROF_CPU_POSIX:
-        err = arm_posix(t, tid);
-        break;
-    default:
-        atomic_store(&t->state, CPROF_THR_LIVE);
-        break;
+    case CPROF_CPU_PERF: err = arm_perf(t, tid); break;
+    case CPROF_CPU_POSIX: err = arm_posix(t, tid); break;
+    default: atomic_store(&t->state, CPROF_THR_LIVE); break;
     }
     if (err) {
         if (err != -ESRCH) { /* ESRCH: the thread exited meanwhile */
             G.cpu.arm_failures++;
-            cprof__warn_once(WARN_ARM, "cannot sample thread %d: %s", (int)tid, cprof_strerror(err));
+            cprof__warn_once(WARN_ARM, "cannot sample thread %d: %s", (int)tid,
+                             cprof_strerror(err));
         }
         disarm(t);
         return;
@@ -589,7 +584,7 @@ int cprof__unwind_setup(void)
  * tail-call (interpose.c), which returns before we can act.
  */
 static atomic_int g_dl_pending;
-#define DL_POLL_MS 2     /* writer tick while g_dl_pending */
+#define DL_POLL_MS    2  /* writer tick while g_dl_pending */
 #define DL_POLL_TICKS 50 /* ... for at most this many ticks */
 
 /*
@@ -756,12 +751,9 @@ void *cprof__writer_main(void *arg)
 static const char *mode_name(int mode)
 {
     switch (mode) {
-    case CPROF_CPU_PERF:
-        return "perf-task-clock";
-    case CPROF_CPU_POSIX:
-        return "posix-thread-cputime";
-    default:
-        return "itimer-prof";
+    case CPROF_CPU_PERF: return "perf-task-clock";
+    case CPROF_CPU_POSIX: return "posix-thread-cputime";
+    default: return "itimer-prof";
     }
 }
 
@@ -850,8 +842,6 @@ static int write_profile(void)
 }
 
 /* ---- start / stop ---- */
-
-
 
 static void install_handler(int signo)
 {

@@ -124,13 +124,11 @@ static int64_t covered_on_resume(int64_t pending)
     int64_t cap;
 
     switch (S.mode) {
-    case CPROF_CPU_POSIX:
-        return pending; /* 1 + si_overrun periods */
+    case CPROF_CPU_POSIX: return pending; /* 1 + si_overrun periods */
     case CPROF_CPU_PERF:
         cap = (int64_t)S.period_ns * CPROF_PERF_REFRESH;
         return pending < cap ? pending : cap;
-    default:
-        return 0;
+    default: return 0;
     }
 }
 
@@ -217,9 +215,9 @@ int cprof__cpu_blocked_finish_locked(struct cprof_profile *p)
     if (!g_unsampled_ns)
         return 0;
     snprintf(text, sizeof(text), "(not sampled: signal %d blocked)", S.signo);
-    err = cprof__cpu_add_pseudo_sample(
-        p, text, S.period_ns ? (int64_t)(g_unsampled_ns / S.period_ns) : 0,
-        (int64_t)g_unsampled_ns);
+    err = cprof__cpu_add_pseudo_sample(p, text,
+                                       S.period_ns ? (int64_t)(g_unsampled_ns / S.period_ns) : 0,
+                                       (int64_t)g_unsampled_ns);
     snprintf(text, sizeof(text),
              "%llu ms of CPU in threads that block signal %d were not sampled (%llu threads)",
              (unsigned long long)(g_unsampled_ns / 1000000), S.signo,

@@ -54,12 +54,12 @@
 
 /* What exec_quiesce did, for exec_resume. */
 struct quiesce {
-    bool ours;                 /* this process's runtime: timers were touched */
-    bool locked;               /* holds G.lock; every live timer was paused */
-    struct cprof_thr *self;    /* unlocked: the calling thread's slot, or NULL */
-    bool itimer;               /* ITIMER_PROF was stopped */
-    struct itimerval it;       /* ... its value */
-    uint64_t mask;             /* the calling thread's kernel mask before step 1 */
+    bool ours;              /* this process's runtime: timers were touched */
+    bool locked;            /* holds G.lock; every live timer was paused */
+    struct cprof_thr *self; /* unlocked: the calling thread's slot, or NULL */
+    bool itimer;            /* ITIMER_PROF was stopped */
+    struct itimerval it;    /* ... its value */
+    uint64_t mask;          /* the calling thread's kernel mask before step 1 */
     struct cprof__sig_exec sig;
 };
 
@@ -304,19 +304,19 @@ CPROF_EXPORT int execveat(int dirfd, const char *path, char *const argv[], char 
  * wrapper above.  ARGV_COLLECT counts the arguments after arg (up to the
  * NULL), then copies them.
  */
-#define ARGV_COLLECT(argv, arg, ap, last)                                                  \
-    do {                                                                                   \
-        size_t n_ = 1;                                                                     \
-        va_list c_;                                                                        \
-        va_copy(c_, ap);                                                                   \
-        while (va_arg(c_, char *) != NULL)                                                 \
-            n_++;                                                                          \
-        va_end(c_);                                                                        \
-        argv = alloca((n_ + 1) * sizeof(char *));                                          \
-        argv[0] = (char *)(arg);                                                           \
-        for (size_t i_ = 1; i_ <= n_; i_++)                                                \
-            argv[i_] = va_arg(ap, char *);                                                 \
-        last = argv[n_];                                                                   \
+#define ARGV_COLLECT(argv, arg, ap, last)                                                          \
+    do {                                                                                           \
+        size_t n_ = 1;                                                                             \
+        va_list c_;                                                                                \
+        va_copy(c_, ap);                                                                           \
+        while (va_arg(c_, char *) != NULL)                                                         \
+            n_++;                                                                                  \
+        va_end(c_);                                                                                \
+        argv = alloca((n_ + 1) * sizeof(char *));                                                  \
+        argv[0] = (char *)(arg);                                                                   \
+        for (size_t i_ = 1; i_ <= n_; i_++)                                                        \
+            argv[i_] = va_arg(ap, char *);                                                         \
+        last = argv[n_];                                                                           \
     } while (0)
 
 CPROF_EXPORT int execl(const char *path, const char *arg, ...)
@@ -371,15 +371,13 @@ static int spawn(spawn_fn f, pid_t *pid, const char *path, const posix_spawn_fil
 }
 
 CPROF_EXPORT int posix_spawn(pid_t *pid, const char *path, const posix_spawn_file_actions_t *fa,
-                             const posix_spawnattr_t *attr, char *const argv[],
-                             char *const envp[])
+                             const posix_spawnattr_t *attr, char *const argv[], char *const envp[])
 {
     return spawn((spawn_fn)real(&p_spawn, "posix_spawn"), pid, path, fa, attr, argv, envp);
 }
 
 CPROF_EXPORT int posix_spawnp(pid_t *pid, const char *file, const posix_spawn_file_actions_t *fa,
-                              const posix_spawnattr_t *attr, char *const argv[],
-                              char *const envp[])
+                              const posix_spawnattr_t *attr, char *const argv[], char *const envp[])
 {
     return spawn((spawn_fn)real(&p_spawnp, "posix_spawnp"), pid, file, fa, attr, argv, envp);
 }

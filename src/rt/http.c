@@ -98,19 +98,19 @@ static int mhd_load(void)
     return 0;
 }
 
-#define MHD_add_response_header mhd.MHD_add_response_header
+#define MHD_add_response_header         mhd.MHD_add_response_header
 #define MHD_create_response_from_buffer mhd.MHD_create_response_from_buffer
-#define MHD_destroy_response mhd.MHD_destroy_response
-#define MHD_get_connection_values mhd.MHD_get_connection_values
-#define MHD_get_daemon_info mhd.MHD_get_daemon_info
-#define MHD_get_timeout mhd.MHD_get_timeout
-#define MHD_lookup_connection_value mhd.MHD_lookup_connection_value
-#define MHD_queue_response mhd.MHD_queue_response
-#define MHD_resume_connection mhd.MHD_resume_connection
-#define MHD_run mhd.MHD_run
-#define MHD_start_daemon mhd.MHD_start_daemon
-#define MHD_stop_daemon mhd.MHD_stop_daemon
-#define MHD_suspend_connection mhd.MHD_suspend_connection
+#define MHD_destroy_response            mhd.MHD_destroy_response
+#define MHD_get_connection_values       mhd.MHD_get_connection_values
+#define MHD_get_daemon_info             mhd.MHD_get_daemon_info
+#define MHD_get_timeout                 mhd.MHD_get_timeout
+#define MHD_lookup_connection_value     mhd.MHD_lookup_connection_value
+#define MHD_queue_response              mhd.MHD_queue_response
+#define MHD_resume_connection           mhd.MHD_resume_connection
+#define MHD_run                         mhd.MHD_run
+#define MHD_start_daemon                mhd.MHD_start_daemon
+#define MHD_stop_daemon                 mhd.MHD_stop_daemon
+#define MHD_suspend_connection          mhd.MHD_suspend_connection
 
 #if __has_include("rt/heap.h")
 #include "rt/heap.h"
@@ -119,13 +119,12 @@ static int mhd_load(void)
 #define HAVE_HEAP 0
 #endif
 
-#define MAX_CONNECTIONS 64        /* concurrent connections */
-#define CONN_TIMEOUT_S 10         /* idle connection timeout */
-#define CONN_MEMORY (64 * 1024)   /* per-connection header/request memory */
-#define MAX_BODY (64 * 1024)      /* POST body of /symbol */
-#define MAX_SYMBOLS 4096          /* addresses per /symbol request */
-#define PREFIX "/debug/pprof/"
-
+#define MAX_CONNECTIONS 64          /* concurrent connections */
+#define CONN_TIMEOUT_S  10          /* idle connection timeout */
+#define CONN_MEMORY     (64 * 1024) /* per-connection header/request memory */
+#define MAX_BODY        (64 * 1024) /* POST body of /symbol */
+#define MAX_SYMBOLS     4096        /* addresses per /symbol request */
+#define PREFIX          "/debug/pprof/"
 
 /* One request; MHD's per-connection pointer. */
 struct req {
@@ -183,7 +182,7 @@ static struct {
  * on loopback pages.
  */
 #define FOLLOW_DELAY_MS 200 /* a forked child serves once it has lived this long */
-#define FOLLOW_PORTS 200    /* ports tried above the parent's */
+#define FOLLOW_PORTS    200 /* ports tried above the parent's */
 
 static void reg_dir_init(void)
 {
@@ -249,21 +248,12 @@ static void html_escaped(struct cprof_buf *b, const char *s)
 {
     for (; *s; s++) {
         switch (*s) {
-        case '<':
-            cprof_buf_printf(b, "&lt;");
-            break;
-        case '>':
-            cprof_buf_printf(b, "&gt;");
-            break;
-        case '&':
-            cprof_buf_printf(b, "&amp;");
-            break;
+        case '<': cprof_buf_printf(b, "&lt;"); break;
+        case '>': cprof_buf_printf(b, "&gt;"); break;
+        case '&': cprof_buf_printf(b, "&amp;"); break;
         case '"':
-        case '\'':
-            cprof_buf_printf(b, "&#%d;", *s);
-            break;
-        default:
-            cprof_buf_append(b, s, 1);
+        case '\'': cprof_buf_printf(b, "&#%d;", *s); break;
+        default: cprof_buf_append(b, s, 1);
         }
     }
 }
@@ -395,8 +385,7 @@ static int64_t realtime_ns(void)
 
 /* ---- responses ---- */
 
-static enum MHD_Result send_resp(struct MHD_Connection *c, unsigned status,
-                                 struct MHD_Response *r)
+static enum MHD_Result send_resp(struct MHD_Connection *c, unsigned status, struct MHD_Response *r)
 {
     enum MHD_Result ret;
 
@@ -538,19 +527,17 @@ static int heap_text(const struct cprof_profile *p, struct cprof_buf *out)
                                (long long)s->values[1]);
         for (uint32_t j = 0; j < s->nlocs && !err; j++)
             err = cprof_buf_printf(out, " %#llx",
-                                   (unsigned long long)p->locations[s->locs[j]].address +
-                                       (j > 0));
+                                   (unsigned long long)p->locations[s->locs[j]].address + (j > 0));
         if (!err)
             err = cprof_buf_printf(out, "\n");
         for (uint32_t j = 0; j < s->nlocs && !err; j++) {
             const struct cprof_location *l = &p->locations[s->locs[j]];
             for (uint32_t k = 0; k < l->nlines && !err; k++) {
                 const struct cprof_function *f = &p->functions[l->lines[k].func];
-                err = cprof_buf_printf(out, "#\t%#llx\t%s\t%s:%lld\n",
-                                       (unsigned long long)l->address,
-                                       cprof_profile_str(p, f->name),
-                                       cprof_profile_str(p, f->filename),
-                                       (long long)l->lines[k].line);
+                err = cprof_buf_printf(
+                    out, "#\t%#llx\t%s\t%s:%lld\n", (unsigned long long)l->address,
+                    cprof_profile_str(p, f->name), cprof_profile_str(p, f->filename),
+                    (long long)l->lines[k].line);
             }
         }
         if (!err)
@@ -730,8 +717,8 @@ static enum MHD_Result serve_named(struct req *q, const char *name)
 
     if (!known_profile(name))
         return send_error(q->conn, MHD_HTTP_NOT_FOUND, "Unknown profile");
-    if (cprof__http_params_check(arg(q->conn, "seconds"), arg(q->conn, "debug"),
-                                 arg(q->conn, "gc"), false, &par, &bad))
+    if (cprof__http_params_check(arg(q->conn, "seconds"), arg(q->conn, "debug"), arg(q->conn, "gc"),
+                                 false, &par, &bad))
         return send_error(q->conn, MHD_HTTP_BAD_REQUEST, bad);
     debug = par.debug;
     seconds = par.seconds;
@@ -797,7 +784,8 @@ static enum MHD_Result serve_symbol(struct req *q, bool post)
     cprof_buf_init(&in, MAX_BODY + 1);
     cprof_buf_init(&out, 0);
     if (post)
-        err = err ? err : cprof_buf_append(&in, q->body.data ? (void *)q->body.data : "", q->body.len);
+        err = err ? err
+                  : cprof_buf_append(&in, q->body.data ? (void *)q->body.data : "", q->body.len);
     else
         MHD_get_connection_values(q->conn, MHD_GET_ARGUMENT_KIND, collect_arg, &in);
     if (!err)
@@ -824,8 +812,9 @@ static enum MHD_Result serve_symbol(struct req *q, bool post)
     }
     if (q->body_too_big)
         cprof_buf_printf(&out, "reading request: body larger than %d bytes\n", MAX_BODY);
-    ret = send_resp(q->conn, MHD_HTTP_OK,
-                    text_resp("text/plain; charset=utf-8", out.data ? (void *)out.data : "", out.len));
+    ret = send_resp(
+        q->conn, MHD_HTTP_OK,
+        text_resp("text/plain; charset=utf-8", out.data ? (void *)out.data : "", out.len));
     cprof_buf_release(&in);
     cprof_buf_release(&out);
     cprof_profile_free(p);
@@ -835,8 +824,8 @@ static enum MHD_Result serve_symbol(struct req *q, bool post)
 
 static void index_row(struct cprof_buf *b, const char *name, unsigned long long count)
 {
-    cprof_buf_printf(b, "<tr><td>%llu</td><td><a href='%s?debug=1'>%s</a></td></tr>\n", count,
-                     name, name);
+    cprof_buf_printf(b, "<tr><td>%llu</td><td><a href='%s?debug=1'>%s</a></td></tr>\n", count, name,
+                     name);
 }
 
 static const char *const descs[][2] = {
@@ -925,8 +914,8 @@ static enum MHD_Result route(struct req *q, const char *url, const char *method)
 }
 
 static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const char *url,
-                                  const char *method, const char *version,
-                                  const char *upload, size_t *upload_size, void **con_cls)
+                                  const char *method, const char *version, const char *upload,
+                                  size_t *upload_size, void **con_cls)
 {
     struct req *q = *con_cls;
 
@@ -998,8 +987,7 @@ static bool is_loopback(const struct sockaddr *sa)
         return (ntohl(((const struct sockaddr_in *)sa)->sin_addr.s_addr) >> 24) == 127;
     if (sa->sa_family == AF_INET6) {
         const struct in6_addr *a = &((const struct sockaddr_in6 *)sa)->sin6_addr;
-        return IN6_IS_ADDR_LOOPBACK(a) ||
-               (IN6_IS_ADDR_V4MAPPED(a) && a->s6_addr[12] == 127);
+        return IN6_IS_ADDR_LOOPBACK(a) || (IN6_IS_ADDR_V4MAPPED(a) && a->s6_addr[12] == 127);
     }
     return false;
 }
@@ -1039,8 +1027,7 @@ static int listen_socket(void)
     if (fd >= 0 && g_http.child && g_http.scan_from > 0) {
         /* A forked child: the first free port above its parent's. */
         int r = -1;
-        for (int p = g_http.scan_from + 1; p <= g_http.scan_from + FOLLOW_PORTS && p < 65536;
-             p++) {
+        for (int p = g_http.scan_from + 1; p <= g_http.scan_from + FOLLOW_PORTS && p < 65536; p++) {
             if (res->ai_family == AF_INET)
                 ((struct sockaddr_in *)res->ai_addr)->sin_port = htons((uint16_t)p);
             else
@@ -1085,8 +1072,7 @@ static int listen_socket(void)
         char cmd[200];
         self_cmdline(cmd, sizeof(cmd));
         if (g_http.child)
-            cprof__warn("pid %ld (%s) serving /debug/pprof on %s", (long)getpid(), cmd,
-                        g_http.url);
+            cprof__warn("pid %ld (%s) serving /debug/pprof on %s", (long)getpid(), cmd, g_http.url);
         else if (!strcmp(port, "0")) /* the caller cannot know the port: say it */
             cprof__warn("serving %s", g_http.url);
         reg_add(cmd);
@@ -1160,9 +1146,8 @@ static void *server_main(void *arg)
     g_http.d = MHD_start_daemon(
         MHD_USE_EPOLL | MHD_ALLOW_SUSPEND_RESUME, 0, NULL, NULL, on_request, NULL,
         MHD_OPTION_LISTEN_SOCKET, fd, MHD_OPTION_CONNECTION_LIMIT, (unsigned)MAX_CONNECTIONS,
-        MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)CONN_TIMEOUT_S,
-        MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)CONN_MEMORY, MHD_OPTION_NOTIFY_COMPLETED,
-        on_completed, NULL, MHD_OPTION_END);
+        MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)CONN_TIMEOUT_S, MHD_OPTION_CONNECTION_MEMORY_LIMIT,
+        (size_t)CONN_MEMORY, MHD_OPTION_NOTIFY_COMPLETED, on_completed, NULL, MHD_OPTION_END);
     if (!g_http.d) {
         cprof__warn_once(WARN_HTTP, "cannot serve on '%s': the HTTP server did not start",
                          g_http.addr);

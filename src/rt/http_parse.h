@@ -54,7 +54,7 @@ uint32_t cprof__http_symbol_addrs(char *text, uint64_t *addrs /* OUT */, uint32_
  * (brackets removed; "" = every interface) and a decimal port.  false
  * when malformed or a part does not fit its buffer.
  */
-bool cprof__http_split_addr(const char *addr, char *host /* OUT */, size_t hn,
-                            char *port /* OUT */, size_t pn);
+bool cprof__http_split_addr(const char *addr, char *host /* OUT */, size_t hn, char *port /* OUT */,
+                            size_t pn);
 
 #endif /* CPROF_RT_HTTP_PARSE_H */

@@ -184,7 +184,7 @@ __attribute__((noinline)) static bool caller_matters(const char *file, const voi
 #define TAIL_FUNC
 #else
 #define TAIL_RETURN return
-#define TAIL_FUNC __attribute__((optimize("optimize-sibling-calls")))
+#define TAIL_FUNC   __attribute__((optimize("optimize-sibling-calls")))
 #endif
 
 static void *dlopen_after(dlopen_fn f, const char *file, int flags)

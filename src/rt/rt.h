@@ -36,25 +36,25 @@ struct cprof_rt_cfg {
 
 /* One CPU profiling session, from start to stop. */
 struct cprof_cpu_session {
-    bool running;            /* between a successful start and stop */
-    int out_fd;              /* API start: profile written here at stop; else -1 */
-    char out_path[4200];     /* env start: profile written atomically here at stop */
-    int hz;                  /* asked rate */
-    int64_t start_ns;        /* CLOCK_REALTIME at start, ns since the epoch */
-    int64_t start_mono_ns;   /* CLOCK_MONOTONIC at start */
+    bool running;               /* between a successful start and stop */
+    int out_fd;                 /* API start: profile written here at stop; else -1 */
+    char out_path[4200];        /* env start: profile written atomically here at stop */
+    int hz;                     /* asked rate */
+    int64_t start_ns;           /* CLOCK_REALTIME at start, ns since the epoch */
+    int64_t start_mono_ns;      /* CLOCK_MONOTONIC at start */
     struct cprof_profile *fold; /* samples folded so far (unsymbolized) */
-    pthread_t writer;        /* background folding thread */
-    bool writer_started;     /* writer is joinable */
-    bool writer_stop;        /* asks the writer to exit */
-    pid_t writer_tid;        /* never sampled */
-    uint32_t scan_gen;       /* generation of the last /proc/self/task scan */
-    uint64_t records;        /* records folded */
-    uint64_t truncated;      /* ... of which with a truncated stack */
-    uint64_t threads;        /* threads ever sampled */
-    uint64_t arm_failures;   /* threads whose timer could not be set up */
-    uint64_t unw_refreshes;  /* unwind-table rebuilds during the session (writer only) */
-    int fold_err;            /* first folding error (ENOMEM); later samples lost */
-    int hz_asked;            /* the rate asked, when above what the mechanism sustains */
+    pthread_t writer;           /* background folding thread */
+    bool writer_started;        /* writer is joinable */
+    bool writer_stop;           /* asks the writer to exit */
+    pid_t writer_tid;           /* never sampled */
+    uint32_t scan_gen;          /* generation of the last /proc/self/task scan */
+    uint64_t records;           /* records folded */
+    uint64_t truncated;         /* ... of which with a truncated stack */
+    uint64_t threads;           /* threads ever sampled */
+    uint64_t arm_failures;      /* threads whose timer could not be set up */
+    uint64_t unw_refreshes;     /* unwind-table rebuilds during the session (writer only) */
+    int fold_err;               /* first folding error (ENOMEM); later samples lost */
+    int hz_asked;               /* the rate asked, when above what the mechanism sustains */
 };
 
 struct cprof_rt {
@@ -66,8 +66,8 @@ struct cprof_rt {
     bool thr_key_ok;       /* thr_key was created */
     struct cprof_rt_cfg cfg;
     struct cprof_cpu_session cpu;
-    struct cprof_cpu_sig sig; /* the signal handler's view */
-    uint32_t warned;          /* bit per once-only warning already printed */
+    struct cprof_cpu_sig sig;      /* the signal handler's view */
+    uint32_t warned;               /* bit per once-only warning already printed */
     struct cprof__heap_state heap; /* the heap profiler; its own locks (rt/heap.h) */
 };
 

@@ -54,7 +54,7 @@
 
 #include "rt/sig/sigown_sig.h"
 
-#define OWN (*cprof__sig_own)
+#define OWN      (*cprof__sig_own)
 #define KILLSTOP (CPROF_SIG_BIT(SIGKILL) | CPROF_SIG_BIT(SIGSTOP))
 
 enum {
@@ -88,9 +88,12 @@ static void *real_fn(void *_Atomic *slot, const char *name)
     return f;
 }
 
-#define REAL(type, name)                                                                   \
-    static void *_Atomic real_##name##_p;                                                  \
-    static type real_##name(void) { return (type)real_fn(&real_##name##_p, #name); }
+#define REAL(type, name)                                                                           \
+    static void *_Atomic real_##name##_p;                                                          \
+    static type real_##name(void)                                                                  \
+    {                                                                                              \
+        return (type)real_fn(&real_##name##_p, #name);                                             \
+    }
 
 typedef int (*sigaction_fn)(int, const struct sigaction *, struct sigaction *);
 typedef int (*sigmask_fn)(int, const sigset_t *, sigset_t *);
@@ -609,17 +612,10 @@ static int mask_op(sigmask_fn f, int how, const sigset_t *set, sigset_t *old)
     if (set) {
         uint64_t want = set_bits(set) & in;
         switch (how) {
-        case SIG_BLOCK:
-            now |= want;
-            break;
-        case SIG_UNBLOCK:
-            now &= ~want;
-            break;
-        case SIG_SETMASK:
-            now = want;
-            break;
-        default:
-            return f(how, set, old); /* EINVAL, as the program would get */
+        case SIG_BLOCK: now |= want; break;
+        case SIG_UNBLOCK: now &= ~want; break;
+        case SIG_SETMASK: now = want; break;
+        default: return f(how, set, old); /* EINVAL, as the program would get */
         }
         if (how != SIG_UNBLOCK && want) {
             copy = *set;

@@ -851,24 +851,15 @@ int cprof__count_profile_text(const struct cprof_profile *p, const char *name,
 static const char *state_name(char c)
 {
     switch (c) {
-    case 'R':
-        return "running";
-    case 'S':
-        return "sleeping";
-    case 'D':
-        return "disk sleep";
-    case 'T':
-        return "stopped";
-    case 't':
-        return "tracing stop";
-    case 'Z':
-        return "zombie";
-    case 'X':
-        return "dead";
-    case 'I':
-        return "idle";
-    default:
-        return "unknown";
+    case 'R': return "running";
+    case 'S': return "sleeping";
+    case 'D': return "disk sleep";
+    case 'T': return "stopped";
+    case 't': return "tracing stop";
+    case 'Z': return "zombie";
+    case 'X': return "dead";
+    case 'I': return "idle";
+    default: return "unknown";
     }
 }
 

@@ -26,10 +26,10 @@
 /* ---- growable mmap'd arrays ------------------------------------------- */
 
 struct vec {
-    void *p;     /* mapping, or NULL */
-    size_t len;  /* elements used */
-    size_t cap;  /* elements that fit in the mapping */
-    size_t esz;  /* element size, bytes */
+    void *p;    /* mapping, or NULL */
+    size_t len; /* elements used */
+    size_t cap; /* elements that fit in the mapping */
+    size_t esz; /* element size, bytes */
 };
 
 static size_t vec_bytes(const struct vec *v)
@@ -45,9 +45,9 @@ static void *vec_push(struct vec *v)
         size_t old = v->p ? vec_bytes(v) : 0;
         size_t ncap = v->cap ? v->cap * 2 : 4096 / v->esz;
         size_t nbytes = ((ncap * v->esz) + 4095) & ~(size_t)4095;
-        void *p = old ? mremap(v->p, old, nbytes, MREMAP_MAYMOVE)
-                      : mmap(NULL, nbytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS,
-                             -1, 0);
+        void *p =
+            old ? mremap(v->p, old, nbytes, MREMAP_MAYMOVE)
+                : mmap(NULL, nbytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
         if (p == MAP_FAILED)
             return NULL;
         v->p = p;
@@ -150,12 +150,8 @@ static uintptr_t rd_ptr(struct rd *r, uint8_t enc, uintptr_t data_base)
         v = (uintptr_t)x;
         break;
     }
-    case 0x01:
-        v = (uintptr_t)rd_uleb(r);
-        break;
-    case 0x09:
-        v = (uintptr_t)rd_sleb(r);
-        break;
+    case 0x01: v = (uintptr_t)rd_uleb(r); break;
+    case 0x09: v = (uintptr_t)rd_sleb(r); break;
     case 0x02: {
         uint16_t x;
         rd_take(r, &x, 2);
@@ -180,21 +176,13 @@ static uintptr_t rd_ptr(struct rd *r, uint8_t enc, uintptr_t data_base)
         v = (uintptr_t)(intptr_t)x;
         break;
     }
-    default:
-        r->bad = true;
-        return 0;
+    default: r->bad = true; return 0;
     }
     switch (enc & 0x70) {
-    case 0:
-        break;
-    case DW_EH_PE_pcrel:
-        v += at;
-        break;
-    case DW_EH_PE_datarel:
-        v += data_base;
-        break;
-    default:
-        r->bad = true;
+    case 0: break;
+    case DW_EH_PE_pcrel: v += at; break;
+    case DW_EH_PE_datarel: v += data_base; break;
+    default: r->bad = true;
     }
     return v;
 }
@@ -211,7 +199,7 @@ struct seg {
 struct obj {
     struct seg segs[MAX_SEGS]; /* its PT_LOAD segments */
     int nsegs;
-    uintptr_t hdr;             /* runtime address of .eh_frame_hdr */
+    uintptr_t hdr; /* runtime address of .eh_frame_hdr */
 };
 
 /* A reader for [p, end of p's segment), or a bad reader. */
@@ -242,9 +230,9 @@ struct cie {
     uint64_t code_align;
     int64_t data_align;
     uint64_t ra_reg;
-    uint8_t fde_enc;         /* pointer encoding of FDE pc fields */
-    bool has_aug_data;       /* 'z': FDEs carry an augmentation length */
-    const uint8_t *insns;    /* initial instructions */
+    uint8_t fde_enc;      /* pointer encoding of FDE pc fields */
+    bool has_aug_data;    /* 'z': FDEs carry an augmentation length */
+    const uint8_t *insns; /* initial instructions */
     const uint8_t *end;
 };
 
@@ -313,8 +301,8 @@ static bool parse_cie(const struct obj *o, uintptr_t at, struct cie *c)
 
 /* An FDE in the object: where it starts in memory and the code it covers. */
 struct fde {
-    uintptr_t pc_lo;  /* first covered address */
-    uintptr_t addr;   /* runtime address of the FDE */
+    uintptr_t pc_lo; /* first covered address */
+    uintptr_t addr;  /* runtime address of the FDE */
 };
 
 struct fde_info {
@@ -370,10 +358,10 @@ struct cfa_state {
 #define STATE_STACK 16
 
 struct interp {
-    struct cfa_state st, init;          /* current and after the CIE */
+    struct cfa_state st, init;           /* current and after the CIE */
     struct cfa_state saved[STATE_STACK]; /* remember/restore_state */
     int nsaved;
-    uintptr_t loc;                       /* address the current state starts at */
+    uintptr_t loc; /* address the current state starts at */
 };
 
 static struct rule *reg_rule(struct cfa_state *s, uint64_t reg)
@@ -409,7 +397,8 @@ static void cfa_expression(struct cfa_state *s, const uint8_t *e, uint64_t len)
         return;
     s->cfa_off = off;
     if (r.end - r.p == 1 && r.p[0] == 0x06) { /* DW_OP_deref: signal frame, realigned stack */
-        s->cfa_rule = op == 0x70 + CPROF_UNW_DW_SP ? CPROF_UNW_CFA_DEREF_SP : CPROF_UNW_CFA_DEREF_FP;
+        s->cfa_rule =
+            op == 0x70 + CPROF_UNW_DW_SP ? CPROF_UNW_CFA_DEREF_SP : CPROF_UNW_CFA_DEREF_FP;
         return;
     }
     /* Lazy PLT: breg7 N; breg16 0; lit15; and; litB; ge; lit3; shl; plus */
@@ -448,31 +437,23 @@ static void def_cfa(struct cfa_state *s, uint64_t reg, int64_t off)
 typedef bool (*emit_fn)(void *ctx, uintptr_t loc, const struct cfa_state *s);
 
 /* Executes one CFA instruction; emits the current row before any advance. */
-static bool exec_insn(struct interp *in, struct rd *r, const struct cie *c, emit_fn emit,
-                      void *ctx)
+static bool exec_insn(struct interp *in, struct rd *r, const struct cie *c, emit_fn emit, void *ctx)
 {
     struct cfa_state *s = &in->st;
     uint8_t op = rd_u8(r), low = op & 0x3f;
     uint64_t reg, delta = 0;
 
     switch (op & 0xc0) {
-    case 0x40:
-        delta = low;
-        goto advance;
-    case 0x80:
-        set_rule(s, low, RULE_OFFSET, (int64_t)rd_uleb(r) * c->data_align);
-        return !r->bad;
+    case 0x40: delta = low; goto advance;
+    case 0x80: set_rule(s, low, RULE_OFFSET, (int64_t)rd_uleb(r) * c->data_align); return !r->bad;
     case 0xc0:
         if (reg_rule(s, low))
             *reg_rule(s, low) = *reg_rule(&in->init, low);
         return true;
     }
     switch (op) {
-    case 0x00: /* nop */
-        return true;
-    case 0x02:
-        delta = rd_u8(r);
-        goto advance;
+    case 0x00: /* nop */ return true;
+    case 0x02: delta = rd_u8(r); goto advance;
     case 0x03: {
         uint16_t d;
         rd_take(r, &d, 2);
@@ -494,12 +475,8 @@ static bool exec_insn(struct interp *in, struct rd *r, const struct cie *c, emit
         if (reg_rule(s, reg))
             *reg_rule(s, reg) = *reg_rule(&in->init, reg);
         return !r->bad;
-    case 0x07: /* undefined */
-        set_rule(s, rd_uleb(r), RULE_UNDEF, 0);
-        return !r->bad;
-    case 0x08: /* same_value */
-        set_rule(s, rd_uleb(r), RULE_SAME, 0);
-        return !r->bad;
+    case 0x07: /* undefined */ set_rule(s, rd_uleb(r), RULE_UNDEF, 0); return !r->bad;
+    case 0x08: /* same_value */ set_rule(s, rd_uleb(r), RULE_SAME, 0); return !r->bad;
     case 0x09: /* register */
         reg = rd_uleb(r);
         rd_uleb(r);
@@ -519,12 +496,8 @@ static bool exec_insn(struct interp *in, struct rd *r, const struct cie *c, emit
         reg = rd_uleb(r);
         def_cfa(s, reg, (int64_t)rd_uleb(r));
         return !r->bad;
-    case 0x0d: /* def_cfa_register */
-        def_cfa(s, rd_uleb(r), s->cfa_off);
-        return !r->bad;
-    case 0x0e: /* def_cfa_offset */
-        def_cfa(s, s->cfa_reg, (int64_t)rd_uleb(r));
-        return !r->bad;
+    case 0x0d: /* def_cfa_register */ def_cfa(s, rd_uleb(r), s->cfa_off); return !r->bad;
+    case 0x0e: /* def_cfa_offset */ def_cfa(s, s->cfa_reg, (int64_t)rd_uleb(r)); return !r->bad;
     case 0x0f: { /* def_cfa_expression */
         uint64_t len = rd_uleb(r);
         if (r->bad || len > (uint64_t)(r->end - r->p))
@@ -568,15 +541,12 @@ static bool exec_insn(struct interp *in, struct rd *r, const struct cie *c, emit
         r->p += len;
         return true;
     }
-    case 0x2e: /* GNU_args_size */
-        rd_uleb(r);
-        return !r->bad;
+    case 0x2e: /* GNU_args_size */ rd_uleb(r); return !r->bad;
     case 0x2f: /* GNU_negative_offset_extended */
         reg = rd_uleb(r);
         set_rule(s, reg, RULE_OFFSET, -(int64_t)rd_uleb(r) * c->data_align);
         return !r->bad;
-    default: /* DW_CFA_set_loc and vendor opcodes: give up on this FDE */
-        return false;
+    default: /* DW_CFA_set_loc and vendor opcodes: give up on this FDE */ return false;
     }
 advance:
     if (r->bad)
@@ -703,8 +673,7 @@ static void add_fde(struct builder *b, const struct fde_info *f)
     in.init = in.st;
     in.nsaved = 0;
     in.loc = f->pc_lo;
-    if (!run_program(&in, f->insns, f->end, &f->cie, emit_row, b) ||
-        !emit_row(b, in.loc, &in.st)) {
+    if (!run_program(&in, f->insns, f->end, &f->cie, emit_row, b) || !emit_row(b, in.loc, &in.st)) {
         if (!b->nomem && b->rows.len > mark)
             b->rows.len = mark; /* drop a half-parsed FDE: FP fallback covers it */
         return;
@@ -728,8 +697,8 @@ static void add_fde(struct builder *b, const struct fde_info *f)
  * tries again).  So an unload waits for one object's parse at most.
  */
 static pthread_mutex_t obj_lock = PTHREAD_MUTEX_INITIALIZER;
-static _Atomic int unloading;          /* calls between begin and end */
-static _Atomic unsigned long unloads;  /* calls ever begun */
+static _Atomic int unloading;         /* calls between begin and end */
+static _Atomic unsigned long unloads; /* calls ever begun */
 
 static int cmp_fde(const void *a, const void *b)
 {
@@ -765,8 +734,7 @@ static bool push_fde(struct builder *b, const struct obj *o, uintptr_t at)
 static bool collect_fdes(struct builder *b, const struct obj *o)
 {
     struct rd r = obj_reader(o, o->hdr);
-    uint8_t version = rd_u8(&r), ptr_enc = rd_u8(&r), count_enc = rd_u8(&r),
-            table_enc = rd_u8(&r);
+    uint8_t version = rd_u8(&r), ptr_enc = rd_u8(&r), count_enc = rd_u8(&r), table_enc = rd_u8(&r);
     uintptr_t eh_frame = rd_ptr(&r, ptr_enc, o->hdr);
 
     if (r.bad || version != 1)
@@ -775,7 +743,8 @@ static bool collect_fdes(struct builder *b, const struct obj *o)
         uint64_t count = rd_ptr(&r, count_enc, o->hdr);
         for (uint64_t i = 0; i < count && !r.bad; i++) {
             int32_t ent[2];
-            if (rd_take(&r, ent, sizeof(ent)) && !push_fde(b, o, o->hdr + (uintptr_t)(intptr_t)ent[1]))
+            if (rd_take(&r, ent, sizeof(ent)) &&
+                !push_fde(b, o, o->hdr + (uintptr_t)(intptr_t)ent[1]))
                 return false;
         }
         return true;
@@ -887,7 +856,8 @@ static int copy_object(struct dl_phdr_info *info, size_t size, void *ctx)
     return 0;
 }
 
-/* dl_iterate_phdr, or another list of objects given as dl_phdr_info (see cprof_unwind_table_build). */
+/* dl_iterate_phdr, or another list of objects given as dl_phdr_info (see cprof_unwind_table_build).
+ */
 typedef int (*iterate_fn)(int (*cb)(struct dl_phdr_info *, size_t, void *), void *data, void *ctx);
 
 /* Fills l with the loaded objects that have unwind info; 0 or -ENOMEM.  Unmap l->objs after. */
@@ -1024,8 +994,8 @@ static int build_table(iterate_fn iterate, void *ictx, struct cprof__unw_table *
     t->maps[2] = b.pages.p;
     t->map_lens[2] = b.pages.p ? vec_bytes(&b.pages) : 0;
     t->map_lens[3] = CPROF_UNW_CACHE_SIZE * sizeof(*t->cache);
-    t->maps[3] = mmap(NULL, t->map_lens[3], PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS,
-                      -1, 0);
+    t->maps[3] =
+        mmap(NULL, t->map_lens[3], PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
     if (t->maps[3] == MAP_FAILED) {
         munmap(t, sizeof(*t));
         goto fail;
@@ -1163,7 +1133,8 @@ static const struct cprof_unwind_image *image_of(const struct images *im, uintpt
     for (size_t i = 0; i < im->n; i++) {
         const ElfW(Phdr) *ph = im->v[i].phdr;
         for (int k = 0; k < im->v[i].phnum; k++)
-            if (ph[k].p_type == PT_LOAD && addr - im->v[i].local_bias - ph[k].p_vaddr < ph[k].p_memsz)
+            if (ph[k].p_type == PT_LOAD &&
+                addr - im->v[i].local_bias - ph[k].p_vaddr < ph[k].p_memsz)
                 return &im->v[i];
     }
     return NULL;

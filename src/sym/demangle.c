@@ -22,8 +22,8 @@
 
 static bool is_ident(char c)
 {
-    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-           c == '_' || c == '$';
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_' ||
+           c == '$';
 }
 
 /*
@@ -33,9 +33,9 @@ static bool is_ident(char c)
 static size_t op_len(const char *s)
 {
     static const char *const ops[] = {
-        "<<=", ">>=", "<=>", "->*", "()", "[]", "<<", ">>", "<=", ">=", "==", "!=", "&&", "||",
-        "++",  "--",  "->",  "+=",  "-=", "*=", "/=", "%=", "&=", "|=", "^=", "+",  "-",  "*",
-        "/",   "%",   "^",   "&",   "|",  "~",  "!",  "=",  "<",  ">",  ",",
+        "<<=", ">>=", "<=>", "->*", "()", "[]", "<<", ">>", "<=", ">=", "==", "!=", "&&",
+        "||",  "++",  "--",  "->",  "+=", "-=", "*=", "/=", "%=", "&=", "|=", "^=", "+",
+        "-",   "*",   "/",   "%",   "^",  "&",  "|",  "~",  "!",  "=",  "<",  ">",  ",",
     };
 
     for (size_t i = 0; i < sizeof(ops) / sizeof(ops[0]); i++) {
@@ -146,11 +146,21 @@ static bool has_prefix(const char *s, const char *pre)
 static bool special_name(const char *s)
 {
     static const char *const pre[] = {
-        "non-virtual thunk to ", "virtual thunk to ",      "covariant return thunk to ",
-        "transaction clone for ", "construction vtable for ", "vtable for ",
-        "VTT for ",              "typeinfo for ",          "typeinfo name for ",
-        "guard variable for ",   "reference temporary ",   "TLS init function for ",
-        "TLS wrapper function for ", "hidden alias for ",  "java Class for ",
+        "non-virtual thunk to ",
+        "virtual thunk to ",
+        "covariant return thunk to ",
+        "transaction clone for ",
+        "construction vtable for ",
+        "vtable for ",
+        "VTT for ",
+        "typeinfo for ",
+        "typeinfo name for ",
+        "guard variable for ",
+        "reference temporary ",
+        "TLS init function for ",
+        "TLS wrapper function for ",
+        "hidden alias for ",
+        "java Class for ",
     };
 
     for (size_t i = 0; i < sizeof(pre) / sizeof(pre[0]); i++)
@@ -162,8 +172,8 @@ static bool special_name(const char *s)
 /* Removes the parameters, the qualifiers after them and a return type (NoParams). */
 static void strip_params(char *s)
 {
-    static const char *const quals[] = {" const", " volatile", " &&", " &", " noexcept",
-                                        " restrict"};
+    static const char *const quals[] = {" const", " volatile", " &&",
+                                        " &",     " noexcept", " restrict"};
     size_t n = strlen(s), last_space = 0, i;
     int depth = 0;
     bool again = true;
@@ -199,12 +209,14 @@ static void strip_params(char *s)
         if (op)
             break; /* the rest is the operator's name */
         switch (s[i]) {
-        case '<': case '(': case '[': case '{':
-            depth++;
-            break;
-        case '>': case ')': case ']': case '}':
-            depth--;
-            break;
+        case '<':
+        case '(':
+        case '[':
+        case '{': depth++; break;
+        case '>':
+        case ')':
+        case ']':
+        case '}': depth--; break;
         case ' ':
             if (depth == 0)
                 last_space = i + 1;

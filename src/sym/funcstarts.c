@@ -15,7 +15,7 @@
 #include "base/file.h"
 
 /* DWARF pointer encodings (the low nibble: format; the high: application). */
-#define PE_OMIT 0xff
+#define PE_OMIT           0xff
 #define PE_DATAREL_SDATA4 0x3b
 
 /* Bytes of a value in encoding enc (its format nibble); 0 when unsupported. */
@@ -24,16 +24,12 @@ static size_t enc_size(uint8_t enc)
     switch (enc & 0x0f) {
     case 0x00: /* absptr on a 64-bit target */
     case 0x04: /* udata8 */
-    case 0x0c: /* sdata8 */
-        return 8;
+    case 0x0c: /* sdata8 */ return 8;
     case 0x02: /* udata2 */
-    case 0x0a: /* sdata2 */
-        return 2;
+    case 0x0a: /* sdata2 */ return 2;
     case 0x03: /* udata4 */
-    case 0x0b: /* sdata4 */
-        return 4;
-    default:
-        return 0;
+    case 0x0b: /* sdata4 */ return 4;
+    default: return 0;
     }
 }
 

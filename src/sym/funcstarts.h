@@ -25,8 +25,8 @@
  * 0; CPROF_ECORRUPT for anything else (nothing allocated); -ENOMEM.
  * Context: any thread but a signal handler.
  */
-int cprof_ehhdr_starts(const uint8_t *hdr, size_t n, uint64_t vaddr,
-                       uint64_t **starts /* OUT */, size_t *nstarts /* OUT */);
+int cprof_ehhdr_starts(const uint8_t *hdr, size_t n, uint64_t vaddr, uint64_t **starts /* OUT */,
+                       size_t *nstarts /* OUT */);
 
 /* One JIT symbol: code [start, start + size). */
 struct cprof_perfmap_ent {

@@ -103,15 +103,15 @@ struct sym_file {
     size_t ncus, cus_cap;
     struct cu_range *cur; /* malloc'd, sorted by lo: CUs by address, without aranges */
     size_t ncur;
-    Dwarf_Addr cur_bias; /* dwfl address = DWARF address + cur_bias */
-    bool cur_built;      /* cur was built (lazily, on the first aranges miss) */
-    Dwfl_Module *dmod;   /* where DWARF is read: mod or ddwfl's module; NULL until set up */
+    Dwarf_Addr cur_bias;  /* dwfl address = DWARF address + cur_bias */
+    bool cur_built;       /* cur was built (lazily, on the first aranges miss) */
+    Dwfl_Module *dmod;    /* where DWARF is read: mod or ddwfl's module; NULL until set up */
     Dwarf_Addr dmod_bias; /* dmod address = ELF vaddr + dmod_bias */
     Dwfl *ddwfl;          /* the separate debug file opened on its own, or NULL */
     uint64_t *fstarts;    /* malloc'd, sorted: function starts (ELF vaddrs) from .eh_frame_hdr */
     size_t nfstarts;
     bool fstarts_built;
-    void **zbufs;         /* malloc'd: inflated section data, freed after the Dwfls */
+    void **zbufs; /* malloc'd: inflated section data, freed after the Dwfls */
     size_t nzbufs;
 };
 
@@ -191,12 +191,11 @@ char *cprof__sym_demangle(const char *name)
  * libdwfl's standard search asks whenever DEBUGINFOD_URLS is set).
  */
 static int find_debuginfo_local(Dwfl_Module *mod, void **userdata, const char *modname,
-                                 Dwarf_Addr base, const char *file_name,
-                                 const char *debuglink_file, GElf_Word debuglink_crc,
-                                 char **debuginfo_file_name)
+                                Dwarf_Addr base, const char *file_name, const char *debuglink_file,
+                                GElf_Word debuglink_crc, char **debuginfo_file_name)
 {
-    int fd = dwfl_build_id_find_debuginfo(mod, userdata, modname, base, file_name,
-                                          debuglink_file, debuglink_crc, debuginfo_file_name);
+    int fd = dwfl_build_id_find_debuginfo(mod, userdata, modname, base, file_name, debuglink_file,
+                                          debuglink_crc, debuginfo_file_name);
     const char *urls = getenv("DEBUGINFOD_URLS");
 
     if (fd >= 0 || (urls && *urls))
@@ -260,8 +259,7 @@ static bool debug_file_by_id(const struct cprof_symbolizer *s, const char *id, c
     if (strlen(id) < 4)
         return false;
     for (size_t i = 0; s->debug_dirs[i]; i++) {
-        int n = snprintf(out, PATH_MAX, "%s/.build-id/%.2s/%s.debug", s->debug_dirs[i], id,
-                         id + 2);
+        int n = snprintf(out, PATH_MAX, "%s/.build-id/%.2s/%s.debug", s->debug_dirs[i], id, id + 2);
 
         if (n > 0 && n < PATH_MAX && access(out, R_OK) == 0)
             return true;
@@ -282,8 +280,8 @@ struct cprof_symbolizer *cprof_symbolizer_new(unsigned flags)
      * the debug directories, then asks debuginfod when DEBUGINFOD_URLS is
      * set; the build-id lookup alone never leaves the machine.
      */
-    s->callbacks.find_debuginfo = (flags & CPROF_SYM_NO_DEBUGINFOD) ? find_debuginfo_local
-                                                                    : dwfl_standard_find_debuginfo;
+    s->callbacks.find_debuginfo =
+        (flags & CPROF_SYM_NO_DEBUGINFOD) ? find_debuginfo_local : dwfl_standard_find_debuginfo;
     s->callbacks.section_address = dwfl_offline_section_address;
     s->callbacks.debuginfo_path = &s->debuginfo_path;
     if (set_debug_dirs(s) != 0) {
@@ -435,9 +433,8 @@ static int open_file(struct cprof_symbolizer *s, struct sym_file *f)
 static bool unused_debug_section(const char *name)
 {
     static const char *const unused[] = {
-        ".debug_loc",      ".debug_loclists",     ".debug_macro",
-        ".debug_macinfo",  ".debug_pubnames",     ".debug_pubtypes",
-        ".debug_gnu_pubnames", ".debug_gnu_pubtypes",
+        ".debug_loc",      ".debug_loclists", ".debug_macro",        ".debug_macinfo",
+        ".debug_pubnames", ".debug_pubtypes", ".debug_gnu_pubnames", ".debug_gnu_pubtypes",
     };
 
     for (size_t i = 0; i < sizeof(unused) / sizeof(unused[0]); i++)
@@ -588,8 +585,7 @@ static void open_debug_file(struct cprof_symbolizer *s, struct sym_file *f, Elf 
     dwfl_report_begin(f->ddwfl);
     dm = dwfl_report_elf(f->ddwfl, path, path, -1, 0, false);
     dwfl_report_end(f->ddwfl, NULL, NULL);
-    if (!dm || (n = dwfl_module_build_id(dm, &bits, &note_vaddr)) <= 0 ||
-        n > CPROF_BUILD_ID_MAX)
+    if (!dm || (n = dwfl_module_build_id(dm, &bits, &note_vaddr)) <= 0 || n > CPROF_BUILD_ID_MAX)
         goto fail;
     hex_encode(bits, (size_t)n, have);
     delf = dwfl_module_getelf(dm, &bias);
@@ -1101,18 +1097,13 @@ static int index_scope(struct cu_index *ci, Dwarf_Die *parent, size_t *cap, int 
         return 0;
     do {
         switch (dwarf_tag(&child)) {
-        case DW_TAG_subprogram:
-            err = index_ranges(ci, &child, cap);
-            break;
+        case DW_TAG_subprogram: err = index_ranges(ci, &child, cap); break;
         case DW_TAG_namespace:
         case DW_TAG_class_type:
         case DW_TAG_structure_type:
         case DW_TAG_union_type:
-        case DW_TAG_module:
-            err = index_scope(ci, &child, cap, depth + 1);
-            break;
-        default:
-            break;
+        case DW_TAG_module: err = index_scope(ci, &child, cap, depth + 1); break;
+        default: break;
         }
     } while (!err && dwarf_siblingof(&child, &child) == 0);
     return err;
@@ -1397,8 +1388,7 @@ static void build_fstarts(struct sym_file *f)
  * the file has no .eh_frame_hdr or a is before its first entry.
  */
 static size_t fde_frame(struct cprof_symbolizer *s, struct sym_file *f,
-                        const struct cprof_sym_mapping *m, Dwarf_Addr a,
-                        struct cprof_sym_frame *fr)
+                        const struct cprof_sym_mapping *m, Dwarf_Addr a, struct cprof_sym_frame *fr)
 {
     uint64_t v = a - f->bias, start;
     const char *base = strrchr(m->path, '/');
@@ -1426,8 +1416,7 @@ static size_t fde_frame(struct cprof_symbolizer *s, struct sym_file *f,
     if (!name)
         return 0;
     snprintf(name, (size_t)len + 1, "%s+0x%" PRIx64, base, start);
-    *fr = (struct cprof_sym_frame){.name = name, .system_name = name, .file = "",
-                                   .unnamed = true};
+    *fr = (struct cprof_sym_frame){.name = name, .system_name = name, .file = "", .unnamed = true};
     return 1;
 }
 

@@ -99,8 +99,7 @@ static int set_lines(struct cprof_profile *p, struct cprof_location *l,
 
 /* Looks one location up.  0 (also when its file is missing) or an error. */
 static int symbolize_location(struct cprof_profile *p, struct cprof_symbolizer *s, uint32_t li,
-                              struct map_state *st, struct cprof_sym_stats *stats,
-                              uint8_t *unnamed)
+                              struct map_state *st, struct cprof_sym_stats *stats, uint8_t *unnamed)
 {
     struct cprof_sym_frame fr[CPROF_SYM_MAX_FRAMES];
     struct cprof_location *l = &p->locations[li];
@@ -289,9 +288,9 @@ static int note_unnamed(struct cprof_profile *p, struct map_state *st, const uin
         file = cprof_profile_str(p, p->mappings[best].filename);
         base = strrchr(file, '/');
         base = base ? base + 1 : file;
-        off += (size_t)snprintf(text + off, sizeof(text) - off, "%s%s %s %.0f%%", k ? ", " : "",
-                                base, st[best].missing ? "not found:" : "stripped:",
-                                100 * st[best].unnamed / total);
+        off += (size_t)snprintf(
+            text + off, sizeof(text) - off, "%s%s %s %.0f%%", k ? ", " : "", base,
+            st[best].missing ? "not found:" : "stripped:", 100 * st[best].unnamed / total);
         any_stripped |= !st[best].missing;
         st[best].unnamed = 0;
         if (off >= sizeof(text))
@@ -343,8 +342,7 @@ static int drop_self(struct cprof_profile *p)
 
         if (l->mapping != mi)
             continue;
-        fn = l->nlines ? cprof_profile_str(p, p->functions[l->lines[l->nlines - 1].func].name)
-                       : "";
+        fn = l->nlines ? cprof_profile_str(p, p->functions[l->lines[l->nlines - 1].func].name) : "";
         kind[i] = transparent(p->mappings[mi].start, p->mappings[mi].limit, fn) ? 1 : 2;
     }
     for (size_t i = 0; i < p->nsamples; i++) {

@@ -30,10 +30,10 @@
 #include "tool/cmd_run.h"
 
 struct attach_opts {
-    double seconds;    /* -seconds N */
-    int hz;            /* -hz N */
-    const char *cpu;   /* -cpu FILE, or NULL: the default name when no -wall */
-    const char *wall;  /* -wall FILE, or NULL */
+    double seconds;   /* -seconds N */
+    int hz;           /* -hz N */
+    const char *cpu;  /* -cpu FILE, or NULL: the default name when no -wall */
+    const char *wall; /* -wall FILE, or NULL */
     int pid;
 };
 
@@ -41,22 +41,22 @@ struct attach_opts {
 struct session {
     struct attach_opts o;
     struct cprof_attach_objs objs;
-    struct cprof_profile *cpu;    /* samples/count, cpu/nanoseconds */
-    struct cprof_profile *wall;   /* samples/count, wall/nanoseconds, label state; or NULL */
+    struct cprof_profile *cpu;        /* samples/count, cpu/nanoseconds */
+    struct cprof_profile *wall;       /* samples/count, wall/nanoseconds, label state; or NULL */
     struct cprof_attach_wall *wstate; /* -wall's per-thread state, or NULL */
     uintptr_t pcs[CPROF_ATTACH_MAX_DEPTH];
-    uint64_t samples;             /* perf samples used */
-    uint64_t no_regs;             /* perf samples without user registers */
-    uint64_t unknown_pc;          /* samples at a pc outside the known mappings */
-    uint64_t refreshes;           /* tables rebuilt for objects loaded meanwhile */
+    uint64_t samples;    /* perf samples used */
+    uint64_t no_regs;    /* perf samples without user registers */
+    uint64_t unknown_pc; /* samples at a pc outside the known mappings */
+    uint64_t refreshes;  /* tables rebuilt for objects loaded meanwhile */
     uint64_t last_refresh_ns;
-    uint64_t cpu_ns;              /* task-clock ns sampled */
-    uint64_t start_ns;            /* monotonic: the command started */
-    uint64_t tables_ns;           /* monotonic: maps read and unwind tables built */
-    uint64_t armed_ns;            /* monotonic: every event open */
-    uint64_t first_ns;            /* monotonic: the first sample was unwound; 0 = none yet */
-    int err;                      /* first error adding to a profile */
-    uint32_t state_key, running;  /* strings of the wall profile */
+    uint64_t cpu_ns;             /* task-clock ns sampled */
+    uint64_t start_ns;           /* monotonic: the command started */
+    uint64_t tables_ns;          /* monotonic: maps read and unwind tables built */
+    uint64_t armed_ns;           /* monotonic: every event open */
+    uint64_t first_ns;           /* monotonic: the first sample was unwound; 0 = none yet */
+    int err;                     /* first error adding to a profile */
+    uint32_t state_key, running; /* strings of the wall profile */
 };
 
 /* -wall ticks take at most 1/WALL_BUDGET of a core (see run_loop). */
@@ -251,7 +251,8 @@ static int64_t process_cpu_ns(int pid)
     fclose(f);
     buf[n] = 0;
     p = strrchr(buf, ')');
-    /* After ")": state ppid pgrp session tty tpgid flags minflt cminflt majflt cmajflt utime stime */
+    /* After ")": state ppid pgrp session tty tpgid flags minflt cminflt majflt cmajflt utime stime
+     */
     if (!p || sscanf(p + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %llu %llu", &ut, &st) != 2)
         return -1;
     return (int64_t)((ut + st) * (1000000000ull / (unsigned long long)sysconf(_SC_CLK_TCK)));
@@ -300,8 +301,8 @@ static int symbolize(struct cprof_profile *p, int pid, const struct cprof_maps *
     /* The process may have exited meanwhile: the mappings seen while sampling then. */
     const struct cprof_maps *m = err ? before : &now;
     for (size_t i = 0; i < m->n; i++) {
-        struct cprof_mapping mp = {.start = m->v[i].start, .limit = m->v[i].limit,
-                                   .offset = m->v[i].offset};
+        struct cprof_mapping mp = {
+            .start = m->v[i].start, .limit = m->v[i].limit, .offset = m->v[i].offset};
         uint32_t pos;
         err = cprof_profile_intern_cstr(p, m->v[i].path, &mp.filename);
         if (!err && m->v[i].build_id[0])
@@ -419,17 +420,17 @@ static void comments(struct session *S, struct cprof_attach_perf *perf,
              S->o.pid, S->o.hz, (unsigned long long)S->samples, (unsigned long long)S->cpu_ns,
              (long long)used_ns, (unsigned long long)ps.threads, (unsigned long long)ps.events,
              ps.ring_bytes, (unsigned long long)ps.lost, (unsigned long long)ps.late,
-             (unsigned long long)ps.other_pid,
-             (unsigned long long)S->no_regs, (unsigned long long)S->unknown_pc,
-             (unsigned long long)S->refreshes, S->objs.skipped,
+             (unsigned long long)ps.other_pid, (unsigned long long)S->no_regs,
+             (unsigned long long)S->unknown_pc, (unsigned long long)S->refreshes, S->objs.skipped,
              (double)(S->tables_ns - S->start_ns) / 1e6, (double)(S->armed_ns - S->start_ns) / 1e6,
              S->first_ns ? (double)(S->first_ns - S->start_ns) / 1e6 : -1.0);
     if (wall) {
         struct cprof_attach_wall_stats ws;
         size_t len = strlen(out);
         cprof_attach_wall_stats(wall, &ws);
-        snprintf(out + len, n - len, " wall_ticks=%llu wall_captures=%llu wall_reused=%llu "
-                                     "wall_failed=%llu",
+        snprintf(out + len, n - len,
+                 " wall_ticks=%llu wall_captures=%llu wall_reused=%llu "
+                 "wall_failed=%llu",
                  (unsigned long long)ws.ticks, (unsigned long long)ws.captures,
                  (unsigned long long)ws.reused, (unsigned long long)ws.failed);
     }
@@ -446,9 +447,10 @@ static int session_run(struct session *S)
     err = cprof_attach_objs_refresh(&S->objs);
     S->tables_ns = mono_ns();
     if (err == -EACCES || err == -EPERM) {
-        fprintf(stderr, "cprof attach: cannot read /proc/%d/maps: not allowed to look at that "
-                        "process (another user's, or not dumpable): run cprof as its user, or with "
-                        "CAP_SYS_PTRACE (root)\n",
+        fprintf(stderr,
+                "cprof attach: cannot read /proc/%d/maps: not allowed to look at that "
+                "process (another user's, or not dumpable): run cprof as its user, or with "
+                "CAP_SYS_PTRACE (root)\n",
                 S->o.pid);
         return 1;
     }
@@ -480,15 +482,14 @@ static int session_run(struct session *S)
     if (why[0])
         fprintf(stderr, "cprof attach: some threads are not sampled: %s\n", why);
     S->last_refresh_ns = t0;
-    fprintf(stderr, "cprof attach: sampling process %d at %d Hz for %.3g s (^C stops)\n",
-            S->o.pid, S->o.hz, S->o.seconds);
+    fprintf(stderr, "cprof attach: sampling process %d at %d Hz for %.3g s (^C stops)\n", S->o.pid,
+            S->o.hz, S->o.seconds);
     run_loop(S, perf, wall, t0);
     int64_t used1 = process_cpu_ns(S->o.pid);
     int64_t dur = (int64_t)(mono_ns() - t0);
-    comments(S, perf, wall, used0 >= 0 && used1 >= used0 ? used1 - used0 : -1, text,
-             sizeof(text));
-    fprintf(stderr, "cprof attach: %.2f s: %llu samples, %.3f s CPU sampled",
-            (double)dur / 1e9, (unsigned long long)S->samples, (double)S->cpu_ns / 1e9);
+    comments(S, perf, wall, used0 >= 0 && used1 >= used0 ? used1 - used0 : -1, text, sizeof(text));
+    fprintf(stderr, "cprof attach: %.2f s: %llu samples, %.3f s CPU sampled", (double)dur / 1e9,
+            (unsigned long long)S->samples, (double)S->cpu_ns / 1e9);
     if (used0 >= 0 && used1 >= used0)
         fprintf(stderr, "; the process used %.3f s CPU meanwhile", (double)(used1 - used0) / 1e9);
     fprintf(stderr, "\n");

@@ -34,10 +34,10 @@ int cprof_cmd_attach(int argc, char **argv);
 
 /* One ELF object of the target, read into a private image. */
 struct cprof_attach_obj {
-    char *path;          /* as /proc/PID/maps names it; malloc'd */
-    void *mem;           /* image of its readable segments (mmap'd), or NULL */
-    size_t len;          /* bytes at mem */
-    void *phdr;          /* ElfW(Phdr)[phnum], malloc'd */
+    char *path; /* as /proc/PID/maps names it; malloc'd */
+    void *mem;  /* image of its readable segments (mmap'd), or NULL */
+    size_t len; /* bytes at mem */
+    void *phdr; /* ElfW(Phdr)[phnum], malloc'd */
     int phnum;
     uintptr_t local_bias; /* segment p_vaddr is at local_bias + p_vaddr here */
     uintptr_t bias;       /* and at bias + p_vaddr in the target */
@@ -47,9 +47,9 @@ struct cprof_attach_objs {
     int pid;
     struct cprof_attach_obj *v;
     size_t n, cap;
-    struct cprof_maps maps;           /* the target's executable mappings, last read */
-    struct cprof__unw_table *table;   /* over v[], or NULL */
-    unsigned skipped;                 /* mapped files that could not be read */
+    struct cprof_maps maps;         /* the target's executable mappings, last read */
+    struct cprof__unw_table *table; /* over v[], or NULL */
+    unsigned skipped;               /* mapped files that could not be read */
 };
 
 void cprof_attach_objs_init(struct cprof_attach_objs *o, int pid);
@@ -85,12 +85,12 @@ bool cprof_attach_image_bias(const struct cprof_attach_obj *obj, uint64_t start,
 
 /* What a PERF_RECORD_SAMPLE of ours carries. */
 struct cprof_attach_sample {
-    uint64_t id;         /* PERF_SAMPLE_IDENTIFIER: an event, not a thread (contexts move) */
-    uint64_t stream_id;  /* PERF_SAMPLE_STREAM_ID */
+    uint64_t id;        /* PERF_SAMPLE_IDENTIFIER: an event, not a thread (contexts move) */
+    uint64_t stream_id; /* PERF_SAMPLE_STREAM_ID */
     uint32_t pid, tid;
-    uint64_t time;       /* perf clock, ns */
-    uint64_t period;     /* task-clock ns this sample stands for */
-    bool has_regs;       /* user registers present */
+    uint64_t time;   /* perf clock, ns */
+    uint64_t period; /* task-clock ns this sample stands for */
+    bool has_regs;   /* user registers present */
     uint64_t bx, bp, sp, ip;
     const uint8_t *stack; /* user stack bytes from sp, stack_len of them */
     uint64_t stack_len;
@@ -133,12 +133,12 @@ void cprof_attach_perf_disable(struct cprof_attach_perf *p);
 
 /* Counters for the profile's comments. */
 struct cprof_attach_perf_stats {
-    uint64_t lost;        /* records the kernel dropped (full buffers) */
-    uint64_t threads;     /* threads with events opened by us */
-    uint64_t events;      /* events (threads x CPUs) */
-    uint64_t late;        /* threads found by a rescan (started after the first scan) */
-    uint64_t other_pid;   /* samples of another process, dropped */
-    size_t ring_bytes;    /* data bytes per CPU buffer */
+    uint64_t lost;      /* records the kernel dropped (full buffers) */
+    uint64_t threads;   /* threads with events opened by us */
+    uint64_t events;    /* events (threads x CPUs) */
+    uint64_t late;      /* threads found by a rescan (started after the first scan) */
+    uint64_t other_pid; /* samples of another process, dropped */
+    size_t ring_bytes;  /* data bytes per CPU buffer */
 };
 void cprof_attach_perf_stats(const struct cprof_attach_perf *p,
                              struct cprof_attach_perf_stats *out /* OUT */);
@@ -151,8 +151,7 @@ struct cprof_attach_wall;
 
 /* What an off-CPU tick produces: a stack and the state it was in. */
 struct cprof_attach_wall_sink {
-    void (*sample)(void *ctx, int tid, const uintptr_t *pcs, int n, const char *state,
-                   int64_t ns);
+    void (*sample)(void *ctx, int tid, const uintptr_t *pcs, int n, const char *state, int64_t ns);
     void *ctx;
 };
 
@@ -174,10 +173,10 @@ void cprof_attach_wall_note_cpu(struct cprof_attach_wall *w, int tid, const uint
 
 /* Counters for the profile's comments. */
 struct cprof_attach_wall_stats {
-    uint64_t ticks;       /* ticks taken */
-    uint64_t captures;    /* stacks read (thread's CPU time moved) */
-    uint64_t reused;      /* samples that reused a thread's previous stack */
-    uint64_t failed;      /* threads whose stack could not be read */
+    uint64_t ticks;    /* ticks taken */
+    uint64_t captures; /* stacks read (thread's CPU time moved) */
+    uint64_t reused;   /* samples that reused a thread's previous stack */
+    uint64_t failed;   /* threads whose stack could not be read */
 };
 void cprof_attach_wall_stats(const struct cprof_attach_wall *w,
                              struct cprof_attach_wall_stats *out /* OUT */);

@@ -36,35 +36,35 @@
 #include "base/err.h"
 
 /* perf_regs.h for x86-64: the bits of sample_regs_user. */
-#define REG_BX 1
-#define REG_BP 6
-#define REG_SP 7
-#define REG_IP 8
+#define REG_BX    1
+#define REG_BP    6
+#define REG_SP    7
+#define REG_IP    8
 #define REGS_MASK ((1ull << REG_BX) | (1ull << REG_BP) | (1ull << REG_SP) | (1ull << REG_IP))
 
-#define SAMPLE_TYPE                                                                              \
-    (PERF_SAMPLE_IDENTIFIER | PERF_SAMPLE_IP | PERF_SAMPLE_TID | PERF_SAMPLE_TIME |             \
+#define SAMPLE_TYPE                                                                                \
+    (PERF_SAMPLE_IDENTIFIER | PERF_SAMPLE_IP | PERF_SAMPLE_TID | PERF_SAMPLE_TIME |                \
      PERF_SAMPLE_STREAM_ID | PERF_SAMPLE_PERIOD | PERF_SAMPLE_REGS_USER | PERF_SAMPLE_STACK_USER)
 
 struct ring {
     int cpu;
-    int fd;                             /* the event whose buffer this is */
-    struct perf_event_mmap_page *meta;  /* the mapping: meta page, then data */
+    int fd;                            /* the event whose buffer this is */
+    struct perf_event_mmap_page *meta; /* the mapping: meta page, then data */
     size_t map_len;
     uint8_t *data;
-    uint64_t size;                      /* data bytes, a power of two */
+    uint64_t size; /* data bytes, a power of two */
 };
 
 struct cprof_attach_perf {
     int pid;
     int hz;
-    struct ring *rings;   /* one per online CPU */
+    struct ring *rings; /* one per online CPU */
     int nrings;
-    int *fds;             /* every event fd */
+    int *fds; /* every event fd */
     size_t nfds, fds_cap;
-    int *tids;            /* threads with events of our own */
+    int *tids; /* threads with events of our own */
     size_t ntids, tids_cap;
-    uint8_t *rec;         /* one record, reassembled across the ring's end */
+    uint8_t *rec; /* one record, reassembled across the ring's end */
     struct cprof_attach_perf_stats st;
 };
 
@@ -79,12 +79,12 @@ int cprof_attach_sample_parse(const uint8_t *rec, size_t len, struct cprof_attac
     const uint8_t *p = rec + sizeof(struct perf_event_header), *end = rec + len;
     uint64_t abi;
 
-#define TAKE(dst)                                                                                \
-    do {                                                                                         \
-        if ((size_t)(end - p) < sizeof(dst))                                                     \
-            return CPROF_ECORRUPT;                                                               \
-        memcpy(&(dst), p, sizeof(dst));                                                          \
-        p += sizeof(dst);                                                                        \
+#define TAKE(dst)                                                                                  \
+    do {                                                                                           \
+        if ((size_t)(end - p) < sizeof(dst))                                                       \
+            return CPROF_ECORRUPT;                                                                 \
+        memcpy(&(dst), p, sizeof(dst));                                                            \
+        p += sizeof(dst);                                                                          \
     } while (0)
     memset(s, 0, sizeof(*s));
     if (len < sizeof(struct perf_event_header))
@@ -340,8 +340,7 @@ static void raise_fd_limit(void)
     }
 }
 
-int cprof_attach_perf_open(int pid, int hz, struct cprof_attach_perf **out, char *why,
-                           size_t whysz)
+int cprof_attach_perf_open(int pid, int hz, struct cprof_attach_perf **out, char *why, size_t whysz)
 {
     struct cprof_attach_perf *p = calloc(1, sizeof(*p));
     int cpus[1024], n, added, first_err = 0, err;
@@ -459,8 +458,7 @@ void cprof_attach_perf_disable(struct cprof_attach_perf *p)
         ioctl(p->fds[i], PERF_EVENT_IOC_DISABLE, 0);
 }
 
-void cprof_attach_perf_stats(const struct cprof_attach_perf *p,
-                             struct cprof_attach_perf_stats *out)
+void cprof_attach_perf_stats(const struct cprof_attach_perf *p, struct cprof_attach_perf_stats *out)
 {
     *out = p->st;
 }

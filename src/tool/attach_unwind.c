@@ -145,9 +145,9 @@ bool cprof_attach_image_bias(const struct cprof_attach_obj *obj, uint64_t start,
 
     for (int i = 0; i < obj->phnum; i++) {
         uint64_t off0 = ph[i].p_offset & ~4095ull;
-        if (ph[i].p_type == PT_LOAD && offset >= off0 &&
-            offset < ph[i].p_offset + ph[i].p_filesz) {
-            /* start maps file offset `offset`, which the segment puts at p_vaddr + (offset - p_offset). */
+        if (ph[i].p_type == PT_LOAD && offset >= off0 && offset < ph[i].p_offset + ph[i].p_filesz) {
+            /* start maps file offset `offset`, which the segment puts at p_vaddr + (offset -
+             * p_offset). */
             *bias = (uintptr_t)(start - (ph[i].p_vaddr + offset - ph[i].p_offset));
             return true;
         }
@@ -282,8 +282,8 @@ bool cprof_attach_objs_knows(const struct cprof_attach_objs *o, uint64_t pc)
 }
 
 int cprof_attach_unwind(const struct cprof_attach_objs *o, uintptr_t pc, uintptr_t sp,
-                        const uintptr_t *fp_bx, const void *copy, size_t copy_len,
-                        uintptr_t *pcs, int max)
+                        const uintptr_t *fp_bx, const void *copy, size_t copy_len, uintptr_t *pcs,
+                        int max)
 {
     struct cprof_unwind_remote r = {
         .pc = pc,

@@ -32,14 +32,14 @@
 
 struct wthread {
     int tid;
-    bool seen;              /* listed in this tick's scan */
-    uint64_t last_tick_ns;  /* when it was last accounted */
-    uint64_t run_ns;        /* schedstat run time at the last stack read */
-    uint64_t tick_run_ns;   /* schedstat run time at the last tick */
-    int npcs;               /* cached stack, 0 = none */
+    bool seen;             /* listed in this tick's scan */
+    uint64_t last_tick_ns; /* when it was last accounted */
+    uint64_t run_ns;       /* schedstat run time at the last stack read */
+    uint64_t tick_run_ns;  /* schedstat run time at the last tick */
+    int npcs;              /* cached stack, 0 = none */
     uintptr_t pcs[CPROF_ATTACH_MAX_DEPTH];
-    char state[40];         /* cached state label */
-    int ncpu;               /* its last CPU sample's stack (cprof_attach_wall_note_cpu) */
+    char state[40]; /* cached state label */
+    int ncpu;       /* its last CPU sample's stack (cprof_attach_wall_note_cpu) */
     uintptr_t cpu_pcs[CPROF_ATTACH_MAX_DEPTH];
 };
 
@@ -47,7 +47,7 @@ struct cprof_attach_wall {
     int pid;
     struct wthread *t;
     size_t n, cap;
-    uint8_t *stack;          /* CPROF_ATTACH_STACK_BYTES scratch */
+    uint8_t *stack; /* CPROF_ATTACH_STACK_BYTES scratch */
     struct cprof_attach_wall_stats st;
 };
 
@@ -55,21 +55,51 @@ static const struct {
     long nr;
     const char *name;
 } syscalls[] = {
-    {0, "read"},           {1, "write"},          {7, "poll"},
-    {17, "pread64"},       {18, "pwrite64"},      {19, "readv"},
-    {20, "writev"},        {23, "select"},        {24, "sched_yield"},
-    {34, "pause"},         {35, "nanosleep"},     {43, "accept"},
-    {44, "sendto"},        {45, "recvfrom"},      {46, "sendmsg"},
-    {47, "recvmsg"},       {42, "connect"},       {61, "wait4"},
-    {72, "fcntl"},         {74, "fsync"},         {75, "fdatasync"},
-    {128, "rt_sigtimedwait"}, {130, "rt_sigsuspend"}, {202, "futex"},
-    {230, "clock_nanosleep"}, {232, "epoll_wait"}, {247, "waitid"},
-    {257, "openat"},       {270, "pselect6"},     {271, "ppoll"},
-    {281, "epoll_pwait"},  {288, "accept4"},      {299, "recvmmsg"},
-    {307, "sendmmsg"},     {441, "epoll_pwait2"}, {9, "mmap"},
-    {11, "munmap"},        {3, "close"},          {62, "kill"},
-    {56, "clone"},         {435, "clone3"},       {59, "execve"},
-    {425, "io_uring_setup"}, {426, "io_uring_enter"}, {16, "ioctl"},
+    {0, "read"},
+    {1, "write"},
+    {7, "poll"},
+    {17, "pread64"},
+    {18, "pwrite64"},
+    {19, "readv"},
+    {20, "writev"},
+    {23, "select"},
+    {24, "sched_yield"},
+    {34, "pause"},
+    {35, "nanosleep"},
+    {43, "accept"},
+    {44, "sendto"},
+    {45, "recvfrom"},
+    {46, "sendmsg"},
+    {47, "recvmsg"},
+    {42, "connect"},
+    {61, "wait4"},
+    {72, "fcntl"},
+    {74, "fsync"},
+    {75, "fdatasync"},
+    {128, "rt_sigtimedwait"},
+    {130, "rt_sigsuspend"},
+    {202, "futex"},
+    {230, "clock_nanosleep"},
+    {232, "epoll_wait"},
+    {247, "waitid"},
+    {257, "openat"},
+    {270, "pselect6"},
+    {271, "ppoll"},
+    {281, "epoll_pwait"},
+    {288, "accept4"},
+    {299, "recvmmsg"},
+    {307, "sendmmsg"},
+    {441, "epoll_pwait2"},
+    {9, "mmap"},
+    {11, "munmap"},
+    {3, "close"},
+    {62, "kill"},
+    {56, "clone"},
+    {435, "clone3"},
+    {59, "execve"},
+    {425, "io_uring_setup"},
+    {426, "io_uring_enter"},
+    {16, "ioctl"},
 };
 
 const char *cprof_attach_syscall_name(long nr)
@@ -105,8 +135,7 @@ void cprof_attach_wall_free(struct cprof_attach_wall *w)
     free(w);
 }
 
-void cprof_attach_wall_stats(const struct cprof_attach_wall *w,
-                             struct cprof_attach_wall_stats *out)
+void cprof_attach_wall_stats(const struct cprof_attach_wall *w, struct cprof_attach_wall_stats *out)
 {
     *out = w->st;
 }
@@ -179,7 +208,10 @@ static void state_label(char st, long nr, char *out, size_t n)
     else if (nr >= 0)
         snprintf(out, n, "syscall:%ld", nr);
     else
-        snprintf(out, n, "%s", st == 'D' ? "disk" : st == 'T' || st == 't' ? "stopped" : "sleeping");
+        snprintf(out, n, "%s",
+                 st == 'D'                ? "disk"
+                 : st == 'T' || st == 't' ? "stopped"
+                                          : "sleeping");
 }
 
 /* Reads the blocked thread's system call, registers and stack; 0, 1 = running, or -errno. */

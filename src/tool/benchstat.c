@@ -274,10 +274,10 @@ enum { P_TABLE, P_ROW, P_COL, P_IGNORE, P_N };
  */
 struct axis {
     struct field *f;
-    int n;              /* fields */
-    struct obs *seen;   /* per field: values in observation order */
-    struct obs keys;    /* joined tuples, in observation order */
-    int **tup;          /* per key: per field, index into seen[field] */
+    int n;            /* fields */
+    struct obs *seen; /* per field: values in observation order */
+    struct obs keys;  /* joined tuples, in observation order */
+    int **tup;        /* per key: per field, index into seen[field] */
 };
 
 struct opts {
@@ -425,18 +425,13 @@ static void value_of(const struct bstat *s, const struct bs_result *r, const str
         split_name(r->name, &np);
         fullname(s, &np, out, n);
         break;
-    case F_FILE:
-        snprintf(out, n, "%s", s->d.files[r->file]);
-        break;
-    case F_CFG:
-        snprintf(out, n, "%s", cfg_val(&s->d, r, f->cfg));
-        break;
+    case F_FILE: snprintf(out, n, "%s", s->d.files[r->file]); break;
+    case F_CFG: snprintf(out, n, "%s", cfg_val(&s->d, r, f->cfg)); break;
     case F_SUB:
         split_name(r->name, &np);
         sub_value(&np, f->name, out, n);
         break;
-    case F_CONFIG:
-        break;
+    case F_CONFIG: break;
     }
 }
 
@@ -599,12 +594,8 @@ static int axis_cmp(const struct axis *a, int x, int y)
         int c = 0;
         double p, q;
         switch (a->f[i].order) {
-        case BS_ORDER_FIRST:
-            c = a->tup[x][i] - a->tup[y][i];
-            break;
-        case BS_ORDER_ALPHA:
-            c = strcmp(u, v);
-            break;
+        case BS_ORDER_FIRST: c = a->tup[x][i] - a->tup[y][i]; break;
+        case BS_ORDER_ALPHA: c = strcmp(u, v); break;
         case BS_ORDER_NUM: {
             bool nu = bs_num_value(u, &p), nv = bs_num_value(v, &q);
             if (nu && nv)
@@ -613,9 +604,7 @@ static int axis_cmp(const struct axis *a, int x, int y)
                 c = nu != nv ? (nu ? -1 : 1) : strcmp(u, v);
             break;
         }
-        case BS_ORDER_FIXED:
-            c = fixed_pos(&a->f[i], u) - fixed_pos(&a->f[i], v);
-            break;
+        case BS_ORDER_FIXED: c = fixed_pos(&a->f[i], u) - fixed_pos(&a->f[i], v); break;
         }
         if (c)
             return c;
@@ -1113,8 +1102,8 @@ static int cell_msgs(const struct bstat *s, const struct cell *c, char msgs[][16
         char lo[32], hi[32];
         go_float(c->lo, lo, sizeof(lo));
         go_float(c->hi, hi, sizeof(hi));
-        snprintf(msgs[n++], 160, "exact distribution expected, but values range from %.30s to %.30s",
-                 lo, hi);
+        snprintf(msgs[n++], 160,
+                 "exact distribution expected, but values range from %.30s to %.30s", lo, hi);
     }
     if (c->ci_inf) {
         int need, ge = bs_median_samples(s->o.confidence, &need);
@@ -1262,7 +1251,8 @@ static void table_text(struct bstat *s, const struct table *t)
 {
     struct ttab o;
     struct notes w = {.n = 0};
-    int *rows = malloc(sizeof(int) * (size_t)(t->n + 1)), *cols = malloc(sizeof(int) * (size_t)(t->n + 1));
+    int *rows = malloc(sizeof(int) * (size_t)(t->n + 1)),
+        *cols = malloc(sizeof(int) * (size_t)(t->n + 1));
     int nrows, ncols;
     char buf[512], b2[512];
     const char *unit = s->d.units[t->unit];
@@ -1457,7 +1447,8 @@ static int csv_start(int exp)
 
 static void table_csv(struct bstat *s, const struct table *t, int *rowno)
 {
-    int *rows = malloc(sizeof(int) * (size_t)(t->n + 1)), *cols = malloc(sizeof(int) * (size_t)(t->n + 1));
+    int *rows = malloc(sizeof(int) * (size_t)(t->n + 1)),
+        *cols = malloc(sizeof(int) * (size_t)(t->n + 1));
     int nrows, ncols;
     struct csvrow r = {.n = 0};
     char buf[512], msgs[4][160];
@@ -1719,7 +1710,8 @@ int cprof__benchstat_run(int argc, char **argv, struct cprof_buf *out, struct cp
         cprof_buf_init(&in, (size_t)1 << 30);
         int e = strcmp(path, "-") == 0 ? cprof_fd_read_all(0, &in) : cprof_file_read(path, &in);
         if (e) {
-            fprintf(stderr, "benchstat: open %s: %s\n", path, strerror(e < 0 && e > -4096 ? -e : EIO));
+            fprintf(stderr, "benchstat: open %s: %s\n", path,
+                    strerror(e < 0 && e > -4096 ? -e : EIO));
             cprof_buf_release(&in);
             rc = 1;
             goto done_nooutput;
@@ -1728,7 +1720,8 @@ int cprof__benchstat_run(int argc, char **argv, struct cprof_buf *out, struct cp
                      err);
         cprof_buf_release(&in);
         if (e) {
-            fprintf(stderr, "benchstat: %s: %s\n", path, e == -ENOMEM ? "out of memory" : "input too large");
+            fprintf(stderr, "benchstat: %s: %s\n", path,
+                    e == -ENOMEM ? "out of memory" : "input too large");
             rc = 1;
             goto done_nooutput;
         }

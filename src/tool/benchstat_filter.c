@@ -18,8 +18,8 @@
 enum { T_EOF = 0, T_WORD = 'w', T_QUOTED = 'q', T_RE = 'r', T_AND = 'A', T_OR = 'O' };
 
 struct tok {
-    int kind; /* T_*, or the operator character */
-    int off;  /* byte offset in the query */
+    int kind;         /* T_*, or the operator character */
+    int off;          /* byte offset in the query */
     const char *text; /* word, unquoted word or regexp source (owned by the lexer) */
 };
 
@@ -175,9 +175,7 @@ static int regexp_end(const char *s, int n)
         if (cs == 0 && cp == 0 && s[i] == '/')
             return i;
         switch (s[i]) {
-        case '[':
-            cs++;
-            break;
+        case '[': cs++; break;
         case ']':
             if (--cs < 0)
                 cs = 0;
@@ -190,9 +188,7 @@ static int regexp_end(const char *s, int n)
             if (cs == 0)
                 cp--;
             break;
-        case '\\':
-            i++;
-            break;
+        case '\\': i++; break;
         }
     }
     return -1;

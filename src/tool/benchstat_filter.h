@@ -12,7 +12,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 
-#define BS_FILTER_MAX_DEPTH 64  /* nesting of ( ) and - */
+#define BS_FILTER_MAX_DEPTH 64   /* nesting of ( ) and - */
 #define BS_FILTER_MAX_LEN   4096 /* bytes of one expression */
 #define BS_MAX_VALUES       256  /* measurements of one result line */
 
@@ -58,8 +58,8 @@ struct bs_pfield {
  * .name, .fullname, .file or .config.  Returns 0, -1 with err set as for
  * filters, or -ENOMEM.
  */
-int bs_proj_parse(const char *expr, struct bs_pfield **fields /* OUT */, int *n /* OUT */, char *err,
-                  size_t errlen);
+int bs_proj_parse(const char *expr, struct bs_pfield **fields /* OUT */, int *n /* OUT */,
+                  char *err, size_t errlen);
 
 void bs_proj_free(struct bs_pfield *fields, int n);
 

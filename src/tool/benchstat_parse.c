@@ -248,7 +248,9 @@ static int parse_result(struct bs_data *d, struct ctx *c, int file, int cfg, con
         double v = strtod(num, &end);
         if (*end || !*num) {
             free(vals);
-            snprintf(raw, sizeof(raw), "parsing measurement: strconv.ParseFloat: parsing \"%s\": invalid syntax", num);
+            snprintf(raw, sizeof(raw),
+                     "parsing measurement: strconv.ParseFloat: parsing \"%s\": invalid syntax",
+                     num);
             syntax(c, raw);
             return 0;
         }
@@ -286,8 +288,8 @@ static int parse_result(struct bs_data *d, struct ctx *c, int file, int cfg, con
     return 0;
 }
 
-int bs_parse(struct bs_data *d, const char *label, const char *path, const char *text,
-             size_t len, void (*warn)(void *ctx, const char *msg), void *wctx)
+int bs_parse(struct bs_data *d, const char *label, const char *path, const char *text, size_t len,
+             void (*warn)(void *ctx, const char *msg), void *wctx)
 {
     struct ctx c = {path, 0, warn, wctx};
     char **cur = NULL;

@@ -23,9 +23,9 @@ struct bs_value {
 
 /* One result line. */
 struct bs_result {
-    int file;         /* index into bs_data.files */
-    int cfg;          /* index into bs_data.cfgs: the configuration in force */
-    char *name;       /* without "Benchmark" */
+    int file;   /* index into bs_data.files */
+    int cfg;    /* index into bs_data.cfgs: the configuration in force */
+    char *name; /* without "Benchmark" */
     struct bs_value *vals;
     int nvals;
 };
@@ -37,13 +37,20 @@ struct bs_cfg {
 };
 
 struct bs_data {
-    char **files; int nfiles;     /* labels (.file) */
-    char **keys; int nkeys;       /* configuration keys, first-seen order */
-    struct bs_cfg *cfgs; int ncfgs;
-    char **units; int nunits;     /* tidied units, first-seen order */
-    char **ounits; int nounits;   /* units as written, first-seen order */
-    char **exact; int nexact;     /* units declared assume=exact */
-    struct bs_result *res; int nres;
+    char **files;
+    int nfiles; /* labels (.file) */
+    char **keys;
+    int nkeys; /* configuration keys, first-seen order */
+    struct bs_cfg *cfgs;
+    int ncfgs;
+    char **units;
+    int nunits; /* tidied units, first-seen order */
+    char **ounits;
+    int nounits; /* units as written, first-seen order */
+    char **exact;
+    int nexact; /* units declared assume=exact */
+    struct bs_result *res;
+    int nres;
 };
 
 /*
@@ -52,8 +59,8 @@ struct bs_data {
  * "path:line: message", and the line is skipped.  Returns 0 or -ENOMEM /
  * CPROF_ETOOBIG (too many results).
  */
-int bs_parse(struct bs_data *d, const char *label, const char *path, const char *text,
-             size_t len, void (*warn)(void *ctx, const char *msg), void *ctx);
+int bs_parse(struct bs_data *d, const char *label, const char *path, const char *text, size_t len,
+             void (*warn)(void *ctx, const char *msg), void *ctx);
 
 /* Frees everything d holds; d is then empty. */
 void bs_data_release(struct bs_data *d);

@@ -55,8 +55,8 @@ static double norm_inv(double p, double mu, double sigma)
     static const double c[] = {-7.784894002430293e-03, -3.223964580411365e-01,
                                -2.400758277161838e+00, -2.549732539343734e+00,
                                4.374664141464968e+00,  2.938163982698783e+00};
-    static const double d[] = {7.784695709041462e-03, 3.224671290700398e-01,
-                               2.445134137142996e+00, 3.754408661907416e+00};
+    static const double d[] = {7.784695709041462e-03, 3.224671290700398e-01, 2.445134137142996e+00,
+                               3.754408661907416e+00};
     double q, x, r;
 
     if (p <= 0)
@@ -355,9 +355,15 @@ double bs_geomean(const double *xs, int n)
 /* u-test minimum p for equal sample sizes n (benchmath's uTestMinP). */
 int bs_utest_samples(double alpha, int *n_out)
 {
-    static const double minp[] = {0, 1, 0.3333333333333333, 0.1, 0.02857142857142857,
-                                  0.007936507936507936, 0.0021645021645021645,
-                                  0.0005827505827505828, 0.0001554001554001554,
+    static const double minp[] = {0,
+                                  1,
+                                  0.3333333333333333,
+                                  0.1,
+                                  0.02857142857142857,
+                                  0.007936507936507936,
+                                  0.0021645021645021645,
+                                  0.0005827505827505828,
+                                  0.0001554001554001554,
                                   4.113533525298231e-05};
     for (int n = 1; n < 10; n++)
         if (minp[n] <= alpha) {

@@ -43,13 +43,13 @@ struct cprof_cli_opts {
     const char *tagroot, *tagleaf; /* pseudo frames from label values */
     bool mean, trim, call_tree, relative_percentages, compact_labels, intel_syntax, normalize,
         drop_negative, noinlines;
-    bool cum, flat;                                       /* the sort group */
+    bool cum, flat;                                         /* the sort group */
     bool functions, filefunctions, files, lines, addresses; /* the granularity group */
     long long nodecount;
     double nodefraction, edgefraction, divide_by;
     const char *base, *diff_base; /* go tool pprof's StringList: the last one counts */
-    long long seconds; /* -seconds: duration of a profile fetched by URL */
-    long long timeout; /* -timeout: seconds to wait for a URL, 0 = pprof's default */
+    long long seconds;            /* -seconds: duration of a profile fetched by URL */
+    long long timeout;            /* -timeout: seconds to wait for a URL, 0 = pprof's default */
 
     /* Legacy sample selections. */
     bool inuse_space, inuse_objects, alloc_space, alloc_objects, total_delay, contentions,
@@ -84,8 +84,7 @@ static struct cprof_flag flag_table[] = {
     {"flat", B, &opts.flat, "Sort entries based on own weight"},
     {"focus", S, &opts.focus, "Restricts to samples going through a node matching regexp"},
     {"functions", B, &opts.functions, "Aggregate at the function level"},
-    {"granularity", S, &opts.granularity,
-     "functions, filefunctions, files, lines or addresses"},
+    {"granularity", S, &opts.granularity, "functions, filefunctions, files, lines or addresses"},
     {"hide", S, &opts.hide, "Skips nodes matching regexp"},
     {"ignore", S, &opts.ignore, "Skips paths going through any nodes matching regexp"},
     {"intel_syntax", B, &opts.intel_syntax, "Show assembly in Intel syntax"},
@@ -105,11 +104,9 @@ static struct cprof_flag flag_table[] = {
     {"show_from", S, &opts.show_from, "Drops functions above the highest matched frame."},
     {"source_path", S, &opts.source_path, "Search path for source files"},
     {"symbolize", S, &opts.symbolize, "none: do not symbolize; local: from local binaries"},
-    {"tagfocus", S, &opts.tagfocus,
-     "Restricts to samples with tags in range or matched by regexp"},
+    {"tagfocus", S, &opts.tagfocus, "Restricts to samples with tags in range or matched by regexp"},
     {"taghide", S, &opts.taghide, "Skip tags matching this regexp"},
-    {"tagignore", S, &opts.tagignore,
-     "Discard samples with tags in range or matched by regexp"},
+    {"tagignore", S, &opts.tagignore, "Discard samples with tags in range or matched by regexp"},
     {"tagleaf", S, &opts.tagleaf,
      "Adds pseudo stack frames for labels key/value pairs at the callstack leaf"},
     {"tagroot", S, &opts.tagroot,
@@ -289,7 +286,9 @@ static int report(struct cprof_session *s, const struct cprof_session_opts *o,
         fprintf(stderr, "Generating report in %s\n", output);
     if (!rc)
         rc = emit(out.data, out.len, output,
-                  !f->binary ? NULL : f->out == CPROF_OUT_IMAGE ? "image" : "profile");
+                  !f->binary                  ? NULL
+                  : f->out == CPROF_OUT_IMAGE ? "image"
+                                              : "profile");
     cprof_buf_release(&out);
     return rc;
 }
@@ -363,8 +362,8 @@ static int settle_options(void)
 {
     static const char *const gnames[] = {"functions", "filefunctions", "files", "lines",
                                          "addresses"};
-    const bool *const gflags[] = {&opts.functions, &opts.filefunctions, &opts.files,
-                                  &opts.lines, &opts.addresses};
+    const bool *const gflags[] = {&opts.functions, &opts.filefunctions, &opts.files, &opts.lines,
+                                  &opts.addresses};
     static const char *const snames[] = {"cum", "flat"};
     const bool *const sflags[] = {&opts.cum, &opts.flat};
     bool gset = opts.granularity && *opts.granularity;

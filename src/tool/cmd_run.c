@@ -233,8 +233,8 @@ static void child_exec(const struct run_opts *o, const char *lib, const char *pa
     san = sanitizer_runtime();
     preload = malloc((san ? strlen(san) + 1 : 0) + strlen(lib) + (old ? strlen(old) : 0) + 2);
     if (preload) {
-        sprintf(preload, "%s%s%s%s%s", san ? san : "", san ? ":" : "", lib,
-                old && *old ? ":" : "", old ? old : "");
+        sprintf(preload, "%s%s%s%s%s", san ? san : "", san ? ":" : "", lib, old && *old ? ":" : "",
+                old ? old : "");
         setenv("LD_PRELOAD", preload, 1);
     }
     if (o->http) {

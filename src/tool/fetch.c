@@ -131,8 +131,8 @@ int cprof_url_adjust(const char *source, long long seconds, struct cprof_url *ur
         snprintf(url->path + strlen(url->path), sizeof(url->path) - strlen(url->path), "%s",
                  slash + 1);
     set_seconds(url->path, sizeof(url->path), seconds);
-    snprintf(text, textsz, "http://%s%s%s%s:%s%s", "", strchr(url->host, ':') ? "[" : "",
-             url->host, strchr(url->host, ':') ? "]" : "", url->port, url->path);
+    snprintf(text, textsz, "http://%s%s%s%s:%s%s", "", strchr(url->host, ':') ? "[" : "", url->host,
+             strchr(url->host, ':') ? "]" : "", url->port, url->path);
     return 1;
 }
 
@@ -216,8 +216,8 @@ int cprof_http_parse(uint8_t *buf, size_t len, bool eof, struct cprof_http_resp 
     size_t sl = (size_t)(eol - (const char *)buf);
     snprintf(st, sizeof(st), "%.*s", (int)(sl < sizeof(st) - 1 ? sl : sizeof(st) - 1),
              (const char *)buf);
-    if (sscanf(st, "HTTP/1.%*1[01] %3d %63[^\r\n]", &r->status, r->reason) < 1 ||
-        r->status < 100 || r->status > 999)
+    if (sscanf(st, "HTTP/1.%*1[01] %3d %63[^\r\n]", &r->status, r->reason) < 1 || r->status < 100 ||
+        r->status > 999)
         return cprof_diag_set(diag, CPROF_ECORRUPT, "malformed HTTP status line");
     for (const char *line = eol + 2; line < hdr_end; line = eol + 2) {
         eol = memmem(line, (size_t)(hend - line), "\r\n", 2);
@@ -472,8 +472,8 @@ int cprof_fetch_profile(const char *source, long long seconds, long long timeout
                                 r.status, r.reason, (int)(r.body_len > 120 ? 120 : r.body_len),
                                 (const char *)r.body);
         else
-            rc = cprof_diag_set(diag, CPROF_ENOTFOUND, "%s: server response: %d %s", text,
-                                r.status, r.reason);
+            rc = cprof_diag_set(diag, CPROF_ENOTFOUND, "%s: server response: %d %s", text, r.status,
+                                r.reason);
     } else if (rc) {
         char msg[sizeof(diag->msg)];
         snprintf(msg, sizeof(msg), "%s", diag->msg);

@@ -40,12 +40,12 @@ bool cprof_fetch_is_url(const char *source);
 
 /* A parsed HTTP response. */
 struct cprof_http_resp {
-    int status;            /* 200, 404, ... */
-    char reason[64];       /* "OK", "Not Found", ... */
-    bool go_pprof;         /* X-Go-Pprof header present */
-    bool text_plain;       /* Content-Type contains text/plain */
-    const uint8_t *body;   /* into the buffer (de-chunked in place) */
-    size_t body_len;       /* bytes */
+    int status;          /* 200, 404, ... */
+    char reason[64];     /* "OK", "Not Found", ... */
+    bool go_pprof;       /* X-Go-Pprof header present */
+    bool text_plain;     /* Content-Type contains text/plain */
+    const uint8_t *body; /* into the buffer (de-chunked in place) */
+    size_t body_len;     /* bytes */
 };
 
 /*

@@ -130,15 +130,9 @@ static int set_value(const struct cprof_flag *f, const char *value, struct cprof
                                   "invalid boolean value \"%s\" for -%s: parse error", value,
                                   f->name);
         return 0;
-    case CPROF_FLAG_STRING:
-        *(const char **)f->ptr = value;
-        return 0;
-    case CPROF_FLAG_INT:
-        rc = parse_int(value, f->ptr);
-        break;
-    case CPROF_FLAG_FLOAT:
-        rc = parse_float(value, f->ptr);
-        break;
+    case CPROF_FLAG_STRING: *(const char **)f->ptr = value; return 0;
+    case CPROF_FLAG_INT: rc = parse_int(value, f->ptr); break;
+    case CPROF_FLAG_FLOAT: rc = parse_float(value, f->ptr); break;
     }
     if (rc < 0)
         return cprof_diag_set(diag, CPROF_EUSAGE, "invalid value \"%s\" for flag -%s: %s", value,
@@ -175,8 +169,8 @@ static int parse_one(const struct cprof_flag *flags, size_t n, int argc, char **
     if (!f) {
         if ((len == 4 && memcmp(name, "help", 4) == 0) || (len == 1 && name[0] == 'h'))
             return CPROF_FLAGS_HELP;
-        return cprof_diag_set(diag, CPROF_EUSAGE, "flag provided but not defined: -%.*s",
-                              (int)len, name);
+        return cprof_diag_set(diag, CPROF_EUSAGE, "flag provided but not defined: -%.*s", (int)len,
+                              name);
     }
     (*i)++;
     if (eq)
@@ -184,8 +178,7 @@ static int parse_one(const struct cprof_flag *flags, size_t n, int argc, char **
     if (f->type == CPROF_FLAG_BOOL)
         return set_value(f, "true", diag);
     if (*i >= argc)
-        return cprof_diag_set(diag, CPROF_EUSAGE, "flag needs an argument: -%.*s", (int)len,
-                              name);
+        return cprof_diag_set(diag, CPROF_EUSAGE, "flag needs an argument: -%.*s", (int)len, name);
     return set_value(f, argv[(*i)++], diag);
 }
 

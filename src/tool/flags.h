@@ -23,10 +23,10 @@ enum cprof_flag_type {
 };
 
 struct cprof_flag {
-    const char *name;          /* without dashes: "output" */
+    const char *name; /* without dashes: "output" */
     enum cprof_flag_type type;
-    void *ptr;                 /* the option field the value is stored in */
-    const char *help;          /* one line, shown by cprof_flags_usage() */
+    void *ptr;        /* the option field the value is stored in */
+    const char *help; /* one line, shown by cprof_flags_usage() */
 };
 
 /* Returned by cprof_flags_parse() for -h, -help (when not in the table). */

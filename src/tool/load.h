@@ -17,28 +17,28 @@
 
 /* What to run: the command line, resolved. */
 struct cprof_load_cfg {
-    struct cprof_load_url url;   /* the target */
-    const char *url_text;        /* as given, for error texts */
-    const char *method;          /* uppercased */
-    const char *op;              /* Go's error prefix: "Get", "Post" */
-    char *request;               /* the whole request, headers and body */
-    size_t request_len;          /* bytes */
-    uint64_t n;                  /* requests in all (UINT64_MAX with -z) */
-    int c;                       /* connections */
-    int threads;                 /* event-loop threads */
-    double q;                    /* -q: requests/s per connection, 0 = none */
-    double rate;                 /* --rate: requests/s in all, 0 = none */
-    uint64_t timeout_ns;         /* per request, 0 = none */
-    uint64_t duration_ns;        /* -z, 0 = none */
-    bool keepalive;              /* reuse connections */
-    bool follow_redirects;       /* follow same-origin 3xx */
-    bool gzip_asked;             /* Accept-Encoding: gzip was sent */
-    bool head;                   /* HEAD: responses have no body */
-    bool tls;                    /* https */
-    bool h2;                     /* -h2 */
-    bool csv;                    /* keep per-request rows */
-    const char *scheme_error;    /* per-request error for a URL we cannot send to */
-    const char *proxy_host;      /* -x: connect here instead (NULL = direct) */
+    struct cprof_load_url url; /* the target */
+    const char *url_text;      /* as given, for error texts */
+    const char *method;        /* uppercased */
+    const char *op;            /* Go's error prefix: "Get", "Post" */
+    char *request;             /* the whole request, headers and body */
+    size_t request_len;        /* bytes */
+    uint64_t n;                /* requests in all (UINT64_MAX with -z) */
+    int c;                     /* connections */
+    int threads;               /* event-loop threads */
+    double q;                  /* -q: requests/s per connection, 0 = none */
+    double rate;               /* --rate: requests/s in all, 0 = none */
+    uint64_t timeout_ns;       /* per request, 0 = none */
+    uint64_t duration_ns;      /* -z, 0 = none */
+    bool keepalive;            /* reuse connections */
+    bool follow_redirects;     /* follow same-origin 3xx */
+    bool gzip_asked;           /* Accept-Encoding: gzip was sent */
+    bool head;                 /* HEAD: responses have no body */
+    bool tls;                  /* https */
+    bool h2;                   /* -h2 */
+    bool csv;                  /* keep per-request rows */
+    const char *scheme_error;  /* per-request error for a URL we cannot send to */
+    const char *proxy_host;    /* -x: connect here instead (NULL = direct) */
     const char *proxy_port;
 };
 
@@ -55,27 +55,27 @@ struct cprof_load_row {
 };
 
 struct cprof_load_err {
-    char *text;     /* Go-worded: Get "URL": dial tcp ...: connection refused */
+    char *text; /* Go-worded: Get "URL": dial tcp ...: connection refused */
     uint64_t count;
 };
 
 /* One thread's results; merged by cprof_load_stats_merge(). */
 struct cprof_load_stats {
-    uint64_t ok;                          /* responses (any status) */
-    uint64_t errors;                      /* requests that failed */
-    uint64_t aborted;                     /* in flight at the -z deadline or Ctrl-C */
+    uint64_t ok;      /* responses (any status) */
+    uint64_t errors;  /* requests that failed */
+    uint64_t aborted; /* in flight at the -z deadline or Ctrl-C */
     uint64_t lat_sum_ns, lat_min_ns, lat_max_ns;
     uint64_t phase_sum_ns[LOAD_NPHASE];
     uint64_t phase_min_ns[LOAD_NPHASE];
     uint64_t phase_max_ns[LOAD_NPHASE];
-    uint64_t status[600];                 /* by code; [0] holds codes out of range */
-    uint64_t size_total;                  /* sum of positive Content-Lengths */
-    struct cprof_load_hist lat;           /* latency (from the planned send with --rate) */
-    struct cprof_load_hist lat_uncorr;    /* --rate: from the actual send */
+    uint64_t status[600];              /* by code; [0] holds codes out of range */
+    uint64_t size_total;               /* sum of positive Content-Lengths */
+    struct cprof_load_hist lat;        /* latency (from the planned send with --rate) */
+    struct cprof_load_hist lat_uncorr; /* --rate: from the actual send */
     uint64_t uncorr_sum_ns, uncorr_max_ns;
-    struct cprof_load_err *errs;          /* distinct error texts */
+    struct cprof_load_err *errs; /* distinct error texts */
     size_t nerrs;
-    struct cprof_load_row *rows;          /* -o csv */
+    struct cprof_load_row *rows; /* -o csv */
     size_t nrows, caprows;
 };
 

@@ -95,8 +95,8 @@ static int parse_duration(int64_t *out, const char *s)
     static const struct {
         const char *u;
         double ns;
-    } units[] = {{"ns", 1},     {"us", 1e3},  {"\xc2\xb5s", 1e3}, {"\xce\xbcs", 1e3},
-                 {"ms", 1e6},   {"s", 1e9},   {"m", 60e9},        {"h", 3600e9}};
+    } units[] = {{"ns", 1},   {"us", 1e3}, {"\xc2\xb5s", 1e3}, {"\xce\xbcs", 1e3},
+                 {"ms", 1e6}, {"s", 1e9},  {"m", 60e9},        {"h", 3600e9}};
     double total = 0;
     bool neg = false;
 
@@ -214,13 +214,14 @@ static bool valid_method(const char *m)
     if (!*m)
         return false;
     for (; *m; m++)
-        if ((unsigned char)*m <= ' ' || (unsigned char)*m >= 0x7f || strchr("()<>@,;:\\\"/[]?={}", *m))
+        if ((unsigned char)*m <= ' ' || (unsigned char)*m >= 0x7f ||
+            strchr("()<>@,;:\\\"/[]?={}", *m))
             return false;
     return true;
 }
 
-static int build_request(struct cprof_load_cfg *cfg, const struct load_opts *o,
-                         const char *body, size_t body_len, char *msg, size_t msglen)
+static int build_request(struct cprof_load_cfg *cfg, const struct load_opts *o, const char *body,
+                         size_t body_len, char *msg, size_t msglen)
 {
     struct header hs[MAX_HEADERS + 8];
     int nh = 0;
@@ -282,8 +283,8 @@ static int build_request(struct cprof_load_cfg *cfg, const struct load_opts *o,
         snprintf(line, sizeof(line), "%s %s://%s%s HTTP/1.1\r\nHost: %s\r\n", cfg->method,
                  cfg->url.scheme, cfg->url.hostport, cfg->url.target, host);
     else
-        snprintf(line, sizeof(line), "%s %s HTTP/1.1\r\nHost: %s\r\n", cfg->method,
-                 cfg->url.target, host);
+        snprintf(line, sizeof(line), "%s %s HTTP/1.1\r\nHost: %s\r\n", cfg->method, cfg->url.target,
+                 host);
     err |= cprof_buf_append(&b, line, strlen(line));
     for (int i = 0; i < nh; i++) {
         err |= cprof_buf_append(&b, hs[i].key, strlen(hs[i].key));
@@ -455,8 +456,10 @@ static int parse_flags(const struct cprof_flag *flags, size_t n, struct load_opt
             o->H[o->nH++] = o->H1;
         }
         if (o->z && parse_duration(&o->z_ns, o->z) < 0)
-            return cprof_diag_set(diag, CPROF_EUSAGE, "invalid value \"%s\" for flag -z: "
-                                  "parse error", o->z);
+            return cprof_diag_set(diag, CPROF_EUSAGE,
+                                  "invalid value \"%s\" for flag -z: "
+                                  "parse error",
+                                  o->z);
         i += rc;
     }
     return i;
@@ -467,19 +470,28 @@ static int parse_args(struct load_state *st, int argc, char **argv)
 {
     struct load_opts *o = &st->o;
     const struct cprof_flag flags[] = {
-        {"n", CPROF_FLAG_INT, &o->n, ""},       {"c", CPROF_FLAG_INT, &o->c, ""},
-        {"q", CPROF_FLAG_FLOAT, &o->q, ""},     {"t", CPROF_FLAG_INT, &o->t, ""},
-        {"z", CPROF_FLAG_STRING, &o->z, ""},    {"o", CPROF_FLAG_STRING, &o->o, ""},
-        {"m", CPROF_FLAG_STRING, &o->m, ""},    {"H", CPROF_FLAG_STRING, &o->H1, ""},
-        {"h", CPROF_FLAG_STRING, &o->h, ""},    {"A", CPROF_FLAG_STRING, &o->A, ""},
-        {"d", CPROF_FLAG_STRING, &o->d, ""},    {"D", CPROF_FLAG_STRING, &o->D, ""},
-        {"T", CPROF_FLAG_STRING, &o->T, ""},    {"a", CPROF_FLAG_STRING, &o->a, ""},
-        {"x", CPROF_FLAG_STRING, &o->x, ""},    {"h2", CPROF_FLAG_BOOL, &o->h2, ""},
+        {"n", CPROF_FLAG_INT, &o->n, ""},
+        {"c", CPROF_FLAG_INT, &o->c, ""},
+        {"q", CPROF_FLAG_FLOAT, &o->q, ""},
+        {"t", CPROF_FLAG_INT, &o->t, ""},
+        {"z", CPROF_FLAG_STRING, &o->z, ""},
+        {"o", CPROF_FLAG_STRING, &o->o, ""},
+        {"m", CPROF_FLAG_STRING, &o->m, ""},
+        {"H", CPROF_FLAG_STRING, &o->H1, ""},
+        {"h", CPROF_FLAG_STRING, &o->h, ""},
+        {"A", CPROF_FLAG_STRING, &o->A, ""},
+        {"d", CPROF_FLAG_STRING, &o->d, ""},
+        {"D", CPROF_FLAG_STRING, &o->D, ""},
+        {"T", CPROF_FLAG_STRING, &o->T, ""},
+        {"a", CPROF_FLAG_STRING, &o->a, ""},
+        {"x", CPROF_FLAG_STRING, &o->x, ""},
+        {"h2", CPROF_FLAG_BOOL, &o->h2, ""},
         {"host", CPROF_FLAG_STRING, &o->host, ""},
         {"disable-compression", CPROF_FLAG_BOOL, &o->no_compression, ""},
         {"disable-keepalive", CPROF_FLAG_BOOL, &o->no_keepalive, ""},
         {"disable-redirects", CPROF_FLAG_BOOL, &o->no_redirects, ""},
-        {"cpus", CPROF_FLAG_INT, &o->cpus, ""}, {"rate", CPROF_FLAG_FLOAT, &o->rate, ""},
+        {"cpus", CPROF_FLAG_INT, &o->cpus, ""},
+        {"rate", CPROF_FLAG_FLOAT, &o->rate, ""},
         {"json", CPROF_FLAG_BOOL, &o->json, ""},
     };
     struct cprof_diag diag = {0};

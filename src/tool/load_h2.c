@@ -24,7 +24,7 @@
 
 /* A request as HTTP/2 header fields, made from its HTTP/1.1 text. */
 struct cprof_load_h2_req {
-    nghttp2_nv *nv;   /* pseudo-headers first */
+    nghttp2_nv *nv; /* pseudo-headers first */
     size_t nvlen;
     char *mem;        /* the request's text, names lowercased: nv points here */
     const char *body; /* into mem */
@@ -32,16 +32,16 @@ struct cprof_load_h2_req {
 };
 
 struct cprof_load_h2 {
-    struct conn t;          /* the socket: dial, TLS and epoll go through the loop's code */
-    nghttp2_session *ss;    /* NULL until the server chose h2 */
+    struct conn t;              /* the socket: dial, TLS and epoll go through the loop's code */
+    nghttp2_session *ss;        /* NULL until the server chose h2 */
     struct cprof_load_h2 *next; /* worker's h2list */
-    int nslots;             /* slots whose request is on (or waits for) this connection */
-    bool ready;             /* h2 is up: streams can be submitted */
-    bool draining;          /* GOAWAY came: no new streams */
-    bool single;            /* -disable-keepalive: one request, then close */
-    bool dead;              /* closed; freed at the end of the loop turn */
-    bool dirty;             /* nghttp2 may have frames to write */
-    char *out;              /* frames not yet written */
+    int nslots;                 /* slots whose request is on (or waits for) this connection */
+    bool ready;                 /* h2 is up: streams can be submitted */
+    bool draining;              /* GOAWAY came: no new streams */
+    bool single;                /* -disable-keepalive: one request, then close */
+    bool dead;                  /* closed; freed at the end of the loop turn */
+    bool dirty;                 /* nghttp2 may have frames to write */
+    char *out;                  /* frames not yet written */
     size_t outlen, outpos, outcap;
 };
 
@@ -214,8 +214,8 @@ static void lost(struct cprof_load_h2 *s, const char *what)
     cprof__load_h2_fail_conn(&s->t, what, cprof__load_now_ns());
 }
 
-static ssize_t read_body(nghttp2_session *ss, int32_t id, uint8_t *buf, size_t len,
-                         uint32_t *flags, nghttp2_data_source *src, void *ud)
+static ssize_t read_body(nghttp2_session *ss, int32_t id, uint8_t *buf, size_t len, uint32_t *flags,
+                         nghttp2_data_source *src, void *ud)
 {
     struct conn *c = src->ptr;
     const struct cprof_load_h2_req *r = c->req == c->w->cfg->request ? c->w->sh->h2req : NULL;
@@ -453,7 +453,7 @@ void cprof__load_h2_on_event(struct conn *t, uint32_t ev)
                 break;
             ERR_clear_error();
             lost(s, e == SSL_ERROR_SYSCALL && errno && errno != EAGAIN ? strerror(errno)
-                                                                        : "unexpected EOF");
+                                                                       : "unexpected EOF");
             return;
         }
         ssize_t rv = nghttp2_session_mem_recv(s->ss, (const uint8_t *)w->rbuf, (size_t)n);
@@ -523,8 +523,8 @@ static int on_begin_headers(nghttp2_session *ss, const nghttp2_frame *f, void *u
     return 0;
 }
 
-static int on_header(nghttp2_session *ss, const nghttp2_frame *f, const uint8_t *name,
-                     size_t nl, const uint8_t *val, size_t vl, uint8_t flags, void *ud)
+static int on_header(nghttp2_session *ss, const nghttp2_frame *f, const uint8_t *name, size_t nl,
+                     const uint8_t *val, size_t vl, uint8_t flags, void *ud)
 {
     struct conn *c = slot_of(ss, f->hd.stream_id);
     struct cprof_load_parser *p;

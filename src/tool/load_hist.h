@@ -9,10 +9,10 @@
 
 #include <stdint.h>
 
-#define CPROF_LOAD_HIST_SUB_BITS 11                               /* 2048 sub-buckets */
-#define CPROF_LOAD_HIST_BUCKETS 22                                /* 2^32 us > 1 h */
-#define CPROF_LOAD_HIST_LEN ((CPROF_LOAD_HIST_BUCKETS + 1) << 10) /* counts */
-#define CPROF_LOAD_HIST_MAX_US 3600000000ull                      /* 1 h */
+#define CPROF_LOAD_HIST_SUB_BITS 11                                    /* 2048 sub-buckets */
+#define CPROF_LOAD_HIST_BUCKETS  22                                    /* 2^32 us > 1 h */
+#define CPROF_LOAD_HIST_LEN      ((CPROF_LOAD_HIST_BUCKETS + 1) << 10) /* counts */
+#define CPROF_LOAD_HIST_MAX_US   3600000000ull                         /* 1 h */
 
 struct cprof_load_hist {
     uint64_t total;                       /* values recorded */

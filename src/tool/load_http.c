@@ -152,8 +152,8 @@ const char *cprof_load_status_text(int status)
 
 static bool scheme_char(char c, bool first)
 {
-    return isalpha((unsigned char)c) || (!first && (isdigit((unsigned char)c) || c == '+' ||
-                                                     c == '-' || c == '.'));
+    return isalpha((unsigned char)c) ||
+           (!first && (isdigit((unsigned char)c) || c == '+' || c == '-' || c == '.'));
 }
 
 static int bad(struct cprof_diag *diag, const char *url, const char *why, const char *what)
@@ -192,8 +192,8 @@ static int split_host(char *auth, const char *url, struct cprof_load_url *u,
             return bad(diag, url, "missing ']' in host", NULL);
         colon = close[1] == ':' ? close + 1 : NULL;
         if (close[1] != '\0' && !colon) {
-            cprof_diag_set(diag, CPROF_EUSAGE, "parse \"%s\": invalid port \"%s\" after host",
-                           url, close + 1);
+            cprof_diag_set(diag, CPROF_EUSAGE, "parse \"%s\": invalid port \"%s\" after host", url,
+                           close + 1);
             return CPROF_EUSAGE;
         }
         u->ipv6 = true;

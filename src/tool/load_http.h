@@ -16,12 +16,12 @@ struct cprof_diag;
 /* A parsed target URL.  Strings point into buf. */
 struct cprof_load_url {
     char buf[2 * 2048 + 64]; /* the URL, then its parts' copies */
-    const char *scheme; /* lowercased: "http", "https", anything else is kept */
-    const char *host;   /* without brackets for IPv6 literals; may be "" */
-    const char *port;   /* explicit or the scheme's default ("80", "443", "") */
-    const char *target; /* path and query, "/" when empty; no fragment */
-    const char *hostport; /* the Host header's value: host[:port], brackets kept */
-    bool ipv6;            /* host is an IPv6 literal */
+    const char *scheme;      /* lowercased: "http", "https", anything else is kept */
+    const char *host;        /* without brackets for IPv6 literals; may be "" */
+    const char *port;        /* explicit or the scheme's default ("80", "443", "") */
+    const char *target;      /* path and query, "/" when empty; no fragment */
+    const char *hostport;    /* the Host header's value: host[:port], brackets kept */
+    bool ipv6;               /* host is an IPv6 literal */
 };
 
 /*
@@ -38,17 +38,17 @@ int cprof_load_url_parse(const char *s, struct cprof_load_url *u /* OUT */,
 /* One response being parsed.  Embedded in each connection; no allocation. */
 struct cprof_load_parser {
     _Alignas(8) unsigned char impl[64]; /* the library parser's state */
-    int status;               /* status code, once the headers are in */
-    int64_t content_length;   /* -1 when the response does not say */
-    bool head;                /* the request was HEAD: no body follows */
-    bool headers_done;        /* the status line and headers are in */
-    bool complete;            /* the whole response is in */
-    bool keep_alive;          /* the connection may carry another request */
-    bool gzip;                /* Content-Encoding: gzip */
-    bool bad_status;          /* the status code was not 3 digits */
-    bool want_location;       /* keep the Location header (redirects followed) */
-    char location[1024];      /* Location header value when want_location */
-    uint8_t hdr_state;        /* which header's value is arriving */
+    int status;                         /* status code, once the headers are in */
+    int64_t content_length;             /* -1 when the response does not say */
+    bool head;                          /* the request was HEAD: no body follows */
+    bool headers_done;                  /* the status line and headers are in */
+    bool complete;                      /* the whole response is in */
+    bool keep_alive;                    /* the connection may carry another request */
+    bool gzip;                          /* Content-Encoding: gzip */
+    bool bad_status;                    /* the status code was not 3 digits */
+    bool want_location;                 /* keep the Location header (redirects followed) */
+    char location[1024];                /* Location header value when want_location */
+    uint8_t hdr_state;                  /* which header's value is arriving */
     uint16_t location_len;
 };
 

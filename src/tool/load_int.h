@@ -22,8 +22,8 @@
 enum conn_state { C_IDLE, C_CONNECTING, C_TUNNEL, C_HANDSHAKE, C_WRITING, C_READING };
 
 struct worker;
-struct cprof_load_h2;      /* one HTTP/2 connection (load_h2.c) */
-struct cprof_load_h2_req;  /* a request as HTTP/2 header fields (load_h2.c) */
+struct cprof_load_h2;     /* one HTTP/2 connection (load_h2.c) */
+struct cprof_load_h2_req; /* a request as HTTP/2 header fields (load_h2.c) */
 
 /*
  * One of -c request slots.  Over HTTP/1.1 it is also the connection;
@@ -32,23 +32,23 @@ struct cprof_load_h2_req;  /* a request as HTTP/2 header fields (load_h2.c) */
  */
 struct conn {
     struct worker *w;
-    int fd;                  /* -1 when closed */
-    SSL *ssl;                /* https only */
-    uint8_t state;           /* enum conn_state */
-    bool reused;             /* carried a response before this request */
-    bool retried;            /* this request was resent on a new connection */
-    bool got_bytes;          /* bytes of this response arrived */
-    bool queued;             /* on the worker's run queue */
-    uint32_t ev;             /* events registered with epoll (0: not registered) */
-    int redirects;           /* redirects followed for this request */
-    size_t wpos;             /* request bytes written (-h2: body bytes handed over) */
-    const char *req;         /* the request being sent */
+    int fd;          /* -1 when closed */
+    SSL *ssl;        /* https only */
+    uint8_t state;   /* enum conn_state */
+    bool reused;     /* carried a response before this request */
+    bool retried;    /* this request was resent on a new connection */
+    bool got_bytes;  /* bytes of this response arrived */
+    bool queued;     /* on the worker's run queue */
+    uint32_t ev;     /* events registered with epoll (0: not registered) */
+    int redirects;   /* redirects followed for this request */
+    size_t wpos;     /* request bytes written (-h2: body bytes handed over) */
+    const char *req; /* the request being sent */
     size_t req_len;
-    char *redirect_req;      /* malloc'd request when following a redirect */
-    uint64_t t_start;        /* request start (dial start on a new connection), ns */
-    uint64_t t_planned;      /* --rate: when it should have started, ns */
+    char *redirect_req; /* malloc'd request when following a redirect */
+    uint64_t t_start;   /* request start (dial start on a new connection), ns */
+    uint64_t t_planned; /* --rate: when it should have started, ns */
     uint64_t t_dial, t_ready, t_written, t_first; /* phase boundaries, ns */
-    uint64_t next_at;        /* -q / --rate: earliest start of the next request, ns */
+    uint64_t next_at;          /* -q / --rate: earliest start of the next request, ns */
     struct cprof_load_h2 *h2t; /* set on an HTTP/2 connection's socket */
     struct cprof_load_h2 *h2s; /* -h2 slot: the connection its request is on (or waits for) */
     int32_t stream_id;         /* -h2 slot: its stream, 0 before it is submitted */
@@ -60,16 +60,16 @@ struct shared {
     const struct cprof_load_cfg *cfg;
     struct sockaddr_storage addr; /* where to connect */
     socklen_t addrlen;
-    char dial_text[300];          /* "dial tcp 127.0.0.1:8080" or the lookup error */
+    char dial_text[300]; /* "dial tcp 127.0.0.1:8080" or the lookup error */
     bool lookup_failed;
     SSL_CTX *ssl_ctx;
     struct cprof_load_h2_req *h2req; /* -h2: cfg->request as header fields */
-    void *h2cb;                   /* -h2: nghttp2_session_callbacks */
-    uint64_t t0;                  /* run start, ns */
-    uint64_t deadline;            /* -z: end, ns (UINT64_MAX: none) */
-    atomic_int stop;              /* set by the main thread */
-    int stop_fd;                  /* eventfd in every worker's epoll set */
-    atomic_int running;           /* workers still running */
+    void *h2cb;                      /* -h2: nghttp2_session_callbacks */
+    uint64_t t0;                     /* run start, ns */
+    uint64_t deadline;               /* -z: end, ns (UINT64_MAX: none) */
+    atomic_int stop;                 /* set by the main thread */
+    int stop_fd;                     /* eventfd in every worker's epoll set */
+    atomic_int running;              /* workers still running */
     pthread_t main;
 };
 
@@ -79,16 +79,16 @@ struct worker {
     int ep;
     struct conn *conns;
     int nconn;
-    int active;            /* connections with work in flight or planned */
-    uint64_t todo;         /* requests not started yet */
-    uint64_t interval_ns;  /* per connection, -q or --rate; 0 = none */
-    struct conn **runq;    /* connections to start a request on */
+    int active;           /* connections with work in flight or planned */
+    uint64_t todo;        /* requests not started yet */
+    uint64_t interval_ns; /* per connection, -q or --rate; 0 = none */
+    struct conn **runq;   /* connections to start a request on */
     int nrunq;
-    size_t row_cap;        /* CSV rows kept at most */
-    uint64_t last_sweep;   /* last timeout sweep, ns */
-    _Atomic uint64_t done; /* responses + errors, for the progress line */
-    bool h2;               /* requests go out as HTTP/2 streams */
-    bool h1_fallback;      /* the server did not choose h2: HTTP/1.1 from now on */
+    size_t row_cap;               /* CSV rows kept at most */
+    uint64_t last_sweep;          /* last timeout sweep, ns */
+    _Atomic uint64_t done;        /* responses + errors, for the progress line */
+    bool h2;                      /* requests go out as HTTP/2 streams */
+    bool h1_fallback;             /* the server did not choose h2: HTTP/1.1 from now on */
     struct cprof_load_h2 *h2cur;  /* the connection new streams go to (NULL: dial one) */
     struct cprof_load_h2 *h2list; /* every HTTP/2 connection not yet freed */
     struct cprof_load_stats st;
@@ -115,7 +115,8 @@ void cprof__load_enqueue(struct conn *c);
 void cprof__load_next_request(struct conn *c, uint64_t now);
 /* Counts c's response (status, phases, histograms, CSV row). */
 void cprof__load_record_ok(struct conn *c, uint64_t now);
-/* Fails c's request with Go's wording (Op "URL": what); on an HTTP/2 socket, every request on it. */
+/* Fails c's request with Go's wording (Op "URL": what); on an HTTP/2 socket, every request on it.
+ */
 void cprof__load_fail(struct conn *c, const char *what, uint64_t now);
 /* Starts connecting c to the target (or the proxy). */
 void cprof__load_dial(struct conn *c, uint64_t now);

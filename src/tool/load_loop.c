@@ -223,14 +223,9 @@ static void handshake(struct conn *c, uint64_t now)
         return;
     }
     switch (SSL_get_error(c->ssl, rc)) {
-    case SSL_ERROR_WANT_READ:
-        cprof__load_set_events(c, EPOLLIN);
-        break;
-    case SSL_ERROR_WANT_WRITE:
-        cprof__load_set_events(c, EPOLLIN | EPOLLOUT);
-        break;
-    default:
-        tls_fail(c, "handshake", now);
+    case SSL_ERROR_WANT_READ: cprof__load_set_events(c, EPOLLIN); break;
+    case SSL_ERROR_WANT_WRITE: cprof__load_set_events(c, EPOLLIN | EPOLLOUT); break;
+    default: tls_fail(c, "handshake", now);
     }
 }
 
@@ -397,8 +392,8 @@ static void tls_start(struct conn *c, uint64_t now)
         return;
     }
     SSL_set_fd(c->ssl, c->fd);
-    if (!c->w->cfg->url.ipv6 && strspn(c->w->cfg->url.host, "0123456789.") !=
-                                    strlen(c->w->cfg->url.host))
+    if (!c->w->cfg->url.ipv6 &&
+        strspn(c->w->cfg->url.host, "0123456789.") != strlen(c->w->cfg->url.host))
         SSL_set_tlsext_host_name(c->ssl, c->w->cfg->url.host);
     c->state = C_HANDSHAKE;
     handshake(c, now);
@@ -544,8 +539,8 @@ static void start_request(struct conn *c, uint64_t now)
 {
     struct worker *w = c->w;
 
-    if (w->todo == 0 || now >= w->sh->deadline || atomic_load_explicit(&w->sh->stop,
-                                                                       memory_order_relaxed)) {
+    if (w->todo == 0 || now >= w->sh->deadline ||
+        atomic_load_explicit(&w->sh->stop, memory_order_relaxed)) {
         c->state = C_IDLE;
         c->next_at = UINT64_MAX; /* done */
         w->active--;
@@ -593,15 +588,9 @@ static void on_event(struct conn *c, uint32_t ev)
         }
     }
     switch (c->state) {
-    case C_CONNECTING:
-        connected(c, now);
-        break;
-    case C_TUNNEL:
-        tunnel_answer(c, now);
-        break;
-    case C_HANDSHAKE:
-        handshake(c, now);
-        break;
+    case C_CONNECTING: connected(c, now); break;
+    case C_TUNNEL: tunnel_answer(c, now); break;
+    case C_HANDSHAKE: handshake(c, now); break;
     case C_WRITING:
         if (ev & (EPOLLIN | EPOLLERR | EPOLLHUP) && !(ev & EPOLLOUT)) {
             read_response(c);
@@ -610,9 +599,7 @@ static void on_event(struct conn *c, uint32_t ev)
         write_request(c, now);
         break;
     case C_READING:
-    case C_IDLE:
-        read_response(c);
-        break;
+    case C_IDLE: read_response(c); break;
     }
 }
 
@@ -625,8 +612,9 @@ static void sweep_timeouts(struct worker *w, uint64_t now)
     for (int i = 0; i < w->nconn; i++) {
         struct conn *c = &w->conns[i];
         if (c->state != C_IDLE && now - c->t_start > t)
-            cprof__load_fail(c, "context deadline exceeded (Client.Timeout exceeded while awaiting headers)",
-                 now);
+            cprof__load_fail(
+                c, "context deadline exceeded (Client.Timeout exceeded while awaiting headers)",
+                now);
     }
 }
 
@@ -799,8 +787,9 @@ static int setup_workers(struct shared *sh, struct worker *ws, int nw)
         w->sh = sh;
         w->cfg = cfg;
         w->nconn = cfg->c / nw + (i < cfg->c % nw);
-        w->todo = cfg->n == UINT64_MAX ? UINT64_MAX
-                                       : cfg->n / (uint64_t)nw + ((uint64_t)i < cfg->n % (uint64_t)nw);
+        w->todo = cfg->n == UINT64_MAX
+                      ? UINT64_MAX
+                      : cfg->n / (uint64_t)nw + ((uint64_t)i < cfg->n % (uint64_t)nw);
         w->row_cap = 1000000 / (size_t)nw + 1;
         w->h2 = sh->h2cb != NULL;
         cprof_load_stats_init(&w->st);

@@ -266,16 +266,19 @@ void cprof_load_report_json(FILE *f, const struct cprof_load_cfg *cfg,
     double n = s->ok ? (double)s->ok : 1;
     const char *sep = "";
 
-    fprintf(f, "{\"total_secs\": %.6f, \"requests\": %llu, \"responses\": %llu, "
-               "\"errors\": %llu, \"aborted\": %llu, \"requests_per_sec\": %.4f,\n",
+    fprintf(f,
+            "{\"total_secs\": %.6f, \"requests\": %llu, \"responses\": %llu, "
+            "\"errors\": %llu, \"aborted\": %llu, \"requests_per_sec\": %.4f,\n",
             secs(total_ns), (unsigned long long)(s->ok + s->errors), (unsigned long long)s->ok,
             (unsigned long long)s->errors, (unsigned long long)s->aborted,
             (double)(s->ok + s->errors) / secs(total_ns));
-    fprintf(f, " \"slowest_secs\": %.6f, \"fastest_secs\": %.6f, \"average_secs\": %.6f, "
-               "\"total_bytes\": %llu,\n",
+    fprintf(f,
+            " \"slowest_secs\": %.6f, \"fastest_secs\": %.6f, \"average_secs\": %.6f, "
+            "\"total_bytes\": %llu,\n",
             s->ok ? secs(s->lat_max_ns) : 0, s->ok ? secs(s->lat_min_ns) : 0,
             secs(s->lat_sum_ns) / n, (unsigned long long)s->size_total);
-    fprintf(f, " \"corrected\": %s, \"latency_percentiles_secs\": {", cfg->rate > 0 ? "true" : "false");
+    fprintf(f, " \"corrected\": %s, \"latency_percentiles_secs\": {",
+            cfg->rate > 0 ? "true" : "false");
     for (size_t i = 0; i < NPCTL && s->ok; i++, sep = ", ")
         fprintf(f, "%s\"%g\": %.6f", sep, pctls[i],
                 secs(cprof_load_hist_percentile(&s->lat, pctls[i])));

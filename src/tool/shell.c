@@ -18,10 +18,9 @@
 #include "base/err.h"
 
 /* Options of the command line that are not part of pprof's shell config. */
-static const char *const not_config[] = {"base",    "diff_base", "seconds", "timeout",
-                                         "symbolize", "version", "granularity", "cum",
-                                         "flat",    "functions", "filefunctions", "files",
-                                         "lines",   "addresses"};
+static const char *const not_config[] = {
+    "base", "diff_base", "seconds",   "timeout",       "symbolize", "version", "granularity",
+    "cum",  "flat",      "functions", "filefunctions", "files",     "lines",   "addresses"};
 /* pprof's choice fields: granularity and sort. */
 static const char *const gran_choices[] = {"addresses", "filefunctions", "files", "functions",
                                            "lines"};
@@ -84,8 +83,8 @@ static const struct cprof_flag *config_flag(const struct shell *sh, const char *
 
 static bool is_configurable(const struct shell *sh, const char *name)
 {
-    return config_flag(sh, name) || strcmp(name, "granularity") == 0 ||
-           strcmp(name, "sort") == 0 || in_list(name, gran_choices, NELEM(gran_choices)) ||
+    return config_flag(sh, name) || strcmp(name, "granularity") == 0 || strcmp(name, "sort") == 0 ||
+           in_list(name, gran_choices, NELEM(gran_choices)) ||
            in_list(name, sort_choices, NELEM(sort_choices));
 }
 
@@ -132,8 +131,7 @@ static int bool_value(const char *v, bool *out)
         *out = true;
         return 0;
     }
-    if (!strcasecmp(v, "false") || !strcasecmp(v, "f") || !strcasecmp(v, "no") ||
-        !strcmp(v, "0")) {
+    if (!strcasecmp(v, "false") || !strcasecmp(v, "f") || !strcasecmp(v, "no") || !strcmp(v, "0")) {
         *out = false;
         return 0;
     }
@@ -257,8 +255,9 @@ static int print_options(struct shell *sh)
 
             name = "granularity";
             v = g && *g ? g : "functions";
-            snprintf(comment, sizeof(comment), "//: [addresses | filefunctions | files | "
-                                               "functions | lines]");
+            snprintf(comment, sizeof(comment),
+                     "//: [addresses | filefunctions | files | "
+                     "functions | lines]");
         } else if (i == h->noptions + 1) {
             name = "sort";
             v = *(bool *)find_flag(h->options, h->noptions, "cum")->ptr ? "cum" : "flat";
@@ -270,20 +269,14 @@ static int print_options(struct shell *sh)
             if (!config_flag(sh, name) || strcmp(name, "source_path") == 0)
                 continue;
             switch (f->type) {
-            case CPROF_FLAG_BOOL:
-                v = *(bool *)f->ptr ? "true" : "false";
-                break;
+            case CPROF_FLAG_BOOL: v = *(bool *)f->ptr ? "true" : "false"; break;
             case CPROF_FLAG_STRING:
                 v = *(const char **)f->ptr;
                 if (!v)
                     v = "";
                 break;
-            case CPROF_FLAG_INT:
-                snprintf(val, sizeof(val), "%lld", *(long long *)f->ptr);
-                break;
-            case CPROF_FLAG_FLOAT:
-                fmt_float(val, sizeof(val), *(double *)f->ptr);
-                break;
+            case CPROF_FLAG_INT: snprintf(val, sizeof(val), "%lld", *(long long *)f->ptr); break;
+            case CPROF_FLAG_FLOAT: fmt_float(val, sizeof(val), *(double *)f->ptr); break;
             }
             if (strcmp(name, "sample_index") == 0) {
                 size_t off = 0;
@@ -334,10 +327,10 @@ static void help(const struct shell *sh, const char *arg)
             if (config_flag(sh, h->options[i].name))
                 fprintf(stderr, "    %-12s %s\n", h->options[i].name, h->options[i].help);
         fprintf(stderr, "    %-12s %s\n", "granularity",
-               "Aggregate at: addresses, filefunctions, files, functions or lines");
+                "Aggregate at: addresses, filefunctions, files, functions or lines");
         fprintf(stderr, "    %-12s %s\n", "sort", "Sort entries: cum or flat");
         fprintf(stderr, "\n  :   Clear focus/ignore/hide/tagfocus/tagignore\n\n"
-               "  type \"help <cmd|option>\" for more information\n");
+                        "  type \"help <cmd|option>\" for more information\n");
         return;
     }
     f = find_flag(h->formats, h->nformats, arg);
@@ -346,8 +339,9 @@ static void help(const struct shell *sh, const char *arg)
     if (f) {
         fprintf(stderr, "%s\n", f->help);
         if (find_flag(h->formats, h->nformats, arg))
-            fprintf(stderr, "  Usage:\n    %s%s [n] [focus_regex]* [-ignore_regex]* [-cum] [>file]\n",
-                   arg, in_list(arg, param_cmds, NELEM(param_cmds)) ? "<func_regex|address>" : "");
+            fprintf(stderr,
+                    "  Usage:\n    %s%s [n] [focus_regex]* [-ignore_regex]* [-cum] [>file]\n", arg,
+                    in_list(arg, param_cmds, NELEM(param_cmds)) ? "<func_regex|address>" : "");
         return;
     }
     fprintf(stderr, "Unknown command: %s\n", arg);

@@ -19,14 +19,14 @@
 
 /* One report command of the shell, with its one-off options. */
 struct cprof_shell_cmd {
-    const char *name;    /* a report format flag: "top", "list", "svg", ... */
-    const char *param;   /* list, peek, disasm: the regexp; else NULL */
-    bool has_nodecount;  /* a number argument was given (or top's default 10) */
+    const char *name;   /* a report format flag: "top", "list", "svg", ... */
+    const char *param;  /* list, peek, disasm: the regexp; else NULL */
+    bool has_nodecount; /* a number argument was given (or top's default 10) */
     long long nodecount;
-    const char *focus;   /* joined focus (or tagfocus for tags) regexps; NULL = unchanged */
-    const char *ignore;  /* likewise ignore / tagignore */
-    bool cum;            /* -cum */
-    const char *output;  /* "> FILE"; NULL = stdout */
+    const char *focus;  /* joined focus (or tagfocus for tags) regexps; NULL = unchanged */
+    const char *ignore; /* likewise ignore / tagignore */
+    bool cum;           /* -cum */
+    const char *output; /* "> FILE"; NULL = stdout */
 };
 
 struct cprof_shell_host {

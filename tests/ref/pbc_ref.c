@@ -27,7 +27,6 @@ typedef Perftools__Profiles__Location PbLocation;
 typedef Perftools__Profiles__Line PbLine;
 typedef Perftools__Profiles__Function PbFunction;
 
-
 struct encoder {
     const struct cprof_profile *p;
     struct cprof_arena arena; /* protobuf-c messages pointing into the model */
@@ -35,7 +34,7 @@ struct encoder {
 
 /* protobuf-c's objects for an input of n bytes stay under this many bytes. */
 #define UNPACK_MEM_FACTOR 48
-#define UNPACK_MEM_SLACK (1u << 20)
+#define UNPACK_MEM_SLACK  (1u << 20)
 
 /* ---- capped arena allocator for protobuf-c --------------------------------- */
 
@@ -43,7 +42,7 @@ struct unpack_mem {
     struct cprof_arena arena;
     size_t cap; /* bytes protobuf-c may allocate */
     size_t used;
-    bool over;  /* the cap was hit */
+    bool over; /* the cap was hit */
 };
 
 static void *unpack_alloc(void *data, size_t size)
@@ -88,8 +87,7 @@ static int dec_str(struct decoder *d, int64_t idx, uint32_t *out, const char *wh
 static int dec_limit(struct decoder *d, size_t n, size_t max, const char *what)
 {
     if (n > max)
-        return cprof_diag_set(d->diag, CPROF_ETOOBIG, "too many %s: %zu (limit %zu)", what, n,
-                              max);
+        return cprof_diag_set(d->diag, CPROF_ETOOBIG, "too many %s: %zu (limit %zu)", what, n, max);
     return 0;
 }
 
@@ -336,8 +334,7 @@ static int dec_samples(struct decoder *d)
 
     err = dec_limit(d, pb->n_sample, d->lim->max_samples, "samples");
     if (!err)
-        err = cprof__grow((void **)&p->samples, &p->samples_cap, pb->n_sample,
-                          sizeof(*p->samples));
+        err = cprof__grow((void **)&p->samples, &p->samples_cap, pb->n_sample, sizeof(*p->samples));
     if (err)
         return d->diag && d->diag->err ? err : cprof_diag_set(d->diag, err, "samples");
     for (size_t i = 0; i < pb->n_sample; i++) {
@@ -349,8 +346,8 @@ static int dec_samples(struct decoder *d)
                                   s->n_location_id);
         if (s->n_value != p->nsample_types)
             return cprof_diag_set(d->diag, CPROF_ECORRUPT,
-                                  "sample %zu has %zu values, expected %u (one per sample type)",
-                                  i, s->n_value, p->nsample_types);
+                                  "sample %zu has %zu values, expected %u (one per sample type)", i,
+                                  s->n_value, p->nsample_types);
         o->nlocs = (uint32_t)s->n_location_id;
         o->locs = cprof_arena_array(&p->arena, s->n_location_id, sizeof(*o->locs));
         o->values = cprof_arena_array(&p->arena, s->n_value, sizeof(*o->values));
@@ -397,8 +394,7 @@ static int dec_header(struct decoder *d)
     if (!err)
         err = dec_str(d, pb->keep_frames, &p->keep_frames, "keep_frames");
     if (!err)
-        err = dec_str(d, pb->default_sample_type, &p->default_sample_type,
-                      "default_sample_type");
+        err = dec_str(d, pb->default_sample_type, &p->default_sample_type, "default_sample_type");
     if (err)
         return err;
     p->time_nanos = pb->time_nanos;
@@ -420,7 +416,7 @@ static int dec_header(struct decoder *d)
 }
 
 int pbc_ref_decode(const uint8_t *buf, size_t len, const struct cprof_limits *lim,
-                          struct cprof_profile **out, struct cprof_diag *diag)
+                   struct cprof_profile **out, struct cprof_diag *diag)
 {
     struct unpack_mem mem;
     ProtobufCAllocator alloc = {unpack_alloc, unpack_free, &mem};

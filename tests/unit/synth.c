@@ -40,9 +40,8 @@ struct cprof_profile *cprof_test_big_profile(uint32_t nsamples)
 
         ln[0] = (struct cprof_line){.func = fn[i % 400], .line = 10 + i % 50};
         ln[1] = (struct cprof_line){.func = fn[(i * 13 + 5) % 400], .line = 3 + i % 9};
-        CPROF_ASSERT_EQ(cprof_profile_add_location(p, CPROF_NONE, 0x1000 + 16 * i, ln, n, false,
-                                                   &locs[i]),
-                        0);
+        CPROF_ASSERT_EQ(
+            cprof_profile_add_location(p, CPROF_NONE, 0x1000 + 16 * i, ln, n, false, &locs[i]), 0);
     }
     for (uint32_t s = 0; s < nsamples; s++) {
         uint64_t x = s * 2654435761u + 12345;
@@ -59,4 +58,3 @@ struct cprof_profile *cprof_test_big_profile(uint32_t nsamples)
     }
     return p;
 }
-

@@ -22,7 +22,9 @@ CPROF_TEST(bench_result_line_like_go)
     r.bytes = 1024;
     r.mem_allocs = r.mem_bytes = 0;
     cprof__bench_format_result(&r, 1, line, sizeof(line));
-    CPROF_ASSERT_STR(line, "    1000\t         0.7220 ns/op\t1418282.55 MB/s\t       0 B/op\t       0 allocs/op");
+    CPROF_ASSERT_STR(
+        line,
+        "    1000\t         0.7220 ns/op\t1418282.55 MB/s\t       0 B/op\t       0 allocs/op");
     memset(&r, 0, sizeof(r));
     r.n = 1000;
     r.t_ns = 1674;
@@ -32,7 +34,8 @@ CPROF_TEST(bench_result_line_like_go)
     r.extra[1].v = 1234.5;
     r.nextra = 2;
     cprof__bench_format_result(&r, 0, line, sizeof(line));
-    CPROF_ASSERT_STR(line, "    1000\t         1.674 ns/op\t      1234 apples/op\t         3.500 widgets/op");
+    CPROF_ASSERT_STR(
+        line, "    1000\t         1.674 ns/op\t      1234 apples/op\t         3.500 widgets/op");
     r.t_ns = 250500; /* 250.5 */
     r.nextra = 0;
     cprof__bench_format_result(&r, 0, line, sizeof(line));

@@ -165,8 +165,7 @@ static struct cprof_diag decode_bad(const uint8_t *data, size_t len, int want)
     int err = cprof_profile_decode(data, len, NULL, &q, &d);
 
     if (err != want)
-        cprof__test_fail(__FILE__, __LINE__, "decode returned %d (%s), want %d", err, d.msg,
-                         want);
+        cprof__test_fail(__FILE__, __LINE__, "decode returned %d (%s), want %d", err, d.msg, want);
     CPROF_ASSERT(q == NULL);
     CPROF_ASSERT(d.msg[0] != '\0');
     return d;
@@ -256,8 +255,8 @@ CPROF_TEST(codec_checks_every_reference)
 
     {
         /* Hand-made wire bytes: a sample on location id 5, which does not exist. */
-        static const uint8_t wire[] = {0x32, 0x00, 0x0a, 0x00, 0x12, 0x06, 0x0a,
-                                       0x01, 0x05, 0x12, 0x01, 0x01};
+        static const uint8_t wire[] = {0x32, 0x00, 0x0a, 0x00, 0x12, 0x06,
+                                       0x0a, 0x01, 0x05, 0x12, 0x01, 0x01};
         struct cprof_diag d = decode_bad(wire, sizeof(wire), CPROF_ECORRUPT);
         CPROF_ASSERT(strstr(d.msg, "unknown location id 5") != NULL);
     }
@@ -272,8 +271,7 @@ CPROF_TEST(codec_checks_every_reference)
 
     {
         /* Hand-made wire bytes: two sample types, a sample with one value. */
-        static const uint8_t wire[] = {0x32, 0x00, 0x0a, 0x00, 0x0a, 0x00,
-                                       0x12, 0x02, 0x10, 0x01};
+        static const uint8_t wire[] = {0x32, 0x00, 0x0a, 0x00, 0x0a, 0x00, 0x12, 0x02, 0x10, 0x01};
         struct cprof_diag d = decode_bad(wire, sizeof(wire), CPROF_ECORRUPT);
         CPROF_ASSERT(strstr(d.msg, "has 1 values, expected 2") != NULL);
     }
@@ -363,9 +361,9 @@ CPROF_TEST(codec_gzip_parallel_one_member)
             cprof_buf_init(&gz, 0);
             CPROF_ASSERT_EQ(cprof_gzip_parallel(in, n, level, threads, &gz), 0);
             CPROF_ASSERT(level == 0 || gz.len < n / 2);
-            CPROF_ASSERT_EQ(libdeflate_gzip_decompress_ex(dec, gz.data, gz.len, back, n, &in_used,
-                                                          &got),
-                            LIBDEFLATE_SUCCESS);
+            CPROF_ASSERT_EQ(
+                libdeflate_gzip_decompress_ex(dec, gz.data, gz.len, back, n, &in_used, &got),
+                LIBDEFLATE_SUCCESS);
             CPROF_ASSERT_EQ(in_used, gz.len); /* the whole file is one member */
             CPROF_ASSERT_EQ(got, n);
             CPROF_ASSERT(memcmp(in, back, n) == 0);
@@ -379,9 +377,9 @@ CPROF_TEST(codec_gzip_parallel_one_member)
         CPROF_ASSERT_EQ(cprof_gzip_parallel(in, n, 4, 2, &gz), -EINVAL);
         CPROF_ASSERT_EQ(gz.len, 0);
         CPROF_ASSERT_EQ(cprof_gzip(in, 0, 2, &gz), 0); /* empty input: a valid empty member */
-        CPROF_ASSERT_EQ(libdeflate_gzip_decompress_ex(dec, gz.data, gz.len, back, n, &in_used,
-                                                      &got),
-                        LIBDEFLATE_SUCCESS);
+        CPROF_ASSERT_EQ(
+            libdeflate_gzip_decompress_ex(dec, gz.data, gz.len, back, n, &in_used, &got),
+            LIBDEFLATE_SUCCESS);
         CPROF_ASSERT_EQ(got, 0);
         cprof_buf_release(&gz);
     }
@@ -483,8 +481,8 @@ CPROF_TEST(codec_writer_matches_protobuf_c)
         CPROF_ASSERT_EQ(cprof_profile_add_function(p, &f, &fp), 0);
         ln.func = fp;
         ln.line = (int64_t)(x >> 40);
-        CPROF_ASSERT_EQ(cprof_profile_add_location(p, x % 2 ? 0 : CPROF_NONE, x, &ln, x % 2, false,
-                                                   &lp), 0);
+        CPROF_ASSERT_EQ(
+            cprof_profile_add_location(p, x % 2 ? 0 : CPROF_NONE, x, &ln, x % 2, false, &lp), 0);
         stack[0] = lp;
         stack[1] = 0;
         stack[2] = lp;
@@ -498,14 +496,15 @@ CPROF_TEST(codec_writer_matches_protobuf_c)
     cprof_profile_free(p);
 }
 
-static const struct cprof_limits lim_default = {
-    1u << 30, 1u << 28, 1u << 26, 1u << 26, 1u << 16, 1u << 12, 1u << 12, 1u << 10, 1};
+static const struct cprof_limits lim_default = {1u << 30, 1u << 28, 1u << 26, 1u << 26, 1u << 16,
+                                                1u << 12, 1u << 12, 1u << 10, 1};
 
 /* Both readers agree on every Go-written fixture, byte for byte after encoding. */
 CPROF_TEST(codec_reader_matches_protobuf_c_on_go_profiles)
 {
-    static const char *const names[] = {"cpu", "heap", "allocs", "block", "mutex",
-                                        "goroutine", "threadcreate", "pprof-proto", "merged"};
+    static const char *const names[] = {"cpu",          "heap",        "allocs",
+                                        "block",        "mutex",       "goroutine",
+                                        "threadcreate", "pprof-proto", "merged"};
 
     for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
         char rel[128];
@@ -543,8 +542,8 @@ CPROF_TEST(codec_skips_unknown_fields)
     struct cprof_profile *p = sample_profile(), *q;
     struct cprof_buf b, c;
     /* field 15 varint, field 16 bytes, field 17 fixed64, field 18 fixed32 */
-    static const uint8_t extra[] = {0x78, 0x05, 0x82, 0x01, 0x02, 'h', 'i', 0x89, 0x01, 1,
-                                    2,    3,    4,    5,    6,    7, 8, 0x95, 0x01, 1, 2, 3, 4};
+    static const uint8_t extra[] = {0x78, 0x05, 0x82, 0x01, 0x02, 'h',  'i',  0x89, 0x01, 1, 2, 3,
+                                    4,    5,    6,    7,    8,    0x95, 0x01, 1,    2,    3, 4};
     struct cprof_diag d;
 
     encode(p, false, &b);

@@ -43,9 +43,10 @@ CPROF_TEST(flags_syntax_variants)
     struct opts o = {0};
     struct cprof_diag d;
 
-    CPROF_ASSERT_EQ(parse(&o, &d, ARGS("-raw", "--proto", "-output=x.pb", "--nodecount", "12",
-                                       "file1", "-raw")),
-                    5);
+    CPROF_ASSERT_EQ(
+        parse(&o, &d,
+              ARGS("-raw", "--proto", "-output=x.pb", "--nodecount", "12", "file1", "-raw")),
+        5);
     CPROF_ASSERT(o.raw && o.proto);
     CPROF_ASSERT_STR(o.output, "x.pb");
     CPROF_ASSERT_EQ(o.nodecount, 12);
@@ -120,11 +121,25 @@ CPROF_TEST(flags_int_syntax_like_go)
         const char *in;
         long long want; /* -1 = rejected */
     } cases[] = {
-        {"0", 0},        {"017", 15},   {"0x1F", 31}, {"0o17", 15}, {"0b101", 5},
-        {"-12", -12},    {"+7", 7},     {"1_000", 1000}, {"0x_ff", 255},
+        {"0", 0},
+        {"017", 15},
+        {"0x1F", 31},
+        {"0o17", 15},
+        {"0b101", 5},
+        {"-12", -12},
+        {"+7", 7},
+        {"1_000", 1000},
+        {"0x_ff", 255},
         {"9223372036854775807", 9223372036854775807LL},
-        {"_1", -1},      {"1__0", -1},  {"1_", -1},   {"08", -1},   {"0x", -1},
-        {"", -1},        {" 1", -1},    {"1.5", -1},  {"9223372036854775808", -1},
+        {"_1", -1},
+        {"1__0", -1},
+        {"1_", -1},
+        {"08", -1},
+        {"0x", -1},
+        {"", -1},
+        {" 1", -1},
+        {"1.5", -1},
+        {"9223372036854775808", -1},
     };
 
     for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {

@@ -204,12 +204,12 @@ CPROF_TEST(legacy_cpu_words_and_cleanups)
     n = put32b(b, n, 0), n = put32b(b, n, 3), n = put32b(b, n, 0);
     n = put32b(b, n, 250), n = put32b(b, n, 0);
     for (int i = 0; i < 40; i++) {
-        n = put32b(b, n, 2);                  /* count */
-        n = put32b(b, n, i == 0 ? 4 : 3);     /* depth */
-        n = put32b(b, n, 0x2000 + (i % 2));   /* leaf */
+        n = put32b(b, n, 2);                /* count */
+        n = put32b(b, n, i == 0 ? 4 : 3);   /* depth */
+        n = put32b(b, n, 0x2000 + (i % 2)); /* leaf */
         if (i == 0)
-            n = put32b(b, n, 0x2000);         /* the leaf again: 0x1fff after the -1 */
-        n = put32b(b, n, 0x9001);             /* signal handler frame */
+            n = put32b(b, n, 0x2000); /* the leaf again: 0x1fff after the -1 */
+        n = put32b(b, n, 0x9001);     /* signal handler frame */
         n = put32b(b, n, 0x3001 + 0x10 * (uint32_t)(i % 3));
     }
     n = put32b(b, n, 0), n = put32b(b, n, 1), n = put32b(b, n, 0);

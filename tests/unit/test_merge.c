@@ -235,7 +235,7 @@ CPROF_TEST(merge_labels_compare_as_maps)
     add_sample(a, &loc, 1, 1, l1, 3);
     l2[0] = (struct cprof_label){.key = k2, .str = v2};
     l2[1] = (struct cprof_label){.key = k1, .str = v1};
-    add_sample(a, &loc, 1, 2, l2, 2); /* differs: no numeric label */
+    add_sample(a, &loc, 1, 2, l2, 2);                            /* differs: no numeric label */
     l3[0] = (struct cprof_label){.key = k2, .str = 0, .num = 0}; /* ignored */
     l3[1] = (struct cprof_label){.key = k1, .str = v1};
     add_sample(a, &loc, 1, 4, l3, 2);

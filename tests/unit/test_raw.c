@@ -123,27 +123,26 @@ static struct cprof_profile *tricky(void)
     return p;
 }
 
-static const char tricky_raw[] =
-    "Comment: first comment\n"
-    "Comment: second\n"
-    "PeriodType: space bytes\n"
-    "Period: 524288\n"
-    "Time: 2023-11-14 22:13:20.1234 +0000 UTC\n"
-    "Duration: 10.0\n"
-    "Samples:\n"
-    "alloc_objects/count alloc_space/bytes[dflt]\n"
-    "          1 -1234567890123: 1 2 3 \n"
-    "                a:[x] b:[y w]\n"
-    "                bytes:[5  -6 KiB]\n"
-    "         12          0: 2 \n"
-    "                n:[42]\n"
-    "Locations\n"
-    "     1: 0x401000 M=1 inlined a.c:7 s=3(_Z7inlinedv)\n"
-    "             caller a.c:20 s=0\n"
-    "     2: 0x402000 M=1 [F] caller a.c:20 s=0\n"
-    "     3: 0x0 \n"
-    "Mappings\n"
-    "1: 0x400000/0x4ba000/0x0 /usr/bin/prog abc123 [FN][LN]\n";
+static const char tricky_raw[] = "Comment: first comment\n"
+                                 "Comment: second\n"
+                                 "PeriodType: space bytes\n"
+                                 "Period: 524288\n"
+                                 "Time: 2023-11-14 22:13:20.1234 +0000 UTC\n"
+                                 "Duration: 10.0\n"
+                                 "Samples:\n"
+                                 "alloc_objects/count alloc_space/bytes[dflt]\n"
+                                 "          1 -1234567890123: 1 2 3 \n"
+                                 "                a:[x] b:[y w]\n"
+                                 "                bytes:[5  -6 KiB]\n"
+                                 "         12          0: 2 \n"
+                                 "                n:[42]\n"
+                                 "Locations\n"
+                                 "     1: 0x401000 M=1 inlined a.c:7 s=3(_Z7inlinedv)\n"
+                                 "             caller a.c:20 s=0\n"
+                                 "     2: 0x402000 M=1 [F] caller a.c:20 s=0\n"
+                                 "     3: 0x0 \n"
+                                 "Mappings\n"
+                                 "1: 0x400000/0x4ba000/0x0 /usr/bin/prog abc123 [FN][LN]\n";
 
 CPROF_TEST(raw_matches_pprof_layout)
 {

@@ -249,8 +249,7 @@ CPROF_TEST(unwind_qsort_callback_timer)
         CPROF_ASSERT_STR(sym(p[n - 1], true), "_start");
         if (find(p, n, 0, "cmp_slow") >= 0) {
             with_cb++;
-            assert_qsort_stack(p, n, "cmp_slow", "sort_caller",
-                               "test_unwind_qsort_callback_timer");
+            assert_qsort_stack(p, n, "cmp_slow", "sort_caller", "test_unwind_qsort_callback_timer");
         }
     }
     CPROF_ASSERT(with_cb > 0);
@@ -262,13 +261,14 @@ CPROF_TEST(unwind_qsort_callback_timer)
 /* Set and clear the trap flag, with CFI so every stepped instruction is described. */
 void cprof_test_tf_on(void);
 void cprof_test_tf_off(void);
-__asm__(".text\n"
-        ".globl cprof_test_tf_on\n.type cprof_test_tf_on,@function\ncprof_test_tf_on:\n"
-        ".cfi_startproc\npushfq\n.cfi_adjust_cfa_offset 8\norq $0x100,(%rsp)\npopfq\n"
-        ".cfi_adjust_cfa_offset -8\nret\n.cfi_endproc\n.size cprof_test_tf_on,.-cprof_test_tf_on\n"
-        ".globl cprof_test_tf_off\n.type cprof_test_tf_off,@function\ncprof_test_tf_off:\n"
-        ".cfi_startproc\npushfq\n.cfi_adjust_cfa_offset 8\nandq $~0x100,(%rsp)\npopfq\n"
-        ".cfi_adjust_cfa_offset -8\nret\n.cfi_endproc\n.size cprof_test_tf_off,.-cprof_test_tf_off\n");
+__asm__(
+    ".text\n"
+    ".globl cprof_test_tf_on\n.type cprof_test_tf_on,@function\ncprof_test_tf_on:\n"
+    ".cfi_startproc\npushfq\n.cfi_adjust_cfa_offset 8\norq $0x100,(%rsp)\npopfq\n"
+    ".cfi_adjust_cfa_offset -8\nret\n.cfi_endproc\n.size cprof_test_tf_on,.-cprof_test_tf_on\n"
+    ".globl cprof_test_tf_off\n.type cprof_test_tf_off,@function\ncprof_test_tf_off:\n"
+    ".cfi_startproc\npushfq\n.cfi_adjust_cfa_offset 8\nandq $~0x100,(%rsp)\npopfq\n"
+    ".cfi_adjust_cfa_offset -8\nret\n.cfi_endproc\n.size cprof_test_tf_off,.-cprof_test_tf_off\n");
 
 static uintptr_t step_ref[MAXF], step_bad[MAXF];
 static int step_nref, step_nbad;

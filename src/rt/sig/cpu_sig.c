@@ -163,8 +163,8 @@ static void throttle_sigsafe(struct cprof_cpu_sig *s, struct cprof_thr *t, int f
         return;
     if (cost * 100 <= period * s->budget_pct) {
         /* Well under budget twice (a spike has passed): back towards the session's rate. */
-        if (t->period_ns <= s->period_ns || cost * 200 > period * s->budget_pct ||
-            !prev || prev * 200 > period * s->budget_pct)
+        if (t->period_ns <= s->period_ns || cost * 200 > period * s->budget_pct || !prev ||
+            prev * 200 > period * s->budget_pct)
             return;
         np = (prev > cost ? prev : cost) * 100 / s->budget_pct;
         if (np < period / 2)
@@ -185,9 +185,8 @@ static void throttle_sigsafe(struct cprof_cpu_sig *s, struct cprof_thr *t, int f
     t->period_ns = np;
     t->cost_ns = 0;
     uint64_t old = atomic_load_explicit(&s->slowest_ns, memory_order_relaxed);
-    while (old < np && !atomic_compare_exchange_weak_explicit(&s->slowest_ns, &old, np,
-                                                              memory_order_relaxed,
-                                                              memory_order_relaxed))
+    while (old < np && !atomic_compare_exchange_weak_explicit(
+                           &s->slowest_ns, &old, np, memory_order_relaxed, memory_order_relaxed))
         ;
 }
 
@@ -203,17 +202,14 @@ static bool mechanism_event_sigsafe(const struct cprof_cpu_sig *s, int sig, cons
 {
     *also_program = false;
     switch (s->mode) {
-    case CPROF_CPU_PERF:
-        return si->si_code >= POLL_IN && si->si_code <= POLL_HUP;
-    case CPROF_CPU_POSIX:
-        return si->si_code == SI_TIMER;
+    case CPROF_CPU_PERF: return si->si_code >= POLL_IN && si->si_code <= POLL_HUP;
+    case CPROF_CPU_POSIX: return si->si_code == SI_TIMER;
     case CPROF_CPU_ITIMER:
         if (si->si_code != SI_KERNEL)
             return false;
         *also_program = cprof_sig_prog_has_handler_sigsafe(sig);
         return true;
-    default:
-        return false;
+    default: return false;
     }
 }
 
@@ -278,8 +274,7 @@ void cprof_cpu_handler_sigsafe(int sig, siginfo_t *si, void *uc)
         t = slot_by_tid(s);
         ns = s->period_ns;
         break;
-    default:
-        break;
+    default: break;
     }
     if (!t) {
         atomic_fetch_add_explicit(&s->unknown, 1, memory_order_relaxed);

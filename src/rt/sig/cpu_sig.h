@@ -57,20 +57,20 @@ enum cprof_rec_flags {
 
 /* Single-producer (the thread's handler), single-consumer ring. */
 struct cprof_ring {
-    _Atomic uint64_t head;    /* records written; producer only */
-    _Atomic uint64_t tail;    /* records consumed; consumer only */
-    uint64_t *mem;            /* cap * rec_words words; never freed */
-    uint32_t cap;             /* records, a power of two */
-    uint32_t rec_words;       /* words per record */
-    _Atomic uint64_t dropped; /* samples lost because the ring was full */
+    _Atomic uint64_t head;       /* records written; producer only */
+    _Atomic uint64_t tail;       /* records consumed; consumer only */
+    uint64_t *mem;               /* cap * rec_words words; never freed */
+    uint32_t cap;                /* records, a power of two */
+    uint32_t rec_words;          /* words per record */
+    _Atomic uint64_t dropped;    /* samples lost because the ring was full */
     _Atomic uint64_t dropped_ns; /* CPU time those samples stood for, ns */
 };
 
 /* One sampled thread. */
 struct cprof_thr {
-    _Atomic int state;     /* enum cprof_thr_state */
-    _Atomic pid_t tid;     /* kernel thread id; 0 when free */
-    int perf_fd;           /* CPROF_CPU_PERF: the task-clock event, else -1 */
+    _Atomic int state; /* enum cprof_thr_state */
+    _Atomic pid_t tid; /* kernel thread id; 0 when free */
+    int perf_fd;       /* CPROF_CPU_PERF: the task-clock event, else -1 */
     /*
      * CPROF_CPU_PERF: the event's mmap'd ring (a control page, then
      * perf_data_size bytes) whose sample records carry the event's count
@@ -80,18 +80,18 @@ struct cprof_thr {
     void *_Atomic perf_page;
     uint64_t perf_data_size; /* bytes of ring data, a power of two */
     size_t perf_map_len;     /* bytes mapped at perf_page */
-    timer_t timer;         /* CPROF_CPU_POSIX: the thread's timer */
-    bool has_timer;        /* timer is valid */
-    uint32_t seen;         /* scan generation in which the thread was last seen */
-    int64_t cpu_at_arm;    /* the thread's CPU clock when it was armed, ns; lock holder only */
-    uint64_t last_count;   /* perf: task-clock ns at the previous sample; handler only */
+    timer_t timer;           /* CPROF_CPU_POSIX: the thread's timer */
+    bool has_timer;          /* timer is valid */
+    uint32_t seen;           /* scan generation in which the thread was last seen */
+    int64_t cpu_at_arm;      /* the thread's CPU clock when it was armed, ns; lock holder only */
+    uint64_t last_count;     /* perf: task-clock ns at the previous sample; handler only */
     /* perf, handler only (see throttle_sigsafe): */
-    uint64_t period_ns;    /* the event's period when slowed down, 0 = the session's */
-    uint64_t cost_ns;      /* CPU time of the previous measured sample, 0 = none */
-    uint64_t meas_count;   /* the count at the previous measurement, 0 = none */
-    uint32_t meas_calls;   /* calls at the previous measurement */
-    uint32_t calls;        /* signals handled */
-    uint32_t nsig;         /* ... of which found a sample in the ring */
+    uint64_t period_ns;  /* the event's period when slowed down, 0 = the session's */
+    uint64_t cost_ns;    /* CPU time of the previous measured sample, 0 = none */
+    uint64_t meas_count; /* the count at the previous measurement, 0 = none */
+    uint32_t meas_calls; /* calls at the previous measurement */
+    uint32_t calls;      /* signals handled */
+    uint32_t nsig;       /* ... of which found a sample in the ring */
     struct cprof_ring ring;
 };
 
@@ -101,21 +101,21 @@ struct cprof_thr {
  * is zero.
  */
 struct cprof_cpu_sig {
-    _Atomic int active;        /* nonzero while samples are wanted */
-    _Atomic int inflight;      /* handlers running now (stop waits for 0) */
-    int mode;                  /* enum cprof_cpu_mode */
-    int signo;                 /* signal delivered by the mechanism */
-    int depth;                 /* max pcs per record */
-    uint64_t period_ns;        /* sampling period, CPU nanoseconds */
-    struct cprof_thr *slots;   /* nslots entries; never freed */
-    uint32_t nslots;           /* table size */
-    _Atomic uint32_t nused;    /* slots [0, nused) have ever been used */
-    _Atomic int32_t *fd2slot;  /* perf fd -> slot index, -1 = none; never freed */
-    int nfd2slot;              /* entries in fd2slot */
-    _Atomic uint64_t unknown;  /* signals that matched no slot */
-    _Atomic uint64_t signals;  /* signals handled while active */
-    _Atomic uint64_t uncovered; /* samples whose PC no unwind table covers */
-    uint32_t budget_pct;       /* perf: share of a thread's CPU sampling may take */
+    _Atomic int active;          /* nonzero while samples are wanted */
+    _Atomic int inflight;        /* handlers running now (stop waits for 0) */
+    int mode;                    /* enum cprof_cpu_mode */
+    int signo;                   /* signal delivered by the mechanism */
+    int depth;                   /* max pcs per record */
+    uint64_t period_ns;          /* sampling period, CPU nanoseconds */
+    struct cprof_thr *slots;     /* nslots entries; never freed */
+    uint32_t nslots;             /* table size */
+    _Atomic uint32_t nused;      /* slots [0, nused) have ever been used */
+    _Atomic int32_t *fd2slot;    /* perf fd -> slot index, -1 = none; never freed */
+    int nfd2slot;                /* entries in fd2slot */
+    _Atomic uint64_t unknown;    /* signals that matched no slot */
+    _Atomic uint64_t signals;    /* signals handled while active */
+    _Atomic uint64_t uncovered;  /* samples whose PC no unwind table covers */
+    uint32_t budget_pct;         /* perf: share of a thread's CPU sampling may take */
     _Atomic uint64_t slowest_ns; /* perf: longest period a thread was slowed to, 0 = none */
 };
 

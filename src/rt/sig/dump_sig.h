@@ -19,7 +19,7 @@
 #include <sys/types.h>
 
 #define CPROF_DUMP_MAX_THREADS 2048 /* threads listed per dump */
-#define CPROF_DUMP_MAX_DEPTH 100    /* frames per thread (Go prints 100) */
+#define CPROF_DUMP_MAX_DEPTH   100  /* frames per thread (Go prints 100) */
 
 /* Slot states. */
 enum cprof_dump_state {
@@ -32,11 +32,11 @@ enum cprof_dump_state {
 
 /* One thread of a dump. */
 struct cprof_dump_slot {
-    _Atomic int state;                     /* enum cprof_dump_state */
-    _Atomic pid_t tid;                     /* kernel thread id */
-    int depth;                             /* valid entries of pcs */
-    int truncated;                         /* the stack was deeper than pcs */
-    uintptr_t pcs[CPROF_DUMP_MAX_DEPTH];   /* pcs[0] interrupted pc, then return addresses */
+    _Atomic int state;                   /* enum cprof_dump_state */
+    _Atomic pid_t tid;                   /* kernel thread id */
+    int depth;                           /* valid entries of pcs */
+    int truncated;                       /* the stack was deeper than pcs */
+    uintptr_t pcs[CPROF_DUMP_MAX_DEPTH]; /* pcs[0] interrupted pc, then return addresses */
 };
 
 /* What the handler reads; lives in src/rt/threads.c. */

@@ -28,7 +28,7 @@
 #define CPROF_SIG_MAX 64 /* signals 1..64: the kernel's sigset on Linux */
 
 /* Bit of signal sig (1..64) in a 64-bit set. */
-#define CPROF_SIG_BIT(sig) (1ull << ((sig) - 1))
+#define CPROF_SIG_BIT(sig) (1ull << ((sig)-1))
 
 /* The program's action for one owned signal, in the kernel's form. */
 struct cprof_sig_prog {

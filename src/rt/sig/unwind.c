@@ -186,24 +186,15 @@ static bool row_cfa(struct mem *m, const struct cprof__unw_row *row,
                     const struct cprof__unw_regs *r, uintptr_t *cfa)
 {
     switch (row->cfa_rule) {
-    case CPROF_UNW_CFA_SP:
-        *cfa = r->sp + (uintptr_t)(intptr_t)row->cfa_off;
-        return true;
-    case CPROF_UNW_CFA_FP:
-        *cfa = r->fp + (uintptr_t)(intptr_t)row->cfa_off;
-        return true;
-    case CPROF_UNW_CFA_DEREF_SP:
-        return mem_read(m, r->sp + (uintptr_t)(intptr_t)row->cfa_off, cfa);
-    case CPROF_UNW_CFA_DEREF_FP:
-        return mem_read(m, r->fp + (uintptr_t)(intptr_t)row->cfa_off, cfa);
-    case CPROF_UNW_CFA_BX:
-        *cfa = r->bx + (uintptr_t)(intptr_t)row->cfa_off;
-        return r->bx != 0;
+    case CPROF_UNW_CFA_SP: *cfa = r->sp + (uintptr_t)(intptr_t)row->cfa_off; return true;
+    case CPROF_UNW_CFA_FP: *cfa = r->fp + (uintptr_t)(intptr_t)row->cfa_off; return true;
+    case CPROF_UNW_CFA_DEREF_SP: return mem_read(m, r->sp + (uintptr_t)(intptr_t)row->cfa_off, cfa);
+    case CPROF_UNW_CFA_DEREF_FP: return mem_read(m, r->fp + (uintptr_t)(intptr_t)row->cfa_off, cfa);
+    case CPROF_UNW_CFA_BX: *cfa = r->bx + (uintptr_t)(intptr_t)row->cfa_off; return r->bx != 0;
     case CPROF_UNW_CFA_PLT:
         *cfa = r->sp + (uintptr_t)(intptr_t)row->cfa_off + ((r->pc & 15) >= row->aux ? 8 : 0);
         return true;
-    default:
-        return false;
+    default: return false;
     }
 }
 
@@ -214,8 +205,7 @@ restore_reg(struct mem *m, uint8_t rule, int16_t off, uintptr_t cfa, uintptr_t s
     uintptr_t slot, v;
 
     switch (rule) {
-    case CPROF_UNW_FP_SAME:
-        return cur;
+    case CPROF_UNW_FP_SAME: return cur;
     case CPROF_UNW_FP_CFA:
         slot = cfa + (uintptr_t)(intptr_t)off;
         /*
@@ -226,10 +216,8 @@ restore_reg(struct mem *m, uint8_t rule, int16_t off, uintptr_t cfa, uintptr_t s
         if (slot < sp)
             return cur;
         return mem_read(m, slot, &v) ? v : 0;
-    case CPROF_UNW_FP_SP:
-        return mem_read(m, sp + (uintptr_t)(intptr_t)off, &v) ? v : 0;
-    default:
-        return 0;
+    case CPROF_UNW_FP_SP: return mem_read(m, sp + (uintptr_t)(intptr_t)off, &v) ? v : 0;
+    default: return 0;
     }
 }
 
@@ -373,8 +361,7 @@ static enum step_result step(const struct cprof__unw_table *t, struct mem *m,
         if (!mem_read(m, r->sp + (uintptr_t)(intptr_t)row->ra_off, &next->pc))
             return STEP_STOP;
         break;
-    default:
-        return STEP_STOP;
+    default: return STEP_STOP;
     }
     next->fp = restore_reg(m, row->fp_rule, row->fp_off, cfa, r->sp, r->fp);
     next->bx = restore_reg(m, row->bx_rule, row->bx_off, cfa, r->sp, r->bx);

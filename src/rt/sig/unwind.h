@@ -91,7 +91,7 @@ struct cprof__unw_table;
 
 /* An object of another process, readable here. */
 struct cprof_unwind_image {
-    const void *phdr;     /* its ElfW(Phdr)[phnum] program headers */
+    const void *phdr; /* its ElfW(Phdr)[phnum] program headers */
     int phnum;
     uintptr_t local_bias; /* its PT_LOAD segments are readable here at local_bias + p_vaddr */
     uintptr_t bias;       /* and are loaded in the other process at bias + p_vaddr */
@@ -111,12 +111,12 @@ void cprof_unwind_table_free(struct cprof__unw_table *t);
 
 /* A sampled thread of another process: its registers and a copy of its stack. */
 struct cprof_unwind_remote {
-    uintptr_t pc, sp;  /* the interrupted pc and stack pointer */
-    uintptr_t fp, bx;  /* frame pointer and rbx; meaningful only when regs_known */
-    bool regs_known;   /* fp and bx were sampled: else guessed, as copy walks do */
-    const void *copy;  /* the bytes its stack had at [lo, hi), lo <= sp */
+    uintptr_t pc, sp; /* the interrupted pc and stack pointer */
+    uintptr_t fp, bx; /* frame pointer and rbx; meaningful only when regs_known */
+    bool regs_known;  /* fp and bx were sampled: else guessed, as copy walks do */
+    const void *copy; /* the bytes its stack had at [lo, hi), lo <= sp */
     uintptr_t lo, hi;
-    int pid;           /* the process: its code is read (process_vm_readv) when guessing */
+    int pid; /* the process: its code is read (process_vm_readv) when guessing */
 };
 
 /*

@@ -33,13 +33,13 @@ struct cprof__unw_regs {
 #define CPROF_UNW_FP_SP_OFF   16 /* caller's sp = fp + 16 */
 
 /* Registers of the interrupted context of an SA_SIGINFO handler. */
-#define CPROF_UNW_REGS_FROM_UCONTEXT(r, uc)                                                      \
-    do {                                                                                         \
-        const ucontext_t *uc_ = (const ucontext_t *)(uc);                                        \
-        (r)->pc = (uintptr_t)uc_->uc_mcontext.gregs[REG_RIP];                                    \
-        (r)->sp = (uintptr_t)uc_->uc_mcontext.gregs[REG_RSP];                                    \
-        (r)->fp = (uintptr_t)uc_->uc_mcontext.gregs[REG_RBP];                                    \
-        (r)->bx = (uintptr_t)uc_->uc_mcontext.gregs[REG_RBX];                                    \
+#define CPROF_UNW_REGS_FROM_UCONTEXT(r, uc)                                                        \
+    do {                                                                                           \
+        const ucontext_t *uc_ = (const ucontext_t *)(uc);                                          \
+        (r)->pc = (uintptr_t)uc_->uc_mcontext.gregs[REG_RIP];                                      \
+        (r)->sp = (uintptr_t)uc_->uc_mcontext.gregs[REG_RSP];                                      \
+        (r)->fp = (uintptr_t)uc_->uc_mcontext.gregs[REG_RBP];                                      \
+        (r)->bx = (uintptr_t)uc_->uc_mcontext.gregs[REG_RBX];                                      \
     } while (0)
 
 /*
@@ -48,13 +48,13 @@ struct cprof__unw_regs {
  * that uses it, so [fa] and [fa + 8] are always its frame record.  The
  * caller's rbx is not known (only the resolver's CFA rule needs it).
  */
-#define CPROF_UNW_REGS_CALLER(r)                                                                 \
-    do {                                                                                         \
-        const uintptr_t *fa_ = (const uintptr_t *)__builtin_frame_address(0);                   \
-        (r)->pc = fa_[1];                                                                        \
-        (r)->sp = (uintptr_t)(fa_ + 2);                                                          \
-        (r)->fp = fa_[0];                                                                        \
-        (r)->bx = 0;                                                                             \
+#define CPROF_UNW_REGS_CALLER(r)                                                                   \
+    do {                                                                                           \
+        const uintptr_t *fa_ = (const uintptr_t *)__builtin_frame_address(0);                      \
+        (r)->pc = fa_[1];                                                                          \
+        (r)->sp = (uintptr_t)(fa_ + 2);                                                            \
+        (r)->fp = fa_[0];                                                                          \
+        (r)->bx = 0;                                                                               \
     } while (0)
 
 #else

@@ -62,11 +62,11 @@ struct cprof__unw_row {
 
 /* One loaded object with FDEs: its rows are rows[first, first + n). */
 struct cprof__unw_object {
-    uintptr_t lo;   /* lowest address covered by an FDE */
-    uintptr_t hi;   /* one past the highest covered address */
-    size_t first;   /* index of its first row in the table's rows */
-    size_t n;       /* number of rows, >= 1 */
-    size_t page0;   /* index in the table's pages of this object's entry for page 0 */
+    uintptr_t lo; /* lowest address covered by an FDE */
+    uintptr_t hi; /* one past the highest covered address */
+    size_t first; /* index of its first row in the table's rows */
+    size_t n;     /* number of rows, >= 1 */
+    size_t page0; /* index in the table's pages of this object's entry for page 0 */
 };
 
 /*
@@ -84,9 +84,9 @@ struct cprof__unw_object {
  * atomics, so a racing writer can never produce a torn, wrong entry; 0 is
  * empty.  It lives in the table, so a new table starts cold.
  */
-#define CPROF_UNW_CACHE_SIZE  4096 /* entries; index = pc & (size - 1) */
+#define CPROF_UNW_CACHE_SIZE    4096 /* entries; index = pc & (size - 1) */
 #define CPROF_UNW_CACHE_ROWBITS 29
-#define CPROF_UNW_CACHE_NOROW ((1u << CPROF_UNW_CACHE_ROWBITS) - 1)
+#define CPROF_UNW_CACHE_NOROW   ((1u << CPROF_UNW_CACHE_ROWBITS) - 1)
 
 /*
  * An immutable, published table: objects sorted by lo, non-overlapping.
@@ -97,11 +97,11 @@ struct cprof__unw_table {
     size_t nobjs;
     const struct cprof__unw_row *rows;
     size_t nrows;
-    const uint32_t *pages;                  /* see CPROF_UNW_PAGE_SHIFT */
+    const uint32_t *pages; /* see CPROF_UNW_PAGE_SHIFT */
     size_t npages;
-    _Atomic uint64_t *cache;                /* CPROF_UNW_CACHE_SIZE lookup results */
+    _Atomic uint64_t *cache;               /* CPROF_UNW_CACHE_SIZE lookup results */
     struct cprof__unw_table *retired_next; /* builder's list of replaced tables */
-    void *maps[4];                          /* objs, rows, pages and cache mappings */
+    void *maps[4];                         /* objs, rows, pages and cache mappings */
     size_t map_lens[4];
 };
 
@@ -126,7 +126,6 @@ struct cprof__unw_stack {
  * Initial-exec TLS: reading it never allocates, so the handler may touch it
  * even in a thread that never called cprof_unwind_thread_init (it reads 0).
  */
-extern __thread struct cprof__unw_stack cprof__unw_stack
-    __attribute__((tls_model("initial-exec")));
+extern __thread struct cprof__unw_stack cprof__unw_stack __attribute__((tls_model("initial-exec")));
 
 #endif /* CPROF_RT_SIG_UNWIND_INT_H */

@@ -34,7 +34,7 @@
 
 /* One function symbol to show. */
 struct dsym {
-    const char *name; /* in the engine arena */
+    const char *name;    /* in the engine arena */
     uint64_t start, end; /* object addresses */
     uint32_t mapping;    /* profile mapping position */
     uint64_t base;       /* sample address - base = object address */
@@ -152,8 +152,8 @@ static int find_symbols(struct rep *r, Elf *e, uint32_t mi, const regex_t *rx,
         const char *name;
         bool dup = false;
 
-        if (!gelf_getsym(d, (int)i, &s) || GELF_ST_TYPE(s.st_info) != STT_FUNC ||
-            s.st_size == 0 || s.st_shndx == SHN_UNDEF)
+        if (!gelf_getsym(d, (int)i, &s) || GELF_ST_TYPE(s.st_info) != STT_FUNC || s.st_size == 0 ||
+            s.st_shndx == SHN_UNDEF)
             continue;
         name = elf_strptr(e, sh.sh_link, s.st_name);
         if (!name || !*name)
@@ -187,8 +187,7 @@ static unsigned char *code_of(Elf *e, uint64_t start, uint64_t end)
         unsigned char *buf;
 
         if (!gelf_getshdr(scn, &sh) || sh.sh_type != SHT_PROGBITS ||
-            !(sh.sh_flags & SHF_EXECINSTR) || start < sh.sh_addr ||
-            end > sh.sh_addr + sh.sh_size)
+            !(sh.sh_flags & SHF_EXECINSTR) || start < sh.sh_addr || end > sh.sh_addr + sh.sh_size)
             continue;
         d = elf_getdata(scn, NULL);
         if (!d || !d->d_buf || d->d_size < sh.sh_size)
@@ -240,8 +239,7 @@ static int print_symbol(struct rep *r, Elf *e, csh cs, bool att, const struct ds
                         struct cprof_symbolizer *sz)
 {
     const struct cprof_mapping *m = &r->p->mappings[s->mapping];
-    struct cprof_sym_mapping sm = {m->start, m->limit, m->offset,
-                                   cprof__rep_str(r, m->filename),
+    struct cprof_sym_mapping sm = {m->start, m->limit, m->offset, cprof__rep_str(r, m->filename),
                                    cprof__rep_str(r, m->build_id)};
     uint32_t obj = r->map_id[s->mapping];
     int64_t flat = 0, cum = 0;
@@ -375,8 +373,8 @@ int cprof__rep_disasm(struct rep *r)
             if (eh.e_machine != EM_X86_64 && eh.e_machine != EM_AARCH64) {
                 err = cprof_diag_set(r->diag, CPROF_EUSAGE, "disasm: unsupported machine %u in %s",
                                      eh.e_machine, cprof__rep_str(r, m->filename));
-            } else if (cap.open(att ? CS_ARCH_X86 : CS_ARCH_ARM64,
-                               att ? CS_MODE_64 : CS_MODE_ARM, &cs) != CS_ERR_OK) {
+            } else if (cap.open(att ? CS_ARCH_X86 : CS_ARCH_ARM64, att ? CS_MODE_64 : CS_MODE_ARM,
+                                &cs) != CS_ERR_OK) {
                 err = cprof_diag_set(r->diag, -ENOMEM, "disasm: capstone failed");
             } else {
                 if (att && r->o->intel_syntax)

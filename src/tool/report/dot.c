@@ -98,7 +98,8 @@ static bool cpp_short(const char *s, char *out, size_t n)
 {
     size_t starts[256], ns = 0, q = 0;
 
-    while (ns < 256 && ((s[q] >= 'a' && s[q] <= 'z') || (s[q] >= 'A' && s[q] <= 'Z') || s[q] == '_')) {
+    while (ns < 256 &&
+           ((s[q] >= 'a' && s[q] <= 'z') || (s[q] >= 'A' && s[q] <= 'Z') || s[q] == '_')) {
         size_t e = q + 1;
 
         while (is_word(s[e]))
@@ -350,9 +351,10 @@ static bool numeric_nodelets(struct rep *r, struct rep_tag **ts, uint32_t n, boo
                     grp[g]->flat /= grp[g]->flatdiv;
                 if (grp[g]->cumdiv)
                     grp[g]->cum /= grp[g]->cumdiv;
-                snprintf(lbl[g], sizeof(lbl[g]), "%s..%s",
-                         cprof__rep_scaled_label(a, sizeof(a), mins[g]->value, mins[g]->unit, "auto"),
-                         cprof__rep_scaled_label(b, sizeof(b), maxs[g]->value, maxs[g]->unit, "auto"));
+                snprintf(
+                    lbl[g], sizeof(lbl[g]), "%s..%s",
+                    cprof__rep_scaled_label(a, sizeof(a), mins[g]->value, mins[g]->unit, "auto"),
+                    cprof__rep_scaled_label(b, sizeof(b), maxs[g]->value, maxs[g]->unit, "auto"));
             }
             grp[g]->flatdiv = grp[g]->cumdiv = 0;
             grp[g]->name = lbl[g];
@@ -415,11 +417,11 @@ static bool add_nodelets(struct rep *r, uint32_t node, uint32_t id, struct rep_t
         any = true;
         cprof__rep_fmt(r, wb, sizeof(wb), w);
         fprintf(r->out,
-                "N%u_%u [label = \"%s\" id=\"N%u_%u\" fontsize=8 shape=box3d tooltip=\"%s\"]\n",
-                id, i, t->name, id, i, wb);
+                "N%u_%u [label = \"%s\" id=\"N%u_%u\" fontsize=8 shape=box3d tooltip=\"%s\"]\n", id,
+                i, t->name, id, i, wb);
         fprintf(r->out,
-                "N%u -> N%u_%u [label=\" %s\" weight=100 tooltip=\"%s\" labeltooltip=\"%s\"]\n",
-                id, id, i, wb, wb, wb);
+                "N%u -> N%u_%u [label=\" %s\" weight=100 tooltip=\"%s\" labeltooltip=\"%s\"]\n", id,
+                id, i, wb, wb, wb);
         for (uint32_t k = n->tags0; k != REP_NONE; k = r->tags[k].next)
             if (!r->tags[k].removed && r->tags[k].numeric && r->tags[k].group == t->name)
                 nts[nn++] = &r->tags[k];

@@ -31,8 +31,8 @@
 
 /* One source file, read once. */
 struct src_file {
-    const char *path; /* as the profile names it (after the graph's trimming) */
-    char *data;       /* file contents */
+    const char *path;  /* as the profile names it (after the graph's trimming) */
+    char *data;        /* file contents */
     const char **line; /* line[1..nlines]; line[0] unused */
     size_t *len;
     size_t nlines;
@@ -311,8 +311,8 @@ static int print_function(struct rep *r, struct reader *rd, uint32_t *nodes, uin
             return cprof_diag_set(r->diag, -ENOMEM, "out of memory");
         fprintf(r->out, "ROUTINE ======================== %s in %s\n",
                 r->strs.s[r->nodes[nodes[i]].name], file);
-        fprintf(r->out, "%10s %10s (flat, cum) %s of Total\n", cprof__rep_fmt(r, a, sizeof(a), flat),
-                cprof__rep_fmt(r, b, sizeof(b), cum),
+        fprintf(r->out, "%10s %10s (flat, cum) %s of Total\n",
+                cprof__rep_fmt(r, a, sizeof(a), flat), cprof__rep_fmt(r, b, sizeof(b), cum),
                 cprof__rep_percentage(pct, sizeof(pct), cum, r->total));
         if (f->err[0]) {
             fprintf(r->out, " Error: %s\n", f->err);
@@ -359,8 +359,8 @@ int cprof__rep_list(struct rep *r)
     rd.search = r->o->source_path;
     if (!rd.search || !*rd.search) {
         if (!getcwd(cwd, sizeof(cwd))) {
-            err = cprof_diag_set(r->diag, -errno, "could not stat current dir: %s",
-                                 strerror(errno));
+            err =
+                cprof_diag_set(r->diag, -errno, "could not stat current dir: %s", strerror(errno));
             goto out;
         }
         rd.search = cwd;

@@ -25,18 +25,18 @@ struct cprof_diag;
 struct cprof_profile;
 
 enum cprof_report_kind {
-    CPROF_REPORT_TOP,       /* -top / -text */
-    CPROF_REPORT_TRACES,    /* -traces */
-    CPROF_REPORT_TREE,      /* -tree */
-    CPROF_REPORT_PEEK,      /* -peek=REGEX (opts.symbol) */
-    CPROF_REPORT_LIST,      /* -list=REGEX (opts.symbol): sources read from disk */
-    CPROF_REPORT_DOT,       /* -dot */
-    CPROF_REPORT_TAGS,      /* -tags */
-    CPROF_REPORT_CALLGRIND, /* -callgrind */
-    CPROF_REPORT_COLLAPSED, /* -collapsed: folded stacks, root first */
-    CPROF_REPORT_COMMENTS,  /* -comments */
-    CPROF_REPORT_TOPPROTO,  /* -topproto: the top table as a gzipped profile (binary) */
-    CPROF_REPORT_DISASM,    /* -disasm=REGEX (opts.symbol): needs the binaries on disk */
+    CPROF_REPORT_TOP,        /* -top / -text */
+    CPROF_REPORT_TRACES,     /* -traces */
+    CPROF_REPORT_TREE,       /* -tree */
+    CPROF_REPORT_PEEK,       /* -peek=REGEX (opts.symbol) */
+    CPROF_REPORT_LIST,       /* -list=REGEX (opts.symbol): sources read from disk */
+    CPROF_REPORT_DOT,        /* -dot */
+    CPROF_REPORT_TAGS,       /* -tags */
+    CPROF_REPORT_CALLGRIND,  /* -callgrind */
+    CPROF_REPORT_COLLAPSED,  /* -collapsed: folded stacks, root first */
+    CPROF_REPORT_COMMENTS,   /* -comments */
+    CPROF_REPORT_TOPPROTO,   /* -topproto: the top table as a gzipped profile (binary) */
+    CPROF_REPORT_DISASM,     /* -disasm=REGEX (opts.symbol): needs the binaries on disk */
     CPROF_REPORT_FLAMEGRAPH, /* -flamegraph: interactive SVG flame graph */
     CPROF_REPORT_LABELS,     /* the profile's labels only (the shell's greeting) */
 };
@@ -54,15 +54,16 @@ enum cprof_report_granularity {
  * means unset.  Fill with cprof_report_opts_init() first.
  */
 struct cprof_report_opts {
-    const char *sample_index; /* index or type name ("inuse_" stripped as fallback); NULL = default */
-    bool mean;                /* divide by sample value 0 (count) */
-    double divide_by;         /* displayed values x 1/divide_by; 1 */
-    const char *unit;         /* "minimum" (default), "auto" or a unit name */
-    int nodecount;            /* -1 = auto (top: all, graphs: 80) */
-    double nodefraction;      /* 0.005 */
-    double edgefraction;      /* 0.001 */
-    bool trim;                /* true; false disables the three above */
-    bool cum;                 /* sort by cum instead of flat */
+    const char
+        *sample_index;   /* index or type name ("inuse_" stripped as fallback); NULL = default */
+    bool mean;           /* divide by sample value 0 (count) */
+    double divide_by;    /* displayed values x 1/divide_by; 1 */
+    const char *unit;    /* "minimum" (default), "auto" or a unit name */
+    int nodecount;       /* -1 = auto (top: all, graphs: 80) */
+    double nodefraction; /* 0.005 */
+    double edgefraction; /* 0.001 */
+    bool trim;           /* true; false disables the three above */
+    bool cum;            /* sort by cum instead of flat */
     enum cprof_report_granularity granularity; /* functions */
     bool noinlines;            /* attribute inlined frames to the outermost function */
     bool relative_percentages; /* percentages of the focused subset */
@@ -75,8 +76,8 @@ struct cprof_report_opts {
     const char *source_path; /* list: search path (':'-separated); NULL = cwd */
     const char *trim_path;   /* list: prefixes to trim from file names */
     bool intel_syntax;       /* disasm: Intel syntax instead of AT&T */
-    FILE *warn;              /* pprof's notes ("Focus expression matched no samples"); NULL = none */
-    int threads;             /* threads a big report may use (base/par.h); 1 = none */
+    FILE *warn;  /* pprof's notes ("Focus expression matched no samples"); NULL = none */
+    int threads; /* threads a big report may use (base/par.h); 1 = none */
 };
 
 /* Sets every option to pprof's default. */

@@ -28,9 +28,8 @@ static void go_time(int64_t nanos, char *buf, size_t n)
         t--;
     localtime_r(&t, &tm);
     h = tm.tm_hour % 12;
-    snprintf(buf, n, "%s %d, %d at %d:%02d%s (%s)", mon[tm.tm_mon], tm.tm_mday,
-             tm.tm_year + 1900, h ? h : 12, tm.tm_min, tm.tm_hour < 12 ? "am" : "pm",
-             tm.tm_zone ? tm.tm_zone : "UTC");
+    snprintf(buf, n, "%s %d, %d at %d:%02d%s (%s)", mon[tm.tm_mon], tm.tm_mday, tm.tm_year + 1900,
+             h ? h : 12, tm.tm_min, tm.tm_hour < 12 ? "am" : "pm", tm.tm_zone ? tm.tm_zone : "UTC");
 }
 
 /* pprof's ProfileLabels, one per line. */
@@ -40,11 +39,11 @@ int cprof__rep_profile_labels(struct rep *r, FILE *out)
     char a[VBUF], b[VBUF], c[VBUF];
     bool first = true;
 
-#define LINE(...)                                                                              \
-    do {                                                                                       \
-        fputs(first ? "" : "\n", out);                                                         \
-        first = false;                                                                         \
-        fprintf(out, __VA_ARGS__);                                                             \
+#define LINE(...)                                                                                  \
+    do {                                                                                           \
+        fputs(first ? "" : "\n", out);                                                             \
+        first = false;                                                                             \
+        fprintf(out, __VA_ARGS__);                                                                 \
     } while (0)
     if (p->nmappings > 0) {
         const char *f = cprof__rep_str(r, p->mappings[0].filename);
@@ -91,7 +90,7 @@ int cprof__rep_profile_labels(struct rep *r, FILE *out)
 static void active_filters(struct rep *r, FILE *out, const char *sep)
 {
     const struct cprof_report_opts *o = r->o;
-    const char *names[] = {"focus",     "ignore",    "hide",    "show",   "show_from",
+    const char *names[] = {"focus",    "ignore",    "hide",    "show",   "show_from",
                            "tagfocus", "tagignore", "tagshow", "taghide"};
     const char *vals[] = {o->focus,    o->ignore,    o->hide,    o->show,   o->show_from,
                           o->tagfocus, o->tagignore, o->tagshow, o->taghide};
@@ -116,9 +115,8 @@ static void active_filters(struct rep *r, FILE *out, const char *sep)
  * pprof's reportLabels: the profile labels, active filters and the
  * Showing/Dropped lines, each followed by sep.
  */
-int cprof__rep_report_labels(struct rep *r, FILE *out, uint32_t orig_count,
-                             uint32_t dropped_nodes, uint32_t dropped_edges, bool full,
-                             const char *sep)
+int cprof__rep_report_labels(struct rep *r, FILE *out, uint32_t orig_count, uint32_t dropped_nodes,
+                             uint32_t dropped_edges, bool full, const char *sep)
 {
     int64_t flat_sum = 0;
     char a[VBUF], b[VBUF], c[VBUF];
@@ -150,8 +148,8 @@ int cprof__rep_report_labels(struct rep *r, FILE *out, uint32_t orig_count,
     while (*pct == ' ')
         pct++;
     fprintf(out, "Showing nodes accounting for %s, %s of %s total%s",
-            cprof__rep_fmt(r, a, sizeof(a), flat_sum), pct, cprof__rep_fmt(r, b, sizeof(b), r->total),
-            sep);
+            cprof__rep_fmt(r, a, sizeof(a), flat_sum), pct,
+            cprof__rep_fmt(r, b, sizeof(b), r->total), sep);
     if (r->total != 0) {
         if (dropped_nodes > 0)
             fprintf(out, "Dropped %u node%s (cum <= %s)%s", dropped_nodes,
@@ -467,8 +465,8 @@ static void print_tag_block(struct rep *r, struct tagval *t, size_t n)
             w1 = utf8_width(cells[i]) + 1;
     }
     f = cprof__rep_scale(total, r->sample_unit, r->out_unit, &u);
-    fprintf(r->out, "%*s%s: Total %.1f%s\n", (int)(w0 - utf8_width(t[0].key) - 1), "", t[0].key,
-            f, u);
+    fprintf(r->out, "%*s%s: Total %.1f%s\n", (int)(w0 - utf8_width(t[0].key) - 1), "", t[0].key, f,
+            u);
     for (size_t i = 0; i < n; i++) {
         const char *c = cells[i] ? cells[i] : "";
 
@@ -719,8 +717,7 @@ static void fold_sort(const struct fold_ctx *c, struct folded *v, size_t n, uint
                 for (size_t b = a; b > 0; b--) {
                     uint32_t k = d, x, y;
 
-                    while ((x = fold_key(c, &v[b - 1], k)) == (y = fold_key(c, &v[b], k)) &&
-                           x != 0)
+                    while ((x = fold_key(c, &v[b - 1], k)) == (y = fold_key(c, &v[b], k)) && x != 0)
                         k++;
                     if (x <= y)
                         break;

@@ -4,8 +4,8 @@
  * stacks cross libc code without frame pointers; hot_beta spins on its
  * own, about half as much: it sleeps between bursts), one thread in a
  * nanosleep loop that reports any EINTR, one in poll on a pipe, and main
- * in pthread_join; threads are named alpha, beta, sleeper, poller.  Runs argv[1] seconds (wall), writes "ready" to stdout
- * once every thread runs, and at the end "eintr=N" and exits 0 (3 when a
+ * in pthread_join; threads are named alpha, beta, sleeper, poller.  Runs argv[1] seconds (wall),
+ * writes "ready" to stdout once every thread runs, and at the end "eintr=N" and exits 0 (3 when a
  * system call saw EINTR).  With argv[2], a FIFO: the poller polls it;
  * "g" starts one more busy thread, "late" (hot_late), so a profiler
  * attached before must follow a thread created after; "q" ends the run

@@ -66,7 +66,7 @@ int main(int argc, char **argv)
     }
     getrusage(RUSAGE_SELF, &ru);
     printf("block_workers ok cpu_ms=%ld\n",
-           (long)(ru.ru_utime.tv_sec * 1000 + ru.ru_utime.tv_usec / 1000 + ru.ru_stime.tv_sec * 1000 +
-                  ru.ru_stime.tv_usec / 1000));
+           (long)(ru.ru_utime.tv_sec * 1000 + ru.ru_utime.tv_usec / 1000 +
+                  ru.ru_stime.tv_sec * 1000 + ru.ru_stime.tv_usec / 1000));
     return 0;
 }

@@ -66,7 +66,8 @@ int main(int argc, char **argv)
         pthread_join(t[i], NULL);
     struct rusage ru;
     getrusage(RUSAGE_SELF, &ru);
-    printf("cpu_ns %lld\n", (long long)ru.ru_utime.tv_sec * 1000000000LL + ru.ru_utime.tv_usec * 1000LL +
-                                (long long)ru.ru_stime.tv_sec * 1000000000LL + ru.ru_stime.tv_usec * 1000LL);
+    printf("cpu_ns %lld\n",
+           (long long)ru.ru_utime.tv_sec * 1000000000LL + ru.ru_utime.tv_usec * 1000LL +
+               (long long)ru.ru_stime.tv_sec * 1000000000LL + ru.ru_stime.tv_usec * 1000LL);
     return 0;
 }

@@ -14,8 +14,8 @@
 #include <unistd.h>
 
 #define NOINLINE __attribute__((noinline))
-#define LEAK_N 10
-#define LEAK_SZ 100000
+#define LEAK_N   10
+#define LEAK_SZ  100000
 
 static volatile uintptr_t sink;
 static int bad;
@@ -77,7 +77,8 @@ NOINLINE static void site_realloc(long n) /* n x (malloc 100, realloc 5000, real
     }
 }
 
-NOINLINE static void site_aligned(long n) /* n x (posix_memalign 64/1000, aligned_alloc 256/2048, memalign 4096/3000) */
+NOINLINE static void
+site_aligned(long n) /* n x (posix_memalign 64/1000, aligned_alloc 256/2048, memalign 4096/3000) */
 {
     for (long i = 0; i < n; i++) {
         void *a = NULL, *b, *c;

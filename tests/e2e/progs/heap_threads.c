@@ -20,9 +20,9 @@
 #include <unistd.h>
 
 #define NTHREADS 8
-#define LIVE 256
-#define MAILBOX 64
-#define KEEP 40
+#define LIVE     256
+#define MAILBOX  64
+#define KEEP     40
 
 static long ops_per_thread;
 static _Atomic(void *) mailbox[MAILBOX];

@@ -23,9 +23,19 @@
 #include <time.h>
 #include <unistd.h>
 
-enum { NANOSLEEP, CLOCK_NANOSLEEP, EPOLL_WAIT, POLL, SELECT, SEM_TIMEDWAIT, SIGTIMEDWAIT, USLEEP, NCALLS };
+enum {
+    NANOSLEEP,
+    CLOCK_NANOSLEEP,
+    EPOLL_WAIT,
+    POLL,
+    SELECT,
+    SEM_TIMEDWAIT,
+    SIGTIMEDWAIT,
+    USLEEP,
+    NCALLS
+};
 
-static const char *names[NCALLS] = {"nanosleep", "clock_nanosleep", "epoll_wait", "poll",
+static const char *names[NCALLS] = {"nanosleep", "clock_nanosleep", "epoll_wait",   "poll",
                                     "select",    "sem_timedwait",   "sigtimedwait", "usleep"};
 static _Atomic long eintr[NCALLS], other[NCALLS], calls;
 static int iters = 400, burst_us = 1000, sleep_us = 300;
@@ -57,16 +67,13 @@ static int sleep_call(int which, int ep, sem_t *sem)
     int ms = sleep_us / 1000 ? sleep_us / 1000 : 1;
 
     switch (which) {
-    case NANOSLEEP:
-        return nanosleep(&ts, NULL) ? errno : 0;
-    case CLOCK_NANOSLEEP:
-        return clock_nanosleep(CLOCK_MONOTONIC, 0, &ts, NULL);
+    case NANOSLEEP: return nanosleep(&ts, NULL) ? errno : 0;
+    case CLOCK_NANOSLEEP: return clock_nanosleep(CLOCK_MONOTONIC, 0, &ts, NULL);
     case EPOLL_WAIT: {
         struct epoll_event ev;
         return epoll_wait(ep, &ev, 1, ms) < 0 ? errno : 0;
     }
-    case POLL:
-        return poll(NULL, 0, ms) < 0 ? errno : 0;
+    case POLL: return poll(NULL, 0, ms) < 0 ? errno : 0;
     case SELECT: {
         struct timeval tv = {0, sleep_us};
         return select(0, NULL, NULL, NULL, &tv) < 0 ? errno : 0;
@@ -87,8 +94,7 @@ static int sleep_call(int which, int ep, sem_t *sem)
         sigaddset(&s, SIGUSR2); /* blocked in every thread, never sent */
         return sigtimedwait(&s, NULL, &ts) < 0 && errno != EAGAIN ? errno : 0;
     }
-    case USLEEP:
-        return usleep((useconds_t)sleep_us) ? errno : 0;
+    case USLEEP: return usleep((useconds_t)sleep_us) ? errno : 0;
     }
     return 0;
 }

@@ -31,8 +31,22 @@ static double thread_cpu(void)
         sink += x;                                                                                 \
         return NULL;                                                                               \
     }
-WORKER(0) WORKER(1) WORKER(2) WORKER(3) WORKER(4) WORKER(5) WORKER(6) WORKER(7)
-WORKER(8) WORKER(9) WORKER(10) WORKER(11) WORKER(12) WORKER(13) WORKER(14) WORKER(15)
+WORKER(0)
+WORKER(1)
+WORKER(2)
+WORKER(3)
+WORKER(4)
+WORKER(5)
+WORKER(6)
+WORKER(7)
+WORKER(8)
+WORKER(9)
+WORKER(10)
+WORKER(11)
+WORKER(12)
+WORKER(13)
+WORKER(14)
+WORKER(15)
 
 int main(int argc, char **argv)
 {

@@ -20,7 +20,7 @@
 
 #include "rt/sig/unwind.h"
 
-#define MAXF 256
+#define MAXF     256
 #define NOINLINE __attribute__((noinline))
 
 static uintptr_t sig_pcs[MAXF];

@@ -12,9 +12,9 @@ tmp=$(mktemp -d)
 DBG=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
 "$CPROF" run -http "127.0.0.1:$DBG" -- "$B/examples/hello_server" "$tmp/port" &
 SRV=$!
-# cprof run does not pass SIGTERM on: the server itself is stopped, by its pid.
-trap 'st=$?; kill "$(sed -n 2p "$tmp/port")" 2>/dev/null; wait $SRV || true; rm -rf "$tmp"; exit $st' EXIT
-for _ in $(seq 50); do [ "$(wc -l <"$tmp/port" 2>/dev/null)" = 2 ] && break; sleep 0.1; done
+# cprof run passes the SIGTERM on to the server, and ends with it.
+trap 'st=$?; kill "$SRV" 2>/dev/null; wait $SRV || true; rm -rf "$tmp"; exit $st' EXIT
+for _ in $(seq 50); do [ -f "$tmp/port" ] && [ "$(wc -l <"$tmp/port")" = 2 ] && break; sleep 0.1; done
 URL="http://127.0.0.1:$(sed -n 1p "$tmp/port")/index.html"
 echo "cprof load -z 2.5s -c 8 $URL  (and meanwhile)"
 echo "cprof -top -nodecount 8 http://127.0.0.1:$DBG/debug/pprof/profile?seconds=2"

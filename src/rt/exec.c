@@ -135,14 +135,13 @@ static void *real(void *_Atomic *slot, const char *name)
 }
 
 typedef int (*execve_fn)(const char *, char *const[], char *const[]);
-typedef int (*execv_fn)(const char *, char *const[]);
 typedef int (*fexecve_fn)(int, char *const[], char *const[]);
 typedef int (*execveat_fn)(int, const char *, char *const[], char *const[], int);
 typedef int (*spawn_fn)(pid_t *, const char *, const posix_spawn_file_actions_t *,
                         const posix_spawnattr_t *, char *const[], char *const[]);
 
-static void *_Atomic p_execve, *_Atomic p_execv, *_Atomic p_execvp, *_Atomic p_execvpe,
-    *_Atomic p_fexecve, *_Atomic p_execveat, *_Atomic p_spawn, *_Atomic p_spawnp;
+static void *_Atomic p_execve, *_Atomic p_execvpe, *_Atomic p_fexecve, *_Atomic p_execveat,
+    *_Atomic p_spawn, *_Atomic p_spawnp;
 
 static void exec_quiesce(struct quiesce *q, bool flush)
 {
@@ -199,8 +198,6 @@ static void exec_resume(struct quiesce *q)
 void cprof__exec_resolve(void)
 {
     (void)real(&p_execve, "execve");
-    (void)real(&p_execv, "execv");
-    (void)real(&p_execvp, "execvp");
     (void)real(&p_execvpe, "execvpe");
     (void)real(&p_fexecve, "fexecve");
     (void)real(&p_execveat, "execveat");
@@ -228,32 +225,15 @@ CPROF_EXPORT int execve(const char *path, char *const argv[], char *const envp[]
     return r;
 }
 
+/* execv and execvp are execve and execvpe with the current environ, as in libc. */
 CPROF_EXPORT int execv(const char *path, char *const argv[])
 {
-    execv_fn f = (execv_fn)real(&p_execv, "execv");
-    struct quiesce q;
-    int r;
-
-    if (!f)
-        return no_function();
-    exec_quiesce(&q, true);
-    r = f(path, argv);
-    exec_resume(&q);
-    return r;
+    return execve(path, argv, environ);
 }
 
 CPROF_EXPORT int execvp(const char *file, char *const argv[])
 {
-    execv_fn f = (execv_fn)real(&p_execvp, "execvp");
-    struct quiesce q;
-    int r;
-
-    if (!f)
-        return no_function();
-    exec_quiesce(&q, true);
-    r = f(file, argv);
-    exec_resume(&q);
-    return r;
+    return execvpe(file, argv, environ);
 }
 
 CPROF_EXPORT int execvpe(const char *file, char *const argv[], char *const envp[])
